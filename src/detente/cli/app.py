@@ -1,0 +1,240 @@
+"""The ``detente`` command line: workspace, registry records, import and export.
+
+Each command parses its options, calls one service, and renders the result.
+Errors are ``DetenteError``s, printed once here with their exit code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from typer.core import TyperGroup
+
+from detente import __version__
+from detente.cli.context import console, err_console, open_registry, settings_from
+from detente.cli.records import register
+from detente.core.errors import DetenteError
+from detente.core.migrate import current_revision, head_revision
+from detente.core.workspace import create_workspace, open_workspace
+
+__all__ = ["app", "main"]
+
+
+class _Group(TyperGroup):
+    """Root command group: turns a DetenteError into a message and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except DetenteError as exc:
+            err_console.print(f"[red]error:[/red] {exc.message}", highlight=False)
+            raise typer.Exit(exc.exit_code) from None
+
+
+app = typer.Typer(
+    name="detente",
+    cls=_Group,
+    help=(
+        "detente: plan, record and share defense diplomacy.\n\n"
+        "Keeps a registry of actors, attachés, agreements, engagements and commitments "
+        "in a workspace folder (SQLite by default, PostgreSQL with DETENTE_DATABASE_URL). "
+        "Start with `detente demo` to see it filled, or `detente init` for an empty workspace."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"detente {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    workspace: Annotated[
+        Path | None,
+        typer.Option(
+            "--workspace",
+            "-w",
+            envvar="DETENTE_WORKSPACE",
+            help="Workspace folder [default: ./detente-workspace].",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    ctx.obj = {"workspace": workspace}
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create a workspace (or migrate an existing one to this version of detente)."""
+    settings = settings_from(ctx)
+    with create_workspace(settings) as ws:
+        revision = current_revision(ws.engine)
+        console.print(f"[green]workspace ready[/green] at {ws.path.resolve()}")
+        console.print(f"registry: {ws.database_url} (schema {revision})")
+
+
+@app.command()
+def status(ctx: typer.Context) -> None:
+    """Show the workspace, its registry store, schema version and record counts."""
+    from detente.registry.service import table_counts
+
+    settings = settings_from(ctx)
+    with open_workspace(settings) as ws, ws.session() as session:
+        counts = table_counts(session)
+        console.print(f"workspace: {ws.path.resolve()}")
+        console.print(f"registry:  {ws.database_url}")
+        console.print(f"schema:    {current_revision(ws.engine)} (newest {head_revision()})")
+    table = Table("table", "records")
+    for name, n in counts.items():
+        table.add_row(name, f"{n:,}")
+    console.print(table)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV, XLSX, JSON or Parquet file.")],
+    table: Annotated[
+        str | None,
+        typer.Option(
+            help="Table the file holds, if its name does not say (actors, people, agreements, "
+            "engagements, commitments)."
+        ),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report, write nothing.")] = False,
+) -> None:
+    """Import records from a file: all rows are checked first; one bad row writes nothing.
+
+    Rows match existing records by id, external_id, or natural key, so importing
+    the same file again changes nothing. References (lead_actor_id, partners,
+    parties...) may be ids, external ids, names or, for states, country names.
+    """
+    from detente.registry.io import import_file
+
+    class _DryRun(Exception):
+        pass
+
+    settings = settings_from(ctx)
+    report = None
+    with _progress() as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(f"importing {name}", total=total)
+            bar.update(tasks[name], completed=done)
+
+        try:
+            with open_registry(ctx) as (_, reg):
+                report = import_file(
+                    reg, file, table=table, progress=progress, max_bytes=settings.max_import_bytes
+                )
+                if dry_run:
+                    raise _DryRun()
+        except _DryRun:
+            pass
+    assert report is not None
+    out = Table(
+        "table",
+        "created",
+        "updated",
+        "unchanged",
+        title=f"{'checked (dry run, nothing written)' if dry_run else 'imported'}: {file}",
+    )
+    for name in sorted(set(report.created) | set(report.updated) | set(report.unchanged)):
+        out.add_row(
+            name,
+            str(report.created.get(name, 0)),
+            str(report.updated.get(name, 0)),
+            str(report.unchanged.get(name, 0)),
+        )
+    console.print(out)
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, xlsx, json or parquet.")] = "csv",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder (csv, parquet) or file (xlsx, json) to write "
+            "[default: ./detente-export[.xlsx|.json]].",
+            show_default=False,
+        ),
+    ] = None,
+    table: Annotated[
+        list[str] | None,
+        typer.Option(help="Only this table (repeatable) [default: all].", show_default=False),
+    ] = None,
+) -> None:
+    """Export registry tables; the files import back without loss."""
+    from detente.registry.io import FORMATS, export_tables
+
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"one of {', '.join(FORMATS)}", param_hint="--format")
+    target = out or Path("detente-export" + ("" if fmt in ("csv", "parquet") else f".{fmt}"))
+    with open_registry(ctx) as (_, reg):
+        written = export_tables(reg, fmt, target, table)
+    for path in written:
+        console.print(f"wrote {path}")
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    seed: Annotated[int, typer.Option(help="Seed of the scenario generator.")] = 2024,
+    years: Annotated[int, typer.Option(help="Years of engagements to generate.")] = 4,
+) -> None:
+    """Build a workspace filled with a DEMONSTRATION scenario (fictional engagements
+    among real countries) and print a summary. Works offline."""
+    from detente.registry.demo import build_demo, summarise
+
+    settings = settings_from(ctx)
+    with create_workspace(settings) as ws, _progress() as bar:
+        task = bar.add_task("generating demo scenario", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        result = build_demo(ws, seed=seed, years=years, author="demo", progress=progress)
+    summarise(result, console)
+    console.print(
+        f"\nworkspace: {ws.path.resolve()}\n"
+        "next: [bold]detente engagements list --status planned[/bold], "
+        "[bold]detente export --format xlsx[/bold]"
+    )
+
+
+register(app)
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

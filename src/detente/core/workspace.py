@@ -1,0 +1,135 @@
+"""Workspaces: the folder that holds a detente installation's data.
+
+A workspace holds the registry database (``registry.sqlite`` unless
+``DETENTE_DATABASE_URL`` points at PostgreSQL) and, later, the context lake.
+Opening a workspace migrates its registry forward with Alembic, so an old
+workspace keeps its data when detente is upgraded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+from detente import __version__
+from detente.core.errors import ConfigError
+from detente.core.settings import Settings
+
+__all__ = ["Workspace", "create_workspace", "open_workspace"]
+
+MARKER = "detente-workspace.json"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    # foreign keys are off by default in SQLite; WAL lets readers work during imports
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for the registry URL with the settings detente relies on."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+@dataclass
+class Workspace:
+    """An opened workspace: its folder, settings and registry engine."""
+
+    path: Path
+    settings: Settings
+    engine: Engine
+    _sessions: sessionmaker[Session] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def database_url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: commits on success, rolls back on any error."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _registry_url(path: Path, settings: Settings) -> str:
+    if settings.database_url:
+        return settings.database_url
+    return f"sqlite:///{(path / 'registry.sqlite').resolve()}"
+
+
+def create_workspace(settings: Settings | None = None, *, path: Path | None = None) -> Workspace:
+    """Create (or re-open) a workspace folder and migrate its registry to head."""
+    settings = settings or Settings()
+    path = Path(path or settings.workspace)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"workspace {path} exists and is not a folder")
+    path.mkdir(parents=True, exist_ok=True)
+    marker = path / MARKER
+    if not marker.exists():
+        marker.write_text(
+            json.dumps(
+                {"created_at": datetime.now(UTC).isoformat(), "created_by_version": __version__},
+                indent=2,
+            )
+        )
+    return _open(path, settings)
+
+
+def open_workspace(settings: Settings | None = None, *, path: Path | None = None) -> Workspace:
+    """Open an existing workspace, migrating it forward if it is older than this detente."""
+    settings = settings or Settings()
+    path = Path(path or settings.workspace)
+    if not (path / MARKER).exists():
+        raise ConfigError(
+            f"no detente workspace at {path.resolve()}: run `detente init` "
+            "(or pass --workspace / set DETENTE_WORKSPACE)"
+        )
+    return _open(path, settings)
+
+
+def _open(path: Path, settings: Settings) -> Workspace:
+    from detente.core.migrate import upgrade
+
+    url = _registry_url(path, settings)
+    try:
+        engine = make_engine(url)
+        upgrade(engine)
+    except ConfigError:
+        raise
+    except Exception as exc:  # connection refused, bad URL, locked file
+        raise ConfigError(f"cannot open the registry at {url.split('@')[-1]}: {exc}") from exc
+    return Workspace(path=path, settings=settings, engine=engine)
+
+
+def table_names(engine: Engine) -> list[str]:
+    return sorted(inspect(engine).get_table_names())

@@ -1,0 +1,16 @@
+"""Alembic environment: migrations run on the engine detente hands over."""
+
+from alembic import context
+
+from detente.registry.tables import metadata
+
+config = context.config
+engine = config.attributes["engine"]
+
+with engine.begin() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    context.run_migrations()

@@ -1,0 +1,101 @@
+"""Reusable field types for registry models: clean text, countries, markings, ids.
+
+Text is refused when it holds characters no spreadsheet, XML file or database
+keeps faithfully (control characters, lone surrogates, unassigned code points),
+so what is stored is exactly what every export format can carry.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
+
+from detente.core.errors import DetenteError
+
+__all__ = [
+    "Country",
+    "LongText",
+    "Marking",
+    "Ref",
+    "ShortText",
+    "clean_line",
+    "clean_multiline",
+    "to_iso3",
+]
+
+_BAD_CATEGORIES = {"Cc", "Cs", "Cn"}
+
+
+def _check_chars(value: str, allowed: str) -> str:
+    for i, ch in enumerate(value):
+        if ch in allowed:
+            continue
+        if unicodedata.category(ch) in _BAD_CATEGORIES:
+            raise ValueError(f"contains a control or invalid character U+{ord(ch):04X} at {i}")
+    return value
+
+
+def _empty_to_none(value: object) -> object:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def clean_line(value: str) -> str:
+    """One line of text: stripped, no control characters."""
+    return _check_chars(value.strip(), "")
+
+
+def clean_multiline(value: str) -> str:
+    """Free text: newlines and tabs kept (as ``\\n``), other control characters refused."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return _check_chars(value, "\n\t")
+
+
+def to_iso3(value: object) -> object:
+    """Resolve free text (a name in several languages, ISO or COW code) to ISO alpha-3."""
+    if value is None or not isinstance(value, str):
+        return value
+    value = value.strip()
+    if not value:
+        return None
+    from detente.core.countries import resolve
+
+    try:
+        return resolve(value).iso3
+    except DetenteError as exc:
+        # pydantic reports ValueErrors with the field's location
+        raise ValueError(exc.message) from None
+
+
+_MARKING = re.compile(r"^[A-Z0-9][A-Z0-9 /,:+\-()._]*$")
+
+
+def _marking(value: str) -> str:
+    value = " ".join(value.strip().upper().split())
+    if not _MARKING.match(value):
+        raise ValueError(
+            "a marking is a banner such as 'UNCLASSIFIED' or 'SECRET//REL TO USA, GBR' "
+            "(letters, digits, spaces and / , : + - ( ) . _ only)"
+        )
+    return value
+
+
+def _uuid(value: str) -> str:
+    try:
+        return str(uuid.UUID(value.strip()))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a record id (a UUID)") from None
+
+
+ShortText = Annotated[str, AfterValidator(clean_line), StringConstraints(min_length=1, max_length=300)]
+LongText = Annotated[str, AfterValidator(clean_multiline), StringConstraints(max_length=20000)]
+Country = Annotated[str, BeforeValidator(to_iso3), StringConstraints(min_length=3, max_length=3)]
+Marking = Annotated[str, AfterValidator(_marking), StringConstraints(min_length=1, max_length=500)]
+Ref = Annotated[str, AfterValidator(_uuid)]
+OptionalText = BeforeValidator(_empty_to_none)

@@ -1,0 +1,438 @@
+"""Typed models of registry records, split by direction.
+
+``XCreate`` is what a user may send to create a record, ``XUpdate`` what they
+may change (every field optional; only the fields set are changed), ``XPublic``
+what detente returns. Rules that need only the record itself (dates in order,
+kinds known, lifecycle start) are checked here; rules that need the store
+(references exist, legal status moves) are checked in ``service.py``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from detente.registry.fields import (
+    Country,
+    LongText,
+    Marking,
+    OptionalText,
+    Ref,
+    ShortText,
+    clean_line,
+)
+from detente.registry.taxonomy import taxonomy
+
+__all__ = [
+    "ActorCreate",
+    "ActorPublic",
+    "ActorUpdate",
+    "AgreementCreate",
+    "AgreementPublic",
+    "AgreementUpdate",
+    "CommitmentCreate",
+    "CommitmentPublic",
+    "CommitmentUpdate",
+    "EngagementCreate",
+    "EngagementPublic",
+    "EngagementUpdate",
+    "PersonCreate",
+    "PersonPublic",
+    "PersonUpdate",
+]
+
+ExternalId = Annotated[
+    Annotated[str, AfterValidator(clean_line), StringConstraints(min_length=1, max_length=200)] | None,
+    OptionalText,
+]
+Abbreviation = Annotated[Annotated[str, StringConstraints(max_length=60)] | None, OptionalText]
+OptShort = Annotated[ShortText | None, OptionalText]
+OptLong = Annotated[LongText | None, OptionalText]
+OptCountry = Annotated[Country | None, OptionalText]
+OptRef = Annotated[Ref | None, OptionalText]
+Count = Annotated[int, Field(ge=0, le=10_000_000)]
+Alias = Annotated[ShortText, AfterValidator(lambda v: v if ";" not in v else _no_semicolon())]
+
+
+def _no_semicolon() -> str:
+    raise ValueError("may not contain ';' (it separates list items in CSV and Excel files)")
+
+
+def _kind(group: str) -> Any:
+    def check(value: str) -> str:
+        table = getattr(taxonomy(), group)
+        if value not in table:
+            raise ValueError(f"unknown value {value!r}; one of {', '.join(table)}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _status(lifecycle: str) -> Any:
+    def check(value: str) -> str:
+        statuses = taxonomy().lifecycles[lifecycle].statuses
+        if value not in statuses:
+            raise ValueError(f"unknown status {value!r}; one of {', '.join(statuses)}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _in_order(model: BaseModel, *pairs: tuple[str, str]) -> None:
+    for earlier, later in pairs:
+        a, b = getattr(model, earlier, None), getattr(model, later, None)
+        if a is not None and b is not None and b < a:
+            raise ValueError(f"{later} ({b}) is before {earlier} ({a})")
+
+
+def _distinct(values: list[str]) -> list[str]:
+    seen: list[str] = []
+    for v in values:
+        if v not in seen:
+            seen.append(v)
+    return seen
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class _Create(_In):
+    id: OptRef = None
+    external_id: ExternalId = None
+    marking: Marking = "UNCLASSIFIED"
+
+
+class _Public(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    external_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    created_by: str
+    updated_by: str
+    version: int
+    marking: str
+
+
+# ---------------------------------------------------------------- actors
+ActorKind = Annotated[str, _kind("actor_kinds")]
+
+
+class ActorFields(_In):
+    name: ShortText
+    kind: ActorKind
+    country: OptCountry = None
+    abbreviation: Abbreviation = None
+    parent_id: OptRef = None
+    aliases: list[Alias] = Field(default_factory=list, max_length=100)
+    notes: OptLong = None
+
+    @field_validator("aliases")
+    @classmethod
+    def _unique_aliases(cls, value: list[str]) -> list[str]:
+        return _distinct(value)
+
+    @model_validator(mode="after")
+    def _state_has_country(self) -> ActorFields:
+        if self.kind == "state" and not self.country:
+            raise ValueError("a state actor needs its country (ISO code or name)")
+        return self
+
+
+class ActorCreate(ActorFields, _Create):
+    pass
+
+
+class ActorUpdate(_In):
+    name: ShortText | None = None
+    kind: ActorKind | None = None
+    country: OptCountry = None
+    abbreviation: Abbreviation = None
+    parent_id: OptRef = None
+    aliases: list[Alias] | None = None
+    notes: OptLong = None
+    external_id: ExternalId = None
+    marking: Marking | None = None
+
+
+class ActorPublic(_Public):
+    name: str
+    kind: str
+    country: str | None
+    abbreviation: str | None
+    parent_id: str | None
+    aliases: list[str]
+    notes: str | None
+
+
+# ---------------------------------------------------------------- people
+class PersonFields(_In):
+    name: ShortText
+    rank: OptShort = None
+    role: Annotated[str, _kind("person_roles")] = "defense_attache"
+    sending_state: Country
+    receiving_state: Country
+    post: OptShort = None
+    organisation_id: OptRef = None
+    accreditation_status: Annotated[str, _status("accreditation")] = "proposed"
+    immunity_basis: Annotated[str, _kind("immunity_bases")] = "diplomatic_agent"
+    start_date: date | None = None
+    end_date: date | None = None
+    notes: OptLong = None
+
+    @model_validator(mode="after")
+    def _check(self) -> PersonFields:
+        if self.sending_state == self.receiving_state:
+            raise ValueError("sending and receiving state must differ")
+        _in_order(self, ("start_date", "end_date"))
+        return self
+
+
+class PersonCreate(PersonFields, _Create):
+    pass
+
+
+class PersonUpdate(_In):
+    name: ShortText | None = None
+    rank: OptShort = None
+    role: Annotated[str, _kind("person_roles")] | None = None
+    sending_state: OptCountry = None
+    receiving_state: OptCountry = None
+    post: OptShort = None
+    organisation_id: OptRef = None
+    accreditation_status: Annotated[str, _status("accreditation")] | None = None
+    immunity_basis: Annotated[str, _kind("immunity_bases")] | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    notes: OptLong = None
+    external_id: ExternalId = None
+    marking: Marking | None = None
+
+
+class PersonPublic(_Public):
+    name: str
+    rank: str | None
+    role: str
+    sending_state: str
+    receiving_state: str
+    post: str | None
+    organisation_id: str | None
+    accreditation_status: str
+    immunity_basis: str
+    start_date: date | None
+    end_date: date | None
+    notes: str | None
+
+
+# ---------------------------------------------------------------- agreements
+AgreementKind = Annotated[str, _kind("agreement_kinds")]
+ActivityType = Annotated[str, _kind("engagement_kinds")]
+_AGREEMENT_DATES = (
+    ("signed_on", "expires_on"),
+    ("in_force_on", "expires_on"),
+    ("signed_on", "terminated_on"),
+)
+
+
+class AgreementFields(_In):
+    title: Annotated[ShortText, StringConstraints(max_length=500)]
+    kind: AgreementKind
+    parties: list[Ref] = Field(min_length=2, max_length=500)
+    signed_on: date | None = None
+    in_force_on: date | None = None
+    expires_on: date | None = None
+    terminated_on: date | None = None
+    activity_types: list[ActivityType] = Field(default_factory=list)
+    notes: OptLong = None
+
+    @field_validator("parties", "activity_types")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        return _distinct(value)
+
+    @model_validator(mode="after")
+    def _check(self) -> AgreementFields:
+        if len(self.parties) < 2:
+            raise ValueError("an agreement needs at least two distinct parties")
+        _in_order(self, *_AGREEMENT_DATES)
+        return self
+
+
+class AgreementCreate(AgreementFields, _Create):
+    pass
+
+
+class AgreementUpdate(_In):
+    title: Annotated[ShortText, StringConstraints(max_length=500)] | None = None
+    kind: AgreementKind | None = None
+    parties: list[Ref] | None = Field(default=None, min_length=2, max_length=500)
+    signed_on: date | None = None
+    in_force_on: date | None = None
+    expires_on: date | None = None
+    terminated_on: date | None = None
+    activity_types: list[ActivityType] | None = None
+    notes: OptLong = None
+    external_id: ExternalId = None
+    marking: Marking | None = None
+
+
+class AgreementPublic(_Public):
+    title: str
+    kind: str
+    parties: list[str]
+    signed_on: date | None
+    in_force_on: date | None
+    expires_on: date | None
+    terminated_on: date | None
+    activity_types: list[str]
+    notes: str | None
+
+
+# ---------------------------------------------------------------- engagements
+EngagementKind = Annotated[str, _kind("engagement_kinds")]
+Currency = Annotated[
+    str,
+    AfterValidator(lambda v: v.strip().upper()),
+    StringConstraints(pattern=r"^[A-Z]{3}$"),
+]
+Money = Annotated[Decimal, Field(ge=0, le=Decimal("9999999999999.99"), decimal_places=2)]
+FORCE_FIELDS = ("troops", "tanks", "armoured_combat_vehicles", "artillery", "aircraft_sorties")
+
+
+class EngagementFields(_In):
+    title: Annotated[ShortText, StringConstraints(max_length=500)]
+    kind: EngagementKind
+    status: Annotated[str, _status("engagement")] = "proposed"
+    lead_actor_id: Ref
+    partners: list[Ref] = Field(default_factory=list, max_length=500)
+    agreement_id: OptRef = None
+    start_date: date
+    end_date: date | None = None
+    location_country: OptCountry = None
+    location_place: OptShort = None
+    troops: Count | None = None
+    tanks: Count | None = None
+    armoured_combat_vehicles: Count | None = None
+    artillery: Count | None = None
+    aircraft_sorties: Count | None = None
+    cost: Money | None = None
+    currency: Annotated[Currency | None, OptionalText] = None
+    objectives: OptLong = None
+    notes: OptLong = None
+
+    @field_validator("partners")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        return _distinct(value)
+
+    @model_validator(mode="after")
+    def _check(self) -> EngagementFields:
+        _in_order(self, ("start_date", "end_date"))
+        if self.lead_actor_id in self.partners:
+            raise ValueError("the lead actor cannot also be a partner")
+        if self.cost is not None and not self.currency:
+            raise ValueError("a cost needs its currency (ISO 4217, e.g. EUR)")
+        return self
+
+
+class EngagementCreate(EngagementFields, _Create):
+    pass
+
+
+class EngagementUpdate(_In):
+    title: Annotated[ShortText, StringConstraints(max_length=500)] | None = None
+    kind: EngagementKind | None = None
+    status: Annotated[str, _status("engagement")] | None = None
+    lead_actor_id: Ref | None = None
+    partners: list[Ref] | None = None
+    agreement_id: OptRef = None
+    start_date: date | None = None
+    end_date: date | None = None
+    location_country: OptCountry = None
+    location_place: OptShort = None
+    troops: Count | None = None
+    tanks: Count | None = None
+    armoured_combat_vehicles: Count | None = None
+    artillery: Count | None = None
+    aircraft_sorties: Count | None = None
+    cost: Money | None = None
+    currency: Annotated[Currency | None, OptionalText] = None
+    objectives: OptLong = None
+    notes: OptLong = None
+    external_id: ExternalId = None
+    marking: Marking | None = None
+
+
+class EngagementPublic(_Public):
+    title: str
+    kind: str
+    status: str
+    lead_actor_id: str
+    partners: list[str]
+    agreement_id: str | None
+    start_date: date
+    end_date: date | None
+    location_country: str | None
+    location_place: str | None
+    troops: int | None
+    tanks: int | None
+    armoured_combat_vehicles: int | None
+    artillery: int | None
+    aircraft_sorties: int | None
+    cost: Decimal | None
+    currency: str | None
+    objectives: str | None
+    notes: str | None
+
+
+# ---------------------------------------------------------------- commitments
+class CommitmentFields(_In):
+    engagement_id: Ref
+    committed_by_id: Ref
+    description: Annotated[LongText, StringConstraints(min_length=1)]
+    due_on: date | None = None
+    status: Annotated[str, _status("commitment")] = "open"
+    notes: OptLong = None
+
+
+class CommitmentCreate(CommitmentFields, _Create):
+    pass
+
+
+class CommitmentUpdate(_In):
+    engagement_id: Ref | None = None
+    committed_by_id: Ref | None = None
+    description: Annotated[LongText, StringConstraints(min_length=1)] | None = None
+    due_on: date | None = None
+    status: Annotated[str, _status("commitment")] | None = None
+    notes: OptLong = None
+    external_id: ExternalId = None
+    marking: Marking | None = None
+
+
+class CommitmentPublic(_Public):
+    engagement_id: str
+    committed_by_id: str
+    description: str
+    due_on: date | None
+    status: str
+    notes: str | None
+
+    @property
+    def overdue(self) -> bool:
+        return (
+            self.status in ("open", "in_progress") and self.due_on is not None and self.due_on < date.today()
+        )

@@ -1,0 +1,158 @@
+"""The registry's record types described once, for services, import and export.
+
+A ``Resource`` ties a table to its models, its references to other records,
+its list-valued links (agreement parties, engagement partners), its lifecycle
+and its natural key (how a re-imported row finds the record it describes when
+the file carries no id).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+from pydantic import BaseModel
+
+from detente.core.errors import ValidationError
+from detente.registry import models as m
+from detente.registry import tables as t
+
+__all__ = ["META_FIELDS", "RESOURCES", "Link", "Resource", "resource"]
+
+# Bookkeeping columns every record has, in export order (after the record's own fields).
+META_FIELDS = ("marking", "version", "created_at", "created_by", "updated_at", "updated_by")
+
+
+@dataclass(frozen=True)
+class Link:
+    """A list-valued reference kept in a link table (owner id, actor id, position)."""
+
+    table: type[t.Base]
+    owner_column: str
+    target: str = "actors"
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str
+    singular: str
+    table: type[t.Base]
+    fields_model: type[BaseModel]
+    create_model: type[BaseModel]
+    update_model: type[BaseModel]
+    public_model: type[BaseModel]
+    title_field: str
+    natural_key: tuple[str, ...]
+    refs: dict[str, str] = field(default_factory=dict)
+    links: dict[str, Link] = field(default_factory=dict)
+    lifecycle: tuple[str, str] | None = None  # (status field, lifecycle name)
+    list_fields: tuple[str, ...] = ()
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The record's own fields in a stable, readable order."""
+        return tuple(self.fields_model.model_fields)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every exported column: id, external id, own fields, bookkeeping."""
+        return ("id", "external_id", *self.fields, *META_FIELDS)
+
+    def ref_target(self, name: str) -> str | None:
+        if name in self.refs:
+            return self.refs[name]
+        if name in self.links:
+            return self.links[name].target
+        return None
+
+
+RESOURCES: dict[str, Resource] = {
+    r.name: r
+    for r in (
+        Resource(
+            name="actors",
+            singular="actor",
+            table=t.Actor,
+            fields_model=m.ActorFields,
+            create_model=m.ActorCreate,
+            update_model=m.ActorUpdate,
+            public_model=m.ActorPublic,
+            title_field="name",
+            natural_key=("kind", "name", "country"),
+            refs={"parent_id": "actors"},
+            list_fields=("aliases",),
+        ),
+        Resource(
+            name="people",
+            singular="person",
+            table=t.Person,
+            fields_model=m.PersonFields,
+            create_model=m.PersonCreate,
+            update_model=m.PersonUpdate,
+            public_model=m.PersonPublic,
+            title_field="name",
+            natural_key=("name", "sending_state", "receiving_state", "role"),
+            refs={"organisation_id": "actors"},
+            lifecycle=("accreditation_status", "accreditation"),
+        ),
+        Resource(
+            name="agreements",
+            singular="agreement",
+            table=t.Agreement,
+            fields_model=m.AgreementFields,
+            create_model=m.AgreementCreate,
+            update_model=m.AgreementUpdate,
+            public_model=m.AgreementPublic,
+            title_field="title",
+            natural_key=("kind", "title"),
+            links={"parties": Link(t.AgreementParty, "agreement_id")},
+            list_fields=("parties", "activity_types"),
+        ),
+        Resource(
+            name="engagements",
+            singular="engagement",
+            table=t.Engagement,
+            fields_model=m.EngagementFields,
+            create_model=m.EngagementCreate,
+            update_model=m.EngagementUpdate,
+            public_model=m.EngagementPublic,
+            title_field="title",
+            natural_key=("title", "start_date"),
+            refs={"lead_actor_id": "actors", "agreement_id": "agreements"},
+            links={"partners": Link(t.EngagementPartner, "engagement_id")},
+            lifecycle=("status", "engagement"),
+            list_fields=("partners",),
+        ),
+        Resource(
+            name="commitments",
+            singular="commitment",
+            table=t.Commitment,
+            fields_model=m.CommitmentFields,
+            create_model=m.CommitmentCreate,
+            update_model=m.CommitmentUpdate,
+            public_model=m.CommitmentPublic,
+            title_field="description",
+            natural_key=("engagement_id", "committed_by_id", "description"),
+            refs={"engagement_id": "engagements", "committed_by_id": "actors"},
+            lifecycle=("status", "commitment"),
+        ),
+    )
+}
+
+ALIASES = {
+    "actor": "actors",
+    "person": "people",
+    "attaches": "people",
+    "agreement": "agreements",
+    "engagement": "engagements",
+    "commitment": "commitments",
+}
+
+
+@cache
+def resource(name: str) -> Resource:
+    key = name.strip().lower()
+    key = ALIASES.get(key, key)
+    if key not in RESOURCES:
+        raise ValidationError(f"unknown registry table {name!r}; one of {', '.join(RESOURCES)}")
+    return RESOURCES[key]

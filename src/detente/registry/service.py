@@ -1,0 +1,452 @@
+"""Registry services: create, read, list, update and delete records.
+
+The one place that writes registry tables. Every write checks what the models
+cannot check alone (references exist, lifecycle moves are legal, natural keys
+are not taken twice) and uses optimistic concurrency: an update names the
+version it read, and a record changed since is refused, never overwritten.
+Interfaces (CLI, API, import) call these functions; they never touch tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pydantic
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from detente.core.errors import (
+    ConflictError,
+    NotFoundError,
+    StaleVersionError,
+    ValidationError,
+)
+from detente.registry.resources import RESOURCES, Resource, resource
+from detente.registry.tables import Base, metadata, new_id
+from detente.registry.taxonomy import taxonomy
+
+__all__ = ["ListQuery", "Registry", "field_errors", "first_error"]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def field_errors(exc: pydantic.ValidationError) -> list[tuple[str | None, str]]:
+    """(field, message) for every problem pydantic found, worded for a user."""
+    out: list[tuple[str | None, str]] = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"] if not isinstance(p, int)]
+        name = loc[0] if loc else None
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif err["type"] == "missing":
+            msg = "required"
+        out.append((name, msg))
+    return out
+
+
+def first_error(exc: pydantic.ValidationError) -> ValidationError:
+    problems = field_errors(exc)
+    text = "; ".join(f"{f}: {m}" if f else m for f, m in problems)
+    return ValidationError(text, field=None)
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """Filters for listing records. Unknown filter fields are refused."""
+
+    filters: Mapping[str, Any] | None = None
+    search: str | None = None
+    involving: str | None = None  # an actor id: engagements/agreements it takes part in
+    date_from: date | None = None
+    date_to: date | None = None
+    order_by: str | None = None
+    descending: bool = False
+    limit: int | None = 100
+    offset: int = 0
+
+
+class Registry:
+    """Registry operations inside one unit of work (a SQLAlchemy session)."""
+
+    def __init__(self, session: Session, *, author: str) -> None:
+        self.session = session
+        self.author = author
+
+    # ------------------------------------------------------------------ reads
+    def _row(self, res: Resource, record_id: str) -> Any:
+        row = self.session.get(res.table, record_id)
+        if row is None:
+            raise NotFoundError(f"no {res.singular} with id {record_id}")
+        return row
+
+    def _links(self, res: Resource, ids: list[str]) -> dict[str, dict[str, list[str]]]:
+        out: dict[str, dict[str, list[str]]] = {i: {} for i in ids}
+        for name, link in res.links.items():
+            for i in ids:
+                out[i][name] = []
+            if not ids:
+                continue
+            owner = getattr(link.table, link.owner_column)
+            rows = self.session.execute(
+                select(owner, link.table.actor_id)  # type: ignore[attr-defined]
+                .where(owner.in_(ids))
+                .order_by(owner, link.table.position)  # type: ignore[attr-defined]
+            )
+            for owner_id, actor_id in rows:
+                out[owner_id][name].append(actor_id)
+        return out
+
+    def _public(self, res: Resource, rows: list[Any]) -> list[Any]:
+        links = self._links(res, [r.id for r in rows])
+        out = []
+        for row in rows:
+            data = {c.key: getattr(row, c.key) for c in res.table.__table__.columns}
+            data.update(links[row.id])
+            out.append(res.public_model.model_validate(data))
+        return out
+
+    def get(self, name: str, record_id: str) -> Any:
+        res = resource(name)
+        return self._public(res, [self._row(res, record_id)])[0]
+
+    def _select(self, res: Resource, query: ListQuery) -> Select[Any]:
+        table = res.table
+        stmt = select(table)
+        for key, value in (query.filters or {}).items():
+            if key not in table.__table__.columns:
+                raise ValidationError(f"cannot filter {res.name} by {key!r}", field=key)
+            column = getattr(table, key)
+            if isinstance(value, list | tuple | set):
+                stmt = stmt.where(column.in_(list(value)))
+            elif value is None:
+                stmt = stmt.where(column.is_(None))
+            else:
+                stmt = stmt.where(column == value)
+        if query.search:
+            pattern = f"%{query.search.lower()}%"
+            stmt = stmt.where(func.lower(getattr(table, res.title_field)).like(pattern))
+        if query.involving:
+            stmt = stmt.where(self._involving(res, query.involving))
+        date_col = self._date_column(res)
+        if date_col is not None:
+            if query.date_from:
+                stmt = stmt.where(date_col >= query.date_from)
+            if query.date_to:
+                stmt = stmt.where(date_col <= query.date_to)
+        return stmt
+
+    @staticmethod
+    def _date_column(res: Resource) -> Any:
+        for name in ("start_date", "signed_on", "due_on"):
+            if name in res.table.__table__.columns:
+                return getattr(res.table, name)
+        return None
+
+    def _involving(self, res: Resource, actor_id: str) -> Any:
+        table = res.table
+        clauses = [getattr(table, f) == actor_id for f, target in res.refs.items() if target == "actors"]
+        for link in res.links.values():
+            owner = getattr(link.table, link.owner_column)
+            clauses.append(
+                table.id.in_(select(owner).where(link.table.actor_id == actor_id))  # type: ignore[attr-defined]
+            )
+        if res.name == "actors":
+            clauses.append(table.id == actor_id)
+        if not clauses:
+            raise ValidationError(f"{res.name} cannot be filtered by actor")
+        return or_(*clauses)
+
+    def list(self, name: str, query: ListQuery | None = None) -> list[Any]:
+        res = resource(name)
+        query = query or ListQuery()
+        stmt = self._select(res, query)
+        order = query.order_by or self._default_order(res)
+        if order not in res.table.__table__.columns:
+            raise ValidationError(f"cannot sort {res.name} by {order!r}", field="order_by")
+        column = getattr(res.table, order)
+        stmt = stmt.order_by(column.desc() if query.descending else column.asc(), res.table.id)
+        if query.limit is not None:
+            stmt = stmt.limit(query.limit)
+        stmt = stmt.offset(query.offset)
+        return self._public(res, list(self.session.scalars(stmt)))
+
+    def count(self, name: str, query: ListQuery | None = None) -> int:
+        res = resource(name)
+        stmt = self._select(res, query or ListQuery()).subquery()
+        return int(self.session.scalar(select(func.count()).select_from(stmt)) or 0)
+
+    def iter_all(self, name: str, batch: int = 1000) -> Iterator[Any]:
+        """Every record of a table in a stable order (for export), in batches."""
+        res = resource(name)
+        offset = 0
+        while True:
+            rows = list(
+                self.session.scalars(
+                    select(res.table).order_by(res.table.created_at, res.table.id).limit(batch).offset(offset)
+                )
+            )
+            if not rows:
+                return
+            yield from self._public(res, rows)
+            offset += len(rows)
+
+    @staticmethod
+    def _default_order(res: Resource) -> str:
+        for name in ("start_date", "signed_on", "due_on", "name", "title"):
+            if name in res.table.__table__.columns:
+                return name
+        return "created_at"
+
+    # ------------------------------------------------------------- references
+    def resolve_ref(self, target: str, token: str, *, field: str | None = None) -> str:
+        """The id of the record a user means by ``token``.
+
+        Tried in order: the record id, its external id, its exact name or
+        title (case-insensitive, must be unique), and for actors a country
+        (name or code) whose state actor is meant.
+        """
+        res = resource(target)
+        token = token.strip()
+        table = res.table
+        if self.session.get(table, token) is not None:
+            return token
+        hit = self.session.scalar(select(table.id).where(table.external_id == token))
+        if hit:
+            return str(hit)
+        title = getattr(table, res.title_field)
+        hits = list(self.session.scalars(select(table.id).where(func.lower(title) == token.lower()).limit(3)))
+        if len(hits) == 1:
+            return str(hits[0])
+        if len(hits) > 1:
+            raise ValidationError(
+                f"{token!r} names several {res.name}; use its id or external id", field=field
+            )
+        if res.name == "actors":
+            from detente.core.countries import resolve as resolve_country
+
+            try:
+                iso3 = resolve_country(token).iso3
+            except Exception:
+                iso3 = None
+            if iso3:
+                state = self.session.scalar(
+                    select(table.id).where(and_(table.kind == "state", table.country == iso3))
+                )
+                if state:
+                    return str(state)
+                raise ValidationError(
+                    f"no state actor for {iso3} yet: add it with `detente actors add "
+                    f"--kind state --country {iso3} NAME`",
+                    field=field,
+                )
+        raise ValidationError(f"no {res.singular} {token!r} (id, external id or name)", field=field)
+
+    def _check_refs(self, res: Resource, data: Mapping[str, Any]) -> None:
+        for name, target in res.refs.items():
+            value = data.get(name)
+            if value is not None and self.session.get(RESOURCES[target].table, value) is None:
+                raise ValidationError(f"no {RESOURCES[target].singular} with id {value}", field=name)
+        for name, link in res.links.items():
+            ids = list(data.get(name) or [])
+            if not ids:
+                continue
+            target = RESOURCES[link.target].table
+            found = set(self.session.scalars(select(target.id).where(target.id.in_(ids))))
+            missing = [i for i in ids if i not in found]
+            if missing:
+                raise ValidationError(
+                    f"no {RESOURCES[link.target].singular} with id {missing[0]}", field=name
+                )
+        if res.name == "actors" and data.get("parent_id"):
+            self._check_parent(data)
+
+    def _check_parent(self, data: Mapping[str, Any]) -> None:
+        parent = self.session.get(RESOURCES["actors"].table, data["parent_id"])
+        kind = taxonomy().actor_kinds[data["kind"]]
+        if kind.parents and parent is not None and parent.kind not in kind.parents:
+            raise ValidationError(
+                f"a {data['kind']} cannot sit under a {parent.kind} "
+                f"(allowed parents: {', '.join(kind.parents)})",
+                field="parent_id",
+            )
+        # walk up: refuse cycles (a unit cannot be its own ancestor)
+        seen = {data.get("id")}
+        node = parent
+        while node is not None:
+            if node.id in seen:
+                raise ValidationError("parent chain makes a cycle", field="parent_id")
+            seen.add(node.id)
+            node = self.session.get(RESOURCES["actors"].table, node.parent_id) if node.parent_id else None
+
+    def _natural_key(self, res: Resource, data: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: data.get(k) for k in res.natural_key}
+
+    def find_by_natural_key(self, res: Resource, data: Mapping[str, Any]) -> str | None:
+        stmt = select(res.table.id)
+        for key, value in self._natural_key(res, data).items():
+            column = getattr(res.table, key)
+            stmt = stmt.where(column.is_(None) if value is None else column == value)
+        return self.session.scalar(stmt.limit(1))
+
+    def _check_unique(self, res: Resource, data: Mapping[str, Any], record_id: str) -> None:
+        ext = data.get("external_id")
+        if ext:
+            other = self.session.scalar(
+                select(res.table.id).where(res.table.external_id == ext, res.table.id != record_id)
+            )
+            if other:
+                raise ConflictError(f"external id {ext!r} is already used by {res.singular} {other}")
+        other = self.find_by_natural_key(res, data)
+        if other and other != record_id:
+            key = ", ".join(f"{k}={v}" for k, v in self._natural_key(res, data).items())
+            raise ConflictError(f"a {res.singular} with {key} already exists: id {other}")
+
+    # ------------------------------------------------------------------ writes
+    def _write_links(self, res: Resource, record_id: str, data: Mapping[str, Any]) -> None:
+        for name, link in res.links.items():
+            if name not in data:
+                continue
+            owner = getattr(link.table, link.owner_column)
+            self.session.execute(link.table.__table__.delete().where(owner == record_id))
+            for position, actor_id in enumerate(data[name] or []):
+                self.session.add(
+                    link.table(**{link.owner_column: record_id, "actor_id": actor_id, "position": position})
+                )
+
+    def create(
+        self, name: str, data: Mapping[str, Any] | Any, *, meta: Mapping[str, Any] | None = None
+    ) -> Any:
+        """Create a record. ``meta`` may carry bookkeeping kept from another
+        workspace on import (created_at/by, updated_at/by, version)."""
+        res = resource(name)
+        try:
+            model = res.create_model.model_validate(data if isinstance(data, Mapping) else data.model_dump())
+        except pydantic.ValidationError as exc:
+            raise first_error(exc) from None
+        values = model.model_dump()
+        if res.lifecycle:
+            status_field, cycle = res.lifecycle
+            taxonomy().lifecycles[cycle].check_start(values[status_field], field=status_field)
+        record_id = values.pop("id") or None
+        if record_id and self.session.get(res.table, record_id) is not None:
+            raise ConflictError(f"a {res.singular} with id {record_id} already exists")
+        row = res.table()
+        record_id = record_id or new_id()
+        self._check_refs(res, {**values, "id": record_id})
+        self._check_unique(res, values, record_id)
+        stamp = now()
+        meta = dict(meta or {})
+        links = {k: values.pop(k) for k in list(values) if k in res.links}
+        for key, value in values.items():
+            setattr(row, key, value)
+        row.id = record_id
+        row.created_at = meta.get("created_at") or stamp
+        row.created_by = meta.get("created_by") or self.author
+        row.updated_at = meta.get("updated_at") or stamp
+        row.updated_by = meta.get("updated_by") or self.author
+        row.version = int(meta.get("version") or 1)
+        self.session.add(row)
+        self.session.flush()
+        self._write_links(res, record_id, links)
+        self.session.flush()
+        return self.get(res.name, record_id)
+
+    def update(
+        self, name: str, record_id: str, changes: Mapping[str, Any] | Any, *, expected_version: int
+    ) -> Any:
+        """Change the given fields of a record last read at ``expected_version``."""
+        res = resource(name)
+        current = self.get(res.name, record_id)
+        if current.version != expected_version:
+            raise self._stale(res, current, expected_version)
+        try:
+            patch = res.update_model.model_validate(
+                changes if isinstance(changes, Mapping) else changes.model_dump(exclude_unset=True)
+            )
+        except pydantic.ValidationError as exc:
+            raise first_error(exc) from None
+        values = patch.model_dump(exclude_unset=True)
+        merged = {**current.model_dump(), **values}
+        # re-check the whole record so cross-field rules hold after a partial change
+        try:
+            res.fields_model.model_validate({k: merged[k] for k in res.fields})
+        except pydantic.ValidationError as exc:
+            raise first_error(exc) from None
+        if res.lifecycle:
+            status_field, cycle = res.lifecycle
+            if status_field in values:
+                taxonomy().lifecycles[cycle].check_move(
+                    getattr(current, status_field), values[status_field], field=status_field
+                )
+        self._check_refs(res, {**merged, "id": record_id})
+        self._check_unique(res, merged, record_id)
+        changed = {k: v for k, v in values.items() if merged[k] != getattr(current, k)}
+        if not changed:
+            return current
+        links = {k: changed.pop(k) for k in list(changed) if k in res.links}
+        result = self.session.execute(
+            update(res.table)
+            .where(res.table.id == record_id, res.table.version == expected_version)
+            .values(**changed, version=expected_version + 1, updated_at=now(), updated_by=self.author)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # someone wrote between our read and our write
+            self.session.expire_all()
+            raise self._stale(res, self.get(res.name, record_id), expected_version)
+        self._write_links(res, record_id, links)
+        self.session.flush()
+        self.session.expire_all()
+        return self.get(res.name, record_id)
+
+    @staticmethod
+    def _stale(res: Resource, current: Any, expected: int) -> StaleVersionError:
+        return StaleVersionError(
+            f"{res.singular} {current.id} was changed by {current.updated_by} at "
+            f"{current.updated_at:%Y-%m-%d %H:%M} (now version {current.version}; "
+            f"you edited version {expected}): reload it and apply your change again"
+        )
+
+    def delete(self, name: str, record_id: str, *, expected_version: int | None = None) -> None:
+        res = resource(name)
+        row = self._row(res, record_id)
+        if expected_version is not None and row.version != expected_version:
+            raise self._stale(res, self.get(res.name, record_id), expected_version)
+        users = self.dependents(res, record_id)
+        if users:
+            listed = ", ".join(f"{n} {what}" for what, n in users.items())
+            raise ConflictError(
+                f"{res.singular} {record_id} is still referenced ({listed}); change or delete those first"
+            )
+        self.session.delete(row)
+        self.session.flush()
+
+    def dependents(self, res: Resource, record_id: str) -> dict[str, int]:
+        """How many rows elsewhere refer to this record and would block its deletion."""
+        counts: dict[str, int] = {}
+        target = res.table.__table__
+        for table in metadata.sorted_tables:
+            for fk in table.foreign_keys:
+                if fk.column.table is not target or fk.ondelete == "CASCADE":
+                    continue
+                n = self.session.scalar(select(func.count()).select_from(table).where(fk.parent == record_id))
+                if n:
+                    label = f"{table.name}.{fk.parent.name}"
+                    counts[label] = counts.get(label, 0) + int(n)
+        return counts
+
+
+def table_counts(session: Session) -> dict[str, int]:
+    return {
+        name: int(session.scalar(select(func.count()).select_from(res.table)) or 0)
+        for name, res in RESOURCES.items()
+    }
+
+
+def all_tables() -> Iterable[type[Base]]:
+    return (r.table for r in RESOURCES.values())

@@ -1,0 +1,197 @@
+"""SQLAlchemy tables of the registry (the store's shape; services map to models).
+
+Every record carries the same bookkeeping columns (``RecordMixin``): a UUID id,
+an optional external id (the key a user's own spreadsheet uses), timestamps,
+author, a version for optimistic concurrency, and a marking.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "Actor",
+    "Agreement",
+    "AgreementParty",
+    "Base",
+    "Commitment",
+    "Engagement",
+    "EngagementPartner",
+    "Person",
+    "metadata",
+]
+
+# Stable constraint names so Alembic migrations work the same on SQLite and PostgreSQL.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps always come back timezone-aware in UTC (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class RecordMixin:
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(200))
+    updated_by: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    marking: Mapped[str] = mapped_column(String(500), default="UNCLASSIFIED")
+
+
+class Actor(RecordMixin, Base):
+    __tablename__ = "actors"
+
+    name: Mapped[str] = mapped_column(String(300), index=True)
+    kind: Mapped[str] = mapped_column(String(60), index=True)
+    country: Mapped[str | None] = mapped_column(String(3), index=True)
+    abbreviation: Mapped[str | None] = mapped_column(String(60))
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("actors.id", ondelete="RESTRICT"), index=True)
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class Person(RecordMixin, Base):
+    __tablename__ = "people"
+
+    name: Mapped[str] = mapped_column(String(300), index=True)
+    rank: Mapped[str | None] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(60))
+    sending_state: Mapped[str] = mapped_column(String(3), index=True)
+    receiving_state: Mapped[str] = mapped_column(String(3), index=True)
+    post: Mapped[str | None] = mapped_column(String(300))
+    organisation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("actors.id", ondelete="RESTRICT"), index=True
+    )
+    accreditation_status: Mapped[str] = mapped_column(String(40))
+    immunity_basis: Mapped[str] = mapped_column(String(60))
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class Agreement(RecordMixin, Base):
+    __tablename__ = "agreements"
+
+    title: Mapped[str] = mapped_column(String(500), index=True)
+    kind: Mapped[str] = mapped_column(String(60), index=True)
+    signed_on: Mapped[date | None] = mapped_column(Date)
+    in_force_on: Mapped[date | None] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    terminated_on: Mapped[date | None] = mapped_column(Date)
+    activity_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class AgreementParty(Base):
+    __tablename__ = "agreement_parties"
+
+    agreement_id: Mapped[str] = mapped_column(
+        ForeignKey("agreements.id", ondelete="CASCADE"), primary_key=True
+    )
+    actor_id: Mapped[str] = mapped_column(
+        ForeignKey("actors.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Engagement(RecordMixin, Base):
+    __tablename__ = "engagements"
+
+    title: Mapped[str] = mapped_column(String(500), index=True)
+    kind: Mapped[str] = mapped_column(String(60), index=True)
+    status: Mapped[str] = mapped_column(String(40), index=True)
+    lead_actor_id: Mapped[str] = mapped_column(ForeignKey("actors.id", ondelete="RESTRICT"), index=True)
+    agreement_id: Mapped[str | None] = mapped_column(
+        ForeignKey("agreements.id", ondelete="RESTRICT"), index=True
+    )
+    start_date: Mapped[date] = mapped_column(Date, index=True)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    location_country: Mapped[str | None] = mapped_column(String(3), index=True)
+    location_place: Mapped[str | None] = mapped_column(String(300))
+    troops: Mapped[int | None] = mapped_column(Integer)
+    tanks: Mapped[int | None] = mapped_column(Integer)
+    armoured_combat_vehicles: Mapped[int | None] = mapped_column(Integer)
+    artillery: Mapped[int | None] = mapped_column(Integer)
+    aircraft_sorties: Mapped[int | None] = mapped_column(Integer)
+    cost: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    objectives: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class EngagementPartner(Base):
+    __tablename__ = "engagement_partners"
+
+    engagement_id: Mapped[str] = mapped_column(
+        ForeignKey("engagements.id", ondelete="CASCADE"), primary_key=True
+    )
+    actor_id: Mapped[str] = mapped_column(
+        ForeignKey("actors.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Commitment(RecordMixin, Base):
+    __tablename__ = "commitments"
+
+    engagement_id: Mapped[str] = mapped_column(ForeignKey("engagements.id", ondelete="RESTRICT"), index=True)
+    committed_by_id: Mapped[str] = mapped_column(ForeignKey("actors.id", ondelete="RESTRICT"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[date | None] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(40), index=True)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+Index("ix_engagements_kind_start", Engagement.kind, Engagement.start_date)
