@@ -28,6 +28,9 @@ MARKER = "detente-workspace.json"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # pysqlite's own transaction handling breaks SAVEPOINTs (which imports rely on to
+    # keep one bad row from poisoning the rest): let SQLAlchemy emit BEGIN itself.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # foreign keys are off by default in SQLite; WAL lets readers work during imports
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -41,6 +44,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
         return engine
     return create_engine(url, pool_pre_ping=True)
 

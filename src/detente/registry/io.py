@@ -245,6 +245,7 @@ class _Importer:
         self.progress = progress
         self.errors: list[RowError] = []
         self.report = ImportReport(file=file)
+        self.ignored: set[str] = set()
 
     def error(self, res: Resource, row: SourceRow, name: str | None, message: str) -> None:
         self.errors.append(RowError(self.file, row.number, name, message, table=res.name))
@@ -256,13 +257,33 @@ class _Importer:
                 continue
             if name == "actors":
                 rows = _parents_first(rows)
+            self.check_columns(res, rows)
             for done, row in enumerate(rows, start=1):
                 self.row(res, row)
                 if self.progress:
                     self.progress(name, done, len(rows))
 
+    def check_columns(self, res: Resource, rows: list[SourceRow]) -> None:
+        """Unknown columns are reported once, against the header row."""
+        known = set(res.columns)
+        self.ignored = set()
+        for name in dict.fromkeys(k for row in rows for k in row.values if k):
+            if name not in known:
+                self.ignored.add(name)
+                self.errors.append(
+                    RowError(
+                        self.file,
+                        1,
+                        name,
+                        f"unknown column for {res.name}; known: {', '.join(res.columns)}",
+                        table=res.name,
+                    )
+                )
+
     def row(self, res: Resource, row: SourceRow) -> None:
-        values = {k: _cell(v) for k, v in row.values.items() if k}
+        values = {
+            k: None if _blank(v) else _cell(v) for k, v in row.values.items() if k and k not in self.ignored
+        }
         try:
             meta = _meta(values)
         except ValueError as exc:

@@ -1,0 +1,93 @@
+"""Test fixtures for detente.
+
+Fixture policy (read before adding a test):
+- Stores are real. Every test that touches the registry takes the ``ws``
+  fixture, which runs it twice: on a SQLite file and on the PostgreSQL server
+  named by ``DETENTE_TEST_POSTGRES_URL`` (default: the local server at
+  127.0.0.1:5432, database ``test``). Each test gets a fresh PostgreSQL schema,
+  migrated by Alembic like a user's workspace. PostgreSQL being unreachable is
+  a failure, never a skip.
+- Data files are real. Tests read the smallest real file that shows the
+  behaviour from ``../shared/data`` (beside the project root; override with
+  ``DETENTE_SHARED_DATA``). Nothing from there is copied into the repository.
+- Records are made by the tiny factories in ``tests/factories.py``; no mocks
+  of our own store or services.
+- No timers: speed is measured in ``benchmarks/``, not asserted here.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from detente.core.settings import Settings
+from detente.core.workspace import Workspace, create_workspace
+from detente.registry.service import Registry
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get(
+    "DETENTE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def shared_data() -> Path:
+    """The folder of real open datasets used by tests (never copied into the repo)."""
+    path = Path(os.environ.get("DETENTE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+    if not path.is_dir():
+        raise RuntimeError(f"shared data folder not found at {path}; set DETENTE_SHARED_DATA")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    return shared_data()
+
+
+@pytest.fixture
+def postgres_schema_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL schema; its URL puts it first on the search path."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'registry.sqlite'}"
+    return str(request.getfixturevalue("postgres_schema_url"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(workspace=tmp_path / "ws", database_url=database_url, user="tester")
+
+
+@pytest.fixture
+def ws(settings: Settings) -> Iterator[Workspace]:
+    workspace = create_workspace(settings)
+    try:
+        yield workspace
+    finally:
+        workspace.close()
+
+
+@pytest.fixture
+def reg(ws: Workspace) -> Iterator[Registry]:
+    """A registry unit of work that commits at the end of the test."""
+    with ws.session() as session:
+        yield Registry(session, author="tester")

@@ -1,0 +1,66 @@
+"""Tiny factories: one valid record of each kind, overridable field by field."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from detente.registry.service import Registry
+
+
+def state(reg: Registry, iso3: str = "FRA", name: str | None = None, **kw: Any) -> Any:
+    return reg.create("actors", {"name": name or f"State {iso3}", "kind": "state", "country": iso3, **kw})
+
+
+def ministry(reg: Registry, parent: Any, **kw: Any) -> Any:
+    return reg.create(
+        "actors",
+        {
+            "name": f"Ministry of Defence ({parent.country})",
+            "kind": "defense_ministry",
+            "country": parent.country,
+            "parent_id": parent.id,
+            **kw,
+        },
+    )
+
+
+def agreement(reg: Registry, a: Any, b: Any, **kw: Any) -> Any:
+    data = {
+        "title": f"DCA {a.country}-{b.country}",
+        "kind": "defense_cooperation_agreement",
+        "parties": [a.id, b.id],
+        "signed_on": date(2020, 5, 1),
+    }
+    return reg.create("agreements", {**data, **kw})
+
+
+def engagement(reg: Registry, lead: Any, partners: list[Any] | None = None, **kw: Any) -> Any:
+    data = {
+        "title": "Staff talks",
+        "kind": "defense_dialogue",
+        "lead_actor_id": lead.id,
+        "partners": [p.id for p in partners or []],
+        "start_date": date(2025, 3, 4),
+    }
+    return reg.create("engagements", {**data, **kw})
+
+
+def person(reg: Registry, **kw: Any) -> Any:
+    data = {
+        "name": "Amara Okafor",
+        "sending_state": "GHA",
+        "receiving_state": "FRA",
+        "role": "defense_attache",
+    }
+    return reg.create("people", {**data, **kw})
+
+
+def commitment(reg: Registry, eng: Any, by: Any, **kw: Any) -> Any:
+    data = {
+        "engagement_id": eng.id,
+        "committed_by_id": by.id,
+        "description": "Send a mobile training team",
+        "due_on": date(2025, 9, 1),
+    }
+    return reg.create("commitments", {**data, **kw})

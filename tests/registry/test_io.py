@@ -1,0 +1,260 @@
+"""Import and export: formats, all-or-nothing imports, idempotent re-imports, bad files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from detente.core.errors import ImportRowsError, ValidationError
+from detente.core.workspace import Workspace
+from detente.registry.io import FORMATS, export_tables, import_file
+from detente.registry.resources import RESOURCES
+from detente.registry.service import Registry
+from tests import factories as f
+
+
+def snapshot(ws: Workspace) -> dict[str, dict[str, dict]]:
+    """Every record of every table, keyed by id (what 'without loss' compares)."""
+    with ws.session() as s:
+        reg = Registry(s, author="x")
+        return {name: {r.id: r.model_dump() for r in reg.iter_all(name)} for name in RESOURCES}
+
+
+def fill(reg: Registry) -> None:
+    fra, gha = f.state(reg, "FRA", "France"), f.state(reg, "GHA", "Ghana", aliases=["Gold Coast"])
+    mod = f.ministry(reg, fra, notes="line one\nline two; with semicolon")
+    ag = f.agreement(
+        reg,
+        fra,
+        gha,
+        activity_types=["joint_exercise", "port_call"],
+        expires_on=date(2030, 5, 1),
+        marking="RESTRICTED",
+    )
+    eng = f.engagement(
+        reg,
+        mod,
+        [gha, fra],
+        agreement_id=ag.id,
+        kind="joint_exercise",
+        troops=1200,
+        tanks=4,
+        cost="250000.75",
+        currency="EUR",
+        title='=HYPERLINK("http://evil")',
+        status="approved",
+    )
+    f.person(reg, organisation_id=mod.id, start_date=date(2024, 8, 1))
+    f.commitment(reg, eng, mod)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_round_trip_every_format(ws: Workspace, tmp_path: Path, fmt: str) -> None:
+    with ws.session() as s:
+        fill(Registry(s, author="alice"))
+    out = tmp_path / ("export" if fmt in ("csv", "parquet") else f"export.{fmt}")
+    with ws.session() as s:
+        files = export_tables(Registry(s, author="x"), fmt, out)
+    from detente.core.settings import Settings
+    from detente.core.workspace import create_workspace
+
+    with create_workspace(
+        Settings(workspace=tmp_path / "copy", database_url=""),
+    ) as copy:
+        with copy.session() as s:
+            for file in files:
+                import_file(Registry(s, author="bob"), file)
+        assert snapshot(copy) == snapshot(ws)
+        # the same files again change nothing
+        with copy.session() as s:
+            reports = [import_file(Registry(s, author="bob"), file) for file in files]
+        assert sum(r.total("created") + r.total("updated") for r in reports) == 0
+        assert sum(r.total("unchanged") for r in reports) == 7
+        assert snapshot(copy) == snapshot(ws)
+
+
+def test_xlsx_values_never_become_formulas(ws: Workspace, tmp_path: Path) -> None:
+    import openpyxl
+
+    with ws.session() as s:
+        fill(Registry(s, author="a"))
+        export_tables(Registry(s, author="a"), "xlsx", tmp_path / "r.xlsx")
+    sheet = openpyxl.load_workbook(tmp_path / "r.xlsx")["engagements"]
+    titles = [c for c in sheet[2] if c.value and str(c.value).startswith("=HYPERLINK")]
+    assert titles and all(c.data_type == "s" for c in titles)
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", newline="") as h:
+        w = csv.writer(h)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def test_user_spreadsheet_with_names_imports_and_reimports_without_duplicates(
+    reg: Registry, tmp_path: Path
+) -> None:
+    actors = write_csv(
+        tmp_path / "actors.csv",
+        ["Name", "Kind", "Country", "parent_id"],
+        [
+            ["Kenya", "state", "Kenya", ""],
+            ["Kenya Defence Forces", "armed_service", "KEN", "Ministry of Defence of Kenya"],
+            ["Ministry of Defence of Kenya", "defense_ministry", "Kenia", "Kenya"],  # parent later
+            ["France", "state", "FRA", ""],
+        ],
+    )
+    engagements = write_csv(
+        tmp_path / "engagements.csv",
+        ["title", "kind", "lead_actor_id", "partners", "start_date", "location_country", "status"],
+        [
+            [
+                "Maritime staff talks",
+                "defense_dialogue",
+                "France",
+                "Kenya; Ministry of Defence of Kenya",
+                "2025-02-11",
+                "Kenya",
+                "executed",
+            ]
+        ],
+    )
+    first = import_file(reg, actors)
+    assert first.created == {"actors": 4}
+    again = import_file(reg, actors)
+    assert again.total("created") == 0 and again.unchanged == {"actors": 4}
+    import_file(reg, engagements)
+    import_file(reg, engagements)
+    (eng,) = reg.list("engagements")
+    assert eng.location_country == "KEN" and len(eng.partners) == 2
+    kdf = reg.get("actors", reg.resolve_ref("actors", "Kenya Defence Forces"))
+    assert reg.get("actors", kdf.parent_id).name == "Ministry of Defence of Kenya"
+
+
+def test_half_bad_file_writes_nothing_and_names_every_bad_row(ws: Workspace, tmp_path: Path) -> None:
+    with ws.session() as s:
+        f.state(Registry(s, author="a"), "FRA", "France")
+    before = snapshot(ws)
+    bad = write_csv(
+        tmp_path / "engagements.csv",
+        ["title", "kind", "lead_actor_id", "start_date", "troops", "colour"],
+        [
+            ["Good one", "senior_visit", "France", "2025-01-01", "3", ""],
+            ["Bad kind", "picnic", "France", "2025-01-02", "", ""],
+            ["Bad date", "senior_visit", "France", "2025-13-45", "", ""],
+            ["Bad lead", "senior_visit", "Atlantis", "2025-01-03", "", ""],
+            ["Bad count", "senior_visit", "France", "2025-01-04", "many", "blue"],
+        ],
+    )
+    with pytest.raises(ImportRowsError) as err, ws.session() as s:
+        import_file(Registry(s, author="a"), bad)
+    problems = {(e.row, e.field) for e in err.value.errors}
+    assert problems == {(1, "colour"), (3, "kind"), (4, "start_date"), (5, "lead_actor_id"), (6, "troops")}
+    assert (2, None) not in problems and all(e.row != 2 for e in err.value.errors)
+    assert "engagements.csv [engagements], row 3, field 'kind'" in err.value.message
+    assert snapshot(ws) == before  # not even the good row was written
+
+
+def test_stale_row_in_file_is_refused(ws: Workspace, tmp_path: Path) -> None:
+    with ws.session() as s:
+        reg = Registry(s, author="a")
+        fra = f.state(reg, "FRA", "France")
+        export_tables(reg, "csv", tmp_path / "x", ["actors"])
+        reg.update("actors", fra.id, {"notes": "changed meanwhile"}, expected_version=1)
+    rows = list(csv.DictReader((tmp_path / "x" / "actors.csv").open()))
+    rows[0]["notes"] = "my offline edit"
+    path = write_csv(tmp_path / "actors.csv", list(rows[0]), [list(rows[0].values())])
+    with (
+        pytest.raises(ImportRowsError, match="file has version 1 .* registry has version 2"),
+        ws.session() as s,
+    ):
+        import_file(Registry(s, author="b"), path)
+
+
+def test_bad_files_get_clear_errors(reg: Registry, tmp_path: Path) -> None:
+    (tmp_path / "actors.json").write_text("{not json")
+    with pytest.raises(ValidationError, match="actors.json: cannot read as json"):
+        import_file(reg, tmp_path / "actors.json")
+    (tmp_path / "stuff.csv").write_text("name,kind\nA,ngo\n")
+    with pytest.raises(ValidationError, match="cannot tell which table"):
+        import_file(reg, tmp_path / "stuff.csv")
+    (tmp_path / "actors.txt").write_text("x")
+    with pytest.raises(ValidationError, match="unsupported file type"):
+        import_file(reg, tmp_path / "actors.txt")
+    big = write_csv(tmp_path / "people.csv", ["name"], [["x" * 100]] * 20)
+    with pytest.raises(ValidationError, match="over the import limit"):
+        import_file(reg, big, max_bytes=1000)
+    ragged = tmp_path / "actors.csv"
+    ragged.write_text("name,kind\nA,ngo,extra,cells\n")
+    with pytest.raises(ValidationError, match=r"actors.csv, row 2: 4 cells but the header has 2"):
+        import_file(reg, ragged)
+    (tmp_path / "actors.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(ValidationError, match="actors.xlsx: cannot read as xlsx"):
+        import_file(reg, tmp_path / "actors.xlsx")
+
+
+def test_hostile_xlsx_is_refused(reg: Registry, tmp_path: Path) -> None:
+    """A workbook whose XML declares entities (billion laughs) must not be expanded."""
+    import openpyxl
+
+    good = tmp_path / "good.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "actors"
+    book.active.append(["name", "kind"])
+    book.active.append(["A", "ngo"])
+    book.save(good)
+    evil = tmp_path / "actors.xlsx"
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + "".join(
+            f'<!ENTITY lol{i} "{"&lol{};".format(i - 1 if i > 1 else "") * 10}">' for i in range(1, 9)
+        ).replace("&lol0;", "&lol;")
+        + ']><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol8;</t></is></c></row>'
+        "</sheetData></worksheet>"
+    )
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(evil, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = bomb.encode()
+            dst.writestr(item, data)
+    with pytest.raises(ValidationError, match="actors.xlsx"):
+        import_file(reg, evil)
+    assert reg.count("actors") == 0
+
+
+def test_json_document_with_several_tables(reg: Registry, tmp_path: Path) -> None:
+    doc = {
+        "tables": {
+            "engagements": [
+                {
+                    "title": "Port call Mombasa",
+                    "kind": "port_call",
+                    "lead_actor_id": "fr-navy",
+                    "start_date": "2025-06-01",
+                    "troops": 340,
+                }
+            ],
+            "actors": [
+                {"name": "France", "kind": "state", "country": "FRA"},
+                {
+                    "name": "French Navy",
+                    "kind": "armed_service",
+                    "parent_id": "France",
+                    "external_id": "fr-navy",
+                },
+            ],
+        }
+    }
+    (tmp_path / "batch.json").write_text(json.dumps(doc))
+    report = import_file(reg, tmp_path / "batch.json")
+    assert report.created == {"actors": 2, "engagements": 1}
+    (eng,) = reg.list("engagements")
+    assert reg.get("actors", eng.lead_actor_id).external_id == "fr-navy"
