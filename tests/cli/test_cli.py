@@ -16,9 +16,12 @@ from detente.core.settings import Settings
 @pytest.fixture
 def cli(settings: Settings):  # type: ignore[no-untyped-def]
     runner = CliRunner()
-    env = {"DETENTE_WORKSPACE": str(settings.workspace),
-           "DETENTE_DATABASE_URL": settings.database_url, "DETENTE_USER": "cli-user",
-           "COLUMNS": "200"}
+    env = {
+        "DETENTE_WORKSPACE": str(settings.workspace),
+        "DETENTE_DATABASE_URL": settings.database_url,
+        "DETENTE_USER": "cli-user",
+        "COLUMNS": "200",
+    }
 
     def run(*args: str, code: int = 0, input: str | None = None) -> str:
         result = runner.invoke(app, list(args), env=env, input=input)
@@ -37,9 +40,23 @@ def ids(output: str) -> list[str]:
 def test_records_lifecycle_through_the_cli(cli) -> None:  # type: ignore[no-untyped-def]
     cli("actors", "add", "France", "--kind", "state", "--country", "France")
     cli("actors", "add", "Kenya", "--kind", "state", "--country", "KEN", "--alias", "Jamhuri")
-    out = cli("engagements", "add", "Maritime staff talks", "--kind", "defense_dialogue",
-              "--lead", "France", "--partner", "Kenya", "--start", "2025-02-11",
-              "--country", "Kenya", "--troops", "12")
+    out = cli(
+        "engagements",
+        "add",
+        "Maritime staff talks",
+        "--kind",
+        "defense_dialogue",
+        "--lead",
+        "France",
+        "--partner",
+        "Kenya",
+        "--start",
+        "2025-02-11",
+        "--country",
+        "Kenya",
+        "--troops",
+        "12",
+    )
     eng = ids(out)[0]
     assert "proposed" in out and "KEN" in out
     out = cli("engagements", "advance", eng, "executed", "--version", "1", code=2)
@@ -50,10 +67,10 @@ def test_records_lifecycle_through_the_cli(cli) -> None:  # type: ignore[no-unty
     assert "you edited version 1" in out
     out = cli("engagements", "update", eng, "--version", "2", "--troops", "40")
     assert "now version 3" in out
-    rows = [json.loads(line) for line in
-            cli("engagements", "list", "--involving", "Kenya", "--json").splitlines()]
-    assert [(r["title"], r["troops"], r["status"]) for r in rows] == [
-        ("Maritime staff talks", 40, "planned")]
+    rows = [
+        json.loads(line) for line in cli("engagements", "list", "--involving", "Kenya", "--json").splitlines()
+    ]
+    assert [(r["title"], r["troops"], r["status"]) for r in rows] == [("Maritime staff talks", 40, "planned")]
     shown = cli("engagements", "show", "Maritime staff talks")
     assert "cli-user" in shown and "troops" in shown
     out = cli("actors", "delete", "Kenya", "--yes", code=5)
@@ -91,8 +108,18 @@ def test_import_export_and_status(cli, tmp_path: Path) -> None:  # type: ignore[
 def test_help_reads_like_a_daily_tool() -> None:
     runner = CliRunner()
     top = runner.invoke(app, ["--help"], env={"COLUMNS": "200"}).output
-    for group in ("actors", "people", "agreements", "engagements", "commitments", "import",
-                  "export", "demo", "init", "status"):
+    for group in (
+        "actors",
+        "people",
+        "agreements",
+        "engagements",
+        "commitments",
+        "import",
+        "export",
+        "demo",
+        "init",
+        "status",
+    ):
         assert group in top
     for group in ("actors", "people", "agreements", "engagements", "commitments"):
         text = runner.invoke(app, [group, "--help"], env={"COLUMNS": "200"}).output

@@ -48,12 +48,14 @@ def test_old_workspace_is_migrated_forward_without_losing_data(settings: Setting
     assert current_revision(engine) == "0001"
     assert "engagements" not in inspect(engine).get_table_names()
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO actors (id, name, kind, country, aliases, created_at, updated_at, "
-            "created_by, updated_by, version, marking) VALUES ('7b0d1c8e-0000-4000-8000-"
-            "000000000001', 'Ghana', 'state', 'GHA', '[]', '2020-01-01 00:00:00', "
-            "'2020-01-01 00:00:00', 'old', 'old', 3, 'UNCLASSIFIED')"
-        ))
+        conn.execute(
+            text(
+                "INSERT INTO actors (id, name, kind, country, aliases, created_at, updated_at, "
+                "created_by, updated_by, version, marking) VALUES ('7b0d1c8e-0000-4000-8000-"
+                "000000000001', 'Ghana', 'state', 'GHA', '[]', '2020-01-01 00:00:00', "
+                "'2020-01-01 00:00:00', 'old', 'old', 3, 'UNCLASSIFIED')"
+            )
+        )
     engine.dispose()
     settings.workspace.mkdir(parents=True)
     (settings.workspace / "detente-workspace.json").write_text("{}")
@@ -65,6 +67,8 @@ def test_old_workspace_is_migrated_forward_without_losing_data(settings: Setting
         ghana = reg.get("actors", "7b0d1c8e-0000-4000-8000-000000000001")
         assert (ghana.name, ghana.version, ghana.created_by) == ("Ghana", 3, "old")
         # the new tables work with the old data
-        eng = reg.create("engagements", {"title": "Visit", "kind": "senior_visit",
-                                         "lead_actor_id": ghana.id, "start_date": "2025-01-01"})
+        eng = reg.create(
+            "engagements",
+            {"title": "Visit", "kind": "senior_visit", "lead_actor_id": ghana.id, "start_date": "2025-01-01"},
+        )
         assert reg.get("engagements", eng.id).lead_actor_id == ghana.id

@@ -49,7 +49,9 @@ def test_demo_is_deterministic_realistic_and_idempotent(ws: Workspace, tmp_path:
         strip = {"created_at", "updated_at"}
 
         def content(w: Workspace) -> dict:
-            return {t: {i: {k: v for k, v in r.items() if k not in strip} for i, r in rows.items()}
-                    for t, rows in snapshot(w).items()}
+            return {
+                t: {i: {k: v for k, v in r.items() if k not in strip} for i, r in rows.items()}
+                for t, rows in snapshot(w).items()
+            }
 
         assert content(other) == content(ws)

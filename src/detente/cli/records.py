@@ -4,7 +4,6 @@ group per registry table, built from one description of each table's options.
 Commands parse options, call one registry service, and render the result.
 """
 
-
 import inspect
 import json
 from dataclasses import dataclass
