@@ -65,7 +65,7 @@ def root(
             "--workspace",
             "-w",
             envvar="DETENTE_WORKSPACE",
-            help="Workspace folder [default: ./detente-workspace].",
+            help="Workspace folder \\[default: ./detente-workspace].",
             show_default=False,
         ),
     ] = None,
@@ -184,13 +184,13 @@ def export(
         Path | None,
         typer.Option(
             help="Folder (csv, parquet) or file (xlsx, json) to write "
-            "[default: ./detente-export[.xlsx|.json]].",
+            "\\[default: ./detente-export, or .xlsx/.json for those formats].",
             show_default=False,
         ),
     ] = None,
     table: Annotated[
         list[str] | None,
-        typer.Option(help="Only this table (repeatable) [default: all].", show_default=False),
+        typer.Option(help="Only this table (repeatable) \\[default: all].", show_default=False),
     ] = None,
 ) -> None:
     """Export registry tables; the files import back without loss."""

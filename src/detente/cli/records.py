@@ -21,6 +21,10 @@ from detente.registry.taxonomy import taxonomy
 __all__ = ["register"]
 
 
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
+
+
 def _choices(group: str) -> str:
     return ", ".join(getattr(taxonomy(), group))
 
@@ -183,11 +187,14 @@ def _param(opt: Opt, *, for_add: bool) -> inspect.Parameter:
         pytype = str
     else:
         marker = typer.Option(opt.flag, help=opt.help, show_default=False)
+    required = for_add and (opt.argument or opt.required)
+    if required and not opt.argument:
+        pytype = {"list": list[str], "reflist": list[str], "int": int}.get(opt.kind, str)
     return inspect.Parameter(
         opt.name,
         inspect.Parameter.KEYWORD_ONLY,
         annotation=Annotated[pytype, marker],
-        default=None if not (for_add and opt.argument) else inspect.Parameter.empty,
+        default=inspect.Parameter.empty if required else None,
     )
 
 
@@ -251,7 +258,7 @@ def _make_group(name: str, opts: list[Opt]) -> typer.Typer:
         ]
     )
     add.__doc__ = (
-        f"Add a {res.singular}. Required: "
+        f"Add {_a(res.singular)}. Required: "
         + ", ".join(o.flag if not o.argument else o.name.upper() for o in opts if o.required)
         + "."
     )
@@ -293,7 +300,7 @@ def _make_group(name: str, opts: list[Opt]) -> typer.Typer:
         ]
     )
     update.__doc__ = (
-        f"Change fields of a {res.singular}. Only the options given change; "
+        f"Change fields of {_a(res.singular)}. Only the options given change; "
         "--version guards against overwriting someone else's edit."
     )
     group.command("update")(update)
@@ -382,7 +389,7 @@ def _make_group(name: str, opts: list[Opt]) -> typer.Typer:
             table.add_row(*("" if data.get(c) is None else str(data.get(c)) for c in columns))
         console.print(table)
 
-    list_.__doc__ = f"List {res.name}, filtered and sorted (newest rules first with --desc)."
+    list_.__doc__ = f"List {res.name}: filter, search, sort and page; --json for scripts."
 
     @group.command("delete")
     def delete(
@@ -401,7 +408,7 @@ def _make_group(name: str, opts: list[Opt]) -> typer.Typer:
             reg.delete(res.name, record_id, expected_version=version)
         console.print(f"[green]deleted[/green] {res.singular} {record_id}")
 
-    delete.__doc__ = f"Delete a {res.singular} (refused while other records refer to it)."
+    delete.__doc__ = f"Delete {_a(res.singular)} (refused while other records refer to it)."
 
     if res.lifecycle:
         status_field, cycle = res.lifecycle
