@@ -305,6 +305,8 @@ def _day(when: Any) -> date:
         return when
     if isinstance(when, np.datetime64):
         return date.fromisoformat(str(when.astype("datetime64[D]")))
+    if isinstance(when, str) and not when.strip().isdigit():
+        return date.fromisoformat(when.strip()[:10])
     return date(int(when), 7, 1)  # a bare year means mid-year: the spell that held most of it
 
 
