@@ -44,9 +44,13 @@ def timed(fn, *args, **kw):  # type: ignore[no-untyped-def]
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--baseline-rows", type=int, default=20_000,
-                        help="rows given to country_converter (about 1,000 rows/s: a million "
-                        "would take a quarter of an hour)")
+    parser.add_argument(
+        "--baseline-rows",
+        type=int,
+        default=20_000,
+        help="rows given to country_converter (about 1,000 rows/s: a million "
+        "would take a quarter of an hour)",
+    )
     args = parser.parse_args()
     import country_converter as coco
 
@@ -59,8 +63,10 @@ def main() -> None:
     pool += iso  # real data mixes names and codes
     rows = [rng.choice(pool) for _ in range(args.rows)]
     years = np.array([rng.randint(1950, 2016) for _ in range(args.rows)])
-    print(f"rows: {len(rows):,} sampled from {len(set(pool))} distinct real names/codes "
-          f"(UCDP/PRIO ACD locations, COW state names, ISO3)")
+    print(
+        f"rows: {len(rows):,} sampled from {len(set(pool))} distinct real names/codes "
+        f"(UCDP/PRIO ACD locations, COW state names, ISO3)"
+    )
 
     cc = coco.CountryConverter()
     convert(rows[:1000], "name", "iso3")  # load both tables before timing
@@ -82,8 +88,10 @@ def main() -> None:
     print(f"  ratio: detente is {t_theirs / t_sub:,.0f}x faster")
     print(f"  rows where both agree: {agree:.1%}")
     print(f"name -> ISO3, all {len(rows):,} rows (detente only)")
-    print(f"  detente.convert           {len(rows) / t_ours:>14,.0f} rows/s  ({t_ours:.2f} s, "
-          f"peak traced memory {peak_ours / 2**20:.0f} MiB)")
+    print(
+        f"  detente.convert           {len(rows) / t_ours:>14,.0f} rows/s  ({t_ours:.2f} s, "
+        f"peak traced memory {peak_ours / 2**20:.0f} MiB)"
+    )
 
     iso_rows = [r if r else "FRA" for r in ours]
     sub_iso, sub_years = iso_rows[: args.baseline_rows], years[: args.baseline_rows]
@@ -92,14 +100,17 @@ def main() -> None:
     _, t_all = timed(convert, iso_rows, "iso3", "gw", year=years)
     pairs = [(a, b) for a, b in zip(mine, theirs, strict=True) if a is not None]
     agree = np.mean([a == b for a, b in pairs])
-    print(f"\nISO3 -> GW code, the same {len(sub_iso):,} rows "
-          "(detente year-aware with one year per row; country_converter static)")
+    print(
+        f"\nISO3 -> GW code, the same {len(sub_iso):,} rows "
+        "(detente year-aware with one year per row; country_converter static)"
+    )
     print(f"  detente.convert           {len(sub_iso) / t_sub:>14,.0f} rows/s  ({t_sub:.3f} s)")
-    print(f"  country_converter.convert {len(sub_iso) / t_theirs:>14,.0f} rows/s  "
-          f"({t_theirs:.2f} s)")
+    print(f"  country_converter.convert {len(sub_iso) / t_theirs:>14,.0f} rows/s  ({t_theirs:.2f} s)")
     print(f"  ratio: detente is {t_theirs / t_sub:,.0f}x faster")
-    print(f"  rows where both agree (where detente has a code): {agree:.1%} (differences are "
-          "year-aware spells, e.g. Serbia 345 before 2006, South Sudan before 2011)")
+    print(
+        f"  rows where both agree (where detente has a code): {agree:.1%} (differences are "
+        "year-aware spells, e.g. Serbia 345 before 2006, South Sudan before 2011)"
+    )
     print(f"ISO3 -> GW code, all {len(iso_rows):,} rows with years (detente only)")
     print(f"  detente.convert           {len(iso_rows) / t_all:>14,.0f} rows/s  ({t_all:.2f} s)")
 

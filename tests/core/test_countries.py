@@ -19,14 +19,37 @@ from detente.core.errors import UnknownCountryError, ValidationError
 @pytest.mark.parametrize(
     ("text", "iso3"),
     [
-        ("Germany", "DEU"), ("Allemagne", "DEU"), ("Deutschland", "DEU"), ("Германия", "DEU"),
-        ("ألمانيا", "DEU"), ("德国", "DEU"), ("Alemania", "DEU"), ("deu", "DEU"), ("DE", "DEU"),
-        ("GMY", "DEU"), ("UK", "GBR"), ("Great Britain", "GBR"), ("UKG", "GBR"),
-        ("South Korea", "KOR"), ("Republic of Korea", "KOR"), ("North Korea", "PRK"),
-        ("Côte d'Ivoire", "CIV"), ("cote d ivoire", "CIV"), ("Ivory Coast", "CIV"),
-        ("Türkiye", "TUR"), ("Burma", "MMR"), ("Kenia", "KEN"), ("Frankreich", "FRA"),
-        ("Soviet Union", "RUS"), ("East Germany", "DDR"), ("Kosovo", "XKX"),
-        ("Democratic Republic of the Congo", "COD"), ("Timor-Leste", "TLS"),
+        ("Germany", "DEU"),
+        ("Allemagne", "DEU"),
+        ("Deutschland", "DEU"),
+        ("Германия", "DEU"),
+        ("ألمانيا", "DEU"),
+        ("德国", "DEU"),
+        ("Alemania", "DEU"),
+        ("deu", "DEU"),
+        ("DE", "DEU"),
+        ("GMY", "DEU"),
+        ("UK", "GBR"),
+        ("Great Britain", "GBR"),
+        ("UKG", "GBR"),
+        ("South Korea", "KOR"),
+        ("Republic of Korea", "KOR"),
+        ("North Korea", "PRK"),
+        ("Côte d'Ivoire", "CIV"),
+        ("cote d ivoire", "CIV"),
+        ("Ivory Coast", "CIV"),
+        ("Türkiye", "TUR"),
+        ("Burma", "MMR"),
+        ("Kenia", "KEN"),
+        ("Frankreich", "FRA"),
+        ("Soviet Union", "RUS"),
+        ("East Germany", "DDR"),
+        ("Kosovo", "XKX"),
+        ("Democratic Republic of the Congo", "COD"),
+        ("Timor-Leste", "TLS"),
+        ("Serbia (Yugoslavia)", "SRB"),
+        ("Yemen (North Yemen)", "YEM"),
+        ("South Yemen", "YMD"),
     ],
 )
 def test_resolve_names_and_codes(text: str, iso3: str) -> None:
@@ -51,13 +74,25 @@ def test_codes_of_one_country_agree() -> None:
 @pytest.mark.parametrize(
     ("iso3", "year", "cow", "gw"),
     [
-        ("DEU", 1938, 255, 255), ("DEU", 1980, 260, 260), ("DEU", 2000, 255, 260),
-        ("DDR", 1980, 265, 265), ("DDR", 2000, None, None),
-        ("YEM", 1985, 678, 678), ("YEM", 2000, 679, 678), ("YMD", 1985, 680, 680),
-        ("SRB", 1980, 345, 345), ("SRB", 2004, 345, 345), ("SRB", 2010, 345, 340),
-        ("SDN", 2015, 625, 625), ("SSD", 2005, None, None), ("SSD", 2015, 626, 626),
-        ("XKX", 2005, None, None), ("XKX", 2010, 347, 347),
-        ("CSK", 1980, 315, 315), ("CZE", 2000, 316, 316), ("FRA", 1900, 220, 220),
+        ("DEU", 1938, 255, 255),
+        ("DEU", 1980, 260, 260),
+        ("DEU", 2000, 255, 260),
+        ("DDR", 1980, 265, 265),
+        ("DDR", 2000, None, None),
+        ("YEM", 1985, 678, 678),
+        ("YEM", 2000, 679, 678),
+        ("YMD", 1985, 680, 680),
+        ("SRB", 1980, 345, 345),
+        ("SRB", 2004, 345, 345),
+        ("SRB", 2010, 345, 340),
+        ("SDN", 2015, 625, 625),
+        ("SSD", 2005, None, None),
+        ("SSD", 2015, 626, 626),
+        ("XKX", 2005, None, None),
+        ("XKX", 2010, 347, 347),
+        ("CSK", 1980, 315, 315),
+        ("CZE", 2000, 316, 316),
+        ("FRA", 1900, 220, 220),
     ],
 )
 def test_year_aware_codes(iso3: str, year: int, cow: int | None, gw: int | None) -> None:
@@ -67,18 +102,29 @@ def test_year_aware_codes(iso3: str, year: int, cow: int | None, gw: int | None)
 
 @pytest.mark.parametrize(
     ("system", "code", "year", "iso3"),
-    [("cow", 260, 1980, "DEU"), ("cow", 255, 2000, "DEU"), ("cow", 265, 1980, "DDR"),
-     ("cow", 345, 1980, "YUG"), ("cow", 345, 2004, "SCG"), ("cow", 345, 2010, "SRB"),
-     ("cow", 678, 1985, "YEM"), ("cow", 680, 1985, "YMD"), ("cow", 626, 2010, None),
-     ("gw", 340, 2010, "SRB"), ("gw", 345, 2010, None), ("gw", 678, 2015, "YEM")],
+    [
+        ("cow", 260, 1980, "DEU"),
+        ("cow", 255, 2000, "DEU"),
+        ("cow", 265, 1980, "DDR"),
+        ("cow", 345, 1980, "YUG"),
+        ("cow", 345, 2004, "SCG"),
+        ("cow", 345, 2010, "SRB"),
+        ("cow", 678, 1985, "YEM"),
+        ("cow", 680, 1985, "YMD"),
+        ("cow", 626, 2010, None),
+        ("gw", 340, 2010, "SRB"),
+        ("gw", 345, 2010, None),
+        ("gw", 678, 2015, "YEM"),
+    ],
 )
 def test_year_aware_codes_back_to_iso(system: str, code: int, year: int, iso3: str | None) -> None:
     assert convert([code], system, "iso3", year=year)[0] == iso3
 
 
 def test_convert_is_vectorised_with_per_row_years_and_missing_values() -> None:
-    out = convert(["DEU", None, "DEU", "XXX", "YEM"], "iso3", "cow",
-                  year=[1980, 1980, 2000, 2000, date(1990, 6, 1)])
+    out = convert(
+        ["DEU", None, "DEU", "XXX", "YEM"], "iso3", "cow", year=[1980, 1980, 2000, 2000, date(1990, 6, 1)]
+    )
     assert list(out) == [260, None, 255, None, 679]
     names = convert(np.array(["Deutschland", "France", "nowhere"], dtype=object), "name", "iso3")
     assert list(names) == ["DEU", "FRA", None]
@@ -98,8 +144,7 @@ ISO3 = sorted({c.iso3 for c in countries() if c.iso3 and c.cow})
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.sampled_from(ISO3), min_size=1, max_size=50),
-       st.integers(1950, 2020))
+@given(st.lists(st.sampled_from(ISO3), min_size=1, max_size=50), st.integers(1950, 2020))
 def test_iso_cow_iso_round_trip(values: list[str], year: int) -> None:
     cow = convert(values, "iso3", "cow", year=year)
     back = convert(cow, "cow", "iso3", year=year)
@@ -110,8 +155,11 @@ def test_iso_cow_iso_round_trip(values: list[str], year: int) -> None:
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.sampled_from(["France", "Kenia", "UK", "Deutschland", "Atlantis", "日本"]),
-                min_size=1, max_size=40))
+@given(
+    st.lists(
+        st.sampled_from(["France", "Kenia", "UK", "Deutschland", "Atlantis", "日本"]), min_size=1, max_size=40
+    )
+)
 def test_column_convert_equals_row_by_row_resolve(values: list[str]) -> None:
     column = convert(values, "name", "iso3")
     for value, got in zip(values, column, strict=True):
@@ -151,8 +199,9 @@ def test_gw_state_system_csv_and_official_tab_layout(shared: Path, tmp_path: Pat
     lines = []
     for r in rows:
         s, e = date.fromisoformat(r["startdate"]), date.fromisoformat(r["enddate"])
-        lines.append(f"{int(float(r['gwcode']))}\t{r['stateabb']}\t{r['statename']}\t"
-                     f"{s:%d:%m:%Y}\t{e:%d:%m:%Y}")
+        lines.append(
+            f"{int(float(r['gwcode']))}\t{r['stateabb']}\t{r['statename']}\t{s:%d:%m:%Y}\t{e:%d:%m:%Y}"
+        )
     (tmp_path / "ksgmdw.txt").write_text("\n".join(lines) + "\n")
     official = load_state_system(tmp_path / "ksgmdw.txt")
     assert official.system == "gw"
@@ -172,9 +221,11 @@ def test_state_system_gw_membership_agrees_with_crosswalk(shared: Path) -> None:
 
 def test_bad_state_files_name_line_and_field(tmp_path: Path) -> None:
     bad = tmp_path / "states2016.csv"
-    bad.write_text("stateabb,ccode,statenme,styear,stmonth,stday,endyear,endmonth,endday,version\n"
-                   "USA,2,United States,1816,1,1,2016,12,31,2016\n"
-                   "CAN,twenty,Canada,1920,1,10,2016,12,31,2016\n")
+    bad.write_text(
+        "stateabb,ccode,statenme,styear,stmonth,stday,endyear,endmonth,endday,version\n"
+        "USA,2,United States,1816,1,1,2016,12,31,2016\n"
+        "CAN,twenty,Canada,1920,1,10,2016,12,31,2016\n"
+    )
     with pytest.raises(ValidationError, match=r"states2016.csv, line 3, field 'ccode'"):
         load_state_system(bad)
     bad.write_text("stateabb,ccode,statenme\nUSA,2,United States\n")

@@ -292,7 +292,8 @@ class _Importer:
         given_version = meta.get("version")
         record_id = values.pop("id", None)
         record_id = None if _blank(record_id) else str(record_id).strip()
-        values.pop("marking", None) if _blank(values.get("marking")) else None
+        if values.get("marking") is None:
+            values.pop("marking", None)  # a blank marking cell means the default, not "none"
         ok = True
         for name in res.list_fields:
             if name in values:
