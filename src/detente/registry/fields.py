@@ -7,7 +7,6 @@ so what is stored is exactly what every export format can carry.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 import uuid
 from typing import Annotated
@@ -73,17 +72,13 @@ def to_iso3(value: object) -> object:
         raise ValueError(exc.message) from None
 
 
-_MARKING = re.compile(r"^[A-Z0-9][A-Z0-9 /,:+\-()._]*$")
-
-
 def _marking(value: str) -> str:
-    value = " ".join(value.strip().upper().split())
-    if not _MARKING.match(value):
-        raise ValueError(
-            "a marking is a banner such as 'UNCLASSIFIED' or 'SECRET//REL TO USA, GBR' "
-            "(letters, digits, spaces and / , : + - ( ) . _ only)"
-        )
-    return value
+    from detente.core.markings import normalise
+
+    try:
+        return normalise(value)
+    except DetenteError as exc:
+        raise ValueError(exc.message.removeprefix("marking: ")) from None
 
 
 def _uuid(value: str) -> str:
