@@ -29,6 +29,7 @@ from sqlalchemy.engine import make_url
 from detente.core.settings import Settings
 from detente.core.workspace import Workspace, create_workspace
 from detente.registry.service import Registry
+from tests import factories as f
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(
@@ -90,4 +91,4 @@ def ws(settings: Settings) -> Iterator[Workspace]:
 def reg(ws: Workspace) -> Iterator[Registry]:
     """A registry unit of work that commits at the end of the test."""
     with ws.session() as session:
-        yield Registry(session, author="tester")
+        yield f.registry(session)

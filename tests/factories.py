@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from detente.core.markings import Principal
 from detente.registry.service import Registry
+from detente.sharing.service import Sharing
 
 
 def state(reg: Registry, iso3: str = "FRA", name: str | None = None, **kw: Any) -> Any:
@@ -64,3 +68,21 @@ def commitment(reg: Registry, eng: Any, by: Any, **kw: Any) -> Any:
         "due_on": date(2025, 9, 1),
     }
     return reg.create("commitments", {**data, **kw})
+
+
+FULL = {"national": "TOP SECRET", "nato": "COSMIC TOP SECRET"}
+
+
+def admin(session: Session) -> Principal:
+    """The workspace's first administrator (created, with its organisation, if none yet)."""
+    sharing = Sharing(session)
+    users = sharing.users()
+    if users:
+        return sharing.principal(users[0].username)
+    org = sharing.add_org("Test Ministry of Defence", "FRA", actor=None)
+    sharing.add_user("tester", org.id, role="administrator", clearances=FULL, password=None, actor=None)
+    return sharing.principal("tester")
+
+
+def registry(session: Session) -> Registry:
+    return Registry(session, admin(session))

@@ -14,8 +14,9 @@ from detente.core.settings import Settings
 
 
 @pytest.fixture
-def cli(settings: Settings):  # type: ignore[no-untyped-def]
+def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     runner = CliRunner()
+    monkeypatch.setenv("DETENTE_PASSWORD", "correct horse battery")
     env = {
         "DETENTE_WORKSPACE": str(settings.workspace),
         "DETENTE_DATABASE_URL": settings.database_url,
@@ -29,7 +30,7 @@ def cli(settings: Settings):  # type: ignore[no-untyped-def]
         assert result.exit_code == code, f"exit {result.exit_code}: {out}\n{result.exception!r}"
         return out
 
-    run("init")
+    run("init", "--org", "Ministry of Defence of France", "--country", "France", "--admin", "cli-user")
     return run
 
 

@@ -60,12 +60,14 @@ def test_old_workspace_is_migrated_forward_without_losing_data(settings: Setting
     settings.workspace.mkdir(parents=True)
     (settings.workspace / "detente-workspace.json").write_text("{}")
     with open_workspace(settings) as ws, ws.session() as s:
-        from detente.registry.service import Registry
+        from tests import factories as f
 
         assert current_revision(ws.engine) == head_revision()
-        reg = Registry(s, author="new")
+        reg = f.registry(s)
         ghana = reg.get("actors", "7b0d1c8e-0000-4000-8000-000000000001")
         assert (ghana.name, ghana.version, ghana.created_by) == ("Ghana", 3, "old")
+        # records from before organisations existed were adopted by the first organisation
+        assert s.scalar(text("SELECT owner_org_id FROM actors")) == reg.principal.org
         # the new tables work with the old data
         eng = reg.create(
             "engagements",

@@ -9,7 +9,8 @@ from pathlib import Path
 from detente.core.settings import Settings
 from detente.core.workspace import Workspace, create_workspace
 from detente.registry.demo import build_demo
-from detente.registry.service import ListQuery, Registry
+from detente.registry.service import ListQuery
+from tests import factories as f
 from tests.registry.test_io import snapshot
 
 AS_OF = date(2026, 11, 23)
@@ -17,7 +18,7 @@ AS_OF = date(2026, 11, 23)
 
 def everything(ws: Workspace, table: str) -> list:
     with ws.session() as s:
-        return Registry(s, author="x").list(table, ListQuery(limit=None))
+        return f.registry(s).list(table, ListQuery(limit=None))
 
 
 def test_demo_is_deterministic_realistic_and_idempotent(ws: Workspace, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from tests import factories as f
 def snapshot(ws: Workspace) -> dict[str, dict[str, dict]]:
     """Every record of every table, keyed by id (what 'without loss' compares)."""
     with ws.session() as s:
-        reg = Registry(s, author="x")
+        reg = f.registry(s)
         return {name: {r.id: r.model_dump() for r in reg.iter_all(name)} for name in RESOURCES}
 
 
@@ -56,10 +56,10 @@ def fill(reg: Registry) -> None:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_round_trip_every_format(ws: Workspace, tmp_path: Path, fmt: str) -> None:
     with ws.session() as s:
-        fill(Registry(s, author="alice"))
+        fill(f.registry(s))
     out = tmp_path / ("export" if fmt in ("csv", "parquet") else f"export.{fmt}")
     with ws.session() as s:
-        files = export_tables(Registry(s, author="x"), fmt, out)
+        files = export_tables(f.registry(s), fmt, out)
     from detente.core.settings import Settings
     from detente.core.workspace import create_workspace
 
@@ -68,11 +68,11 @@ def test_round_trip_every_format(ws: Workspace, tmp_path: Path, fmt: str) -> Non
     ) as copy:
         with copy.session() as s:
             for file in files:
-                import_file(Registry(s, author="bob"), file)
+                import_file(f.registry(s), file)
         assert snapshot(copy) == snapshot(ws)
         # the same files again change nothing
         with copy.session() as s:
-            reports = [import_file(Registry(s, author="bob"), file) for file in files]
+            reports = [import_file(f.registry(s), file) for file in files]
         assert sum(r.total("created") + r.total("updated") for r in reports) == 0
         assert sum(r.total("unchanged") for r in reports) == 7
         assert snapshot(copy) == snapshot(ws)
@@ -82,8 +82,8 @@ def test_xlsx_values_never_become_formulas(ws: Workspace, tmp_path: Path) -> Non
     import openpyxl
 
     with ws.session() as s:
-        fill(Registry(s, author="a"))
-        export_tables(Registry(s, author="a"), "xlsx", tmp_path / "r.xlsx")
+        fill(f.registry(s))
+        export_tables(f.registry(s), "xlsx", tmp_path / "r.xlsx")
     sheet = openpyxl.load_workbook(tmp_path / "r.xlsx")["engagements"]
     titles = [c for c in sheet[2] if c.value and str(c.value).startswith("=HYPERLINK")]
     assert titles and all(c.data_type == "s" for c in titles)
@@ -139,7 +139,7 @@ def test_user_spreadsheet_with_names_imports_and_reimports_without_duplicates(
 
 def test_half_bad_file_writes_nothing_and_names_every_bad_row(ws: Workspace, tmp_path: Path) -> None:
     with ws.session() as s:
-        f.state(Registry(s, author="a"), "FRA", "France")
+        f.state(f.registry(s), "FRA", "France")
     before = snapshot(ws)
     bad = write_csv(
         tmp_path / "engagements.csv",
@@ -153,7 +153,7 @@ def test_half_bad_file_writes_nothing_and_names_every_bad_row(ws: Workspace, tmp
         ],
     )
     with pytest.raises(ImportRowsError) as err, ws.session() as s:
-        import_file(Registry(s, author="a"), bad)
+        import_file(f.registry(s), bad)
     problems = {(e.row, e.field) for e in err.value.errors}
     assert problems == {(1, "colour"), (3, "kind"), (4, "start_date"), (5, "lead_actor_id"), (6, "troops")}
     assert (2, None) not in problems and all(e.row != 2 for e in err.value.errors)
@@ -163,7 +163,7 @@ def test_half_bad_file_writes_nothing_and_names_every_bad_row(ws: Workspace, tmp
 
 def test_stale_row_in_file_is_refused(ws: Workspace, tmp_path: Path) -> None:
     with ws.session() as s:
-        reg = Registry(s, author="a")
+        reg = f.registry(s)
         fra = f.state(reg, "FRA", "France")
         export_tables(reg, "csv", tmp_path / "x", ["actors"])
         reg.update("actors", fra.id, {"notes": "changed meanwhile"}, expected_version=1)
@@ -174,7 +174,7 @@ def test_stale_row_in_file_is_refused(ws: Workspace, tmp_path: Path) -> None:
         pytest.raises(ImportRowsError, match="file has version 1 .* registry has version 2"),
         ws.session() as s,
     ):
-        import_file(Registry(s, author="b"), path)
+        import_file(f.registry(s), path)
 
 
 def test_bad_files_get_clear_errors(reg: Registry, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from detente.core.workspace import create_workspace
 from detente.registry.io import FORMATS, export_tables, import_file
 from detente.registry.service import Registry
 from detente.registry.taxonomy import taxonomy
+from tests import factories as f
 from tests.registry.test_io import snapshot
 
 # any printable text a user could type, in any script; control characters are refused
@@ -148,12 +149,12 @@ def test_export_then_import_loses_nothing(content: dict[str, Any], fmt: str) -> 
         root = Path(tmp)
         with create_workspace(Settings(workspace=root / "a", database_url="")) as a:
             with a.session() as s:
-                load(Registry(s, author="author-a"), content)
+                load(f.registry(s), content)
             out = root / ("out" if fmt in ("csv", "parquet") else f"out.{fmt}")
             with a.session() as s:
-                files = export_tables(Registry(s, author="x"), fmt, out)
+                files = export_tables(f.registry(s), fmt, out)
             with create_workspace(Settings(workspace=root / "b", database_url="")) as b:
                 with b.session() as s:
                     for file in files:
-                        import_file(Registry(s, author="author-b"), file)
+                        import_file(f.registry(s), file)
                 assert snapshot(b) == snapshot(a)

@@ -128,15 +128,15 @@ def test_stale_version_is_refused_and_nothing_is_overwritten(reg: Registry) -> N
 
 def test_concurrent_writers_one_wins(ws: Workspace) -> None:
     with ws.session() as s:
-        fra = f.state(Registry(s, author="a"), "FRA")
+        fra = f.state(f.registry(s), "FRA")
     # two users read version 1, then both write
     with ws.session() as s1:
-        Registry(s1, author="alice").update("actors", fra.id, {"notes": "alice"}, expected_version=1)
+        f.registry(s1).update("actors", fra.id, {"notes": "alice"}, expected_version=1)
     with pytest.raises(StaleVersionError), ws.session() as s2:
-        Registry(s2, author="bob").update("actors", fra.id, {"notes": "bob"}, expected_version=1)
+        f.registry(s2).update("actors", fra.id, {"notes": "bob"}, expected_version=1)
     with ws.session() as s3:
-        got = Registry(s3, author="x").get("actors", fra.id)
-    assert (got.notes, got.version, got.updated_by) == ("alice", 2, "alice")
+        got = f.registry(s3).get("actors", fra.id)
+    assert (got.notes, got.version, got.updated_by) == ("alice", 2, "tester")
 
 
 def test_partial_update_revalidates_the_whole_record(reg: Registry) -> None:

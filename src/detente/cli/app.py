@@ -15,11 +15,12 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from detente import __version__
-from detente.cli.context import console, err_console, open_registry, settings_from
+from detente.cli.context import console, err_console, open_registry, save_login, settings_from
 from detente.cli.records import register
+from detente.cli.sharing import register as register_sharing
 from detente.core.errors import DetenteError
 from detente.core.migrate import current_revision, head_revision
-from detente.core.workspace import create_workspace, open_workspace
+from detente.core.workspace import create_workspace
 
 __all__ = ["app", "main"]
 
@@ -78,27 +79,76 @@ def root(
 
 
 @app.command()
-def init(ctx: typer.Context) -> None:
-    """Create a workspace (or migrate an existing one to this version of detente)."""
+def init(
+    ctx: typer.Context,
+    org: Annotated[
+        str | None, typer.Option(help="Create your organisation, e.g. 'Ministry of Defence of Ghana'.")
+    ] = None,
+    country: Annotated[str | None, typer.Option(help="Your organisation's country.")] = None,
+    admin: Annotated[
+        str | None,
+        typer.Option(
+            help="Create the first administrator with this user name and log them in "
+            "(password prompted, or DETENTE_PASSWORD)."
+        ),
+    ] = None,
+    clearance: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="The administrator's clearance, SCHEME=LEVEL (repeatable) \\[default: national=TOP SECRET].",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Create a workspace (or migrate an existing one to this version of detente).
+
+    With --org, --country and --admin it also creates your organisation and its
+    first administrator, and logs them in, so the next command can add records.
+    """
+    from detente.cli.sharing import parse_clearances, password_from
+    from detente.sharing.service import Sharing
+
     settings = settings_from(ctx)
     with create_workspace(settings) as ws:
         revision = current_revision(ws.engine)
         console.print(f"[green]workspace ready[/green] at {ws.path.resolve()}")
         console.print(f"registry: {ws.database_url} (schema {revision})")
+        if org or country or admin:
+            if not (org and country and admin):
+                raise typer.BadParameter("--org, --country and --admin go together")
+            password = password_from(f"Password for {admin}", confirm=True)
+            with ws.session() as session:
+                sharing = Sharing(session)
+                organisation = sharing.add_org(org, country, actor=None)
+                sharing.add_user(
+                    admin,
+                    organisation.id,
+                    role="administrator",
+                    clearances=parse_clearances(clearance) or {"national": "TOP SECRET"},
+                    password=password,
+                    actor=None,
+                )
+                principal = sharing.login(admin, password)
+                secret, _ = sharing.issue_token(principal, name="cli-login")
+            save_login(ws, principal.user, secret)
+            console.print(
+                f"organisation {organisation.name} ({organisation.country}); "
+                f"administrator {principal.user} logged in"
+            )
 
 
 @app.command()
 def status(ctx: typer.Context) -> None:
-    """Show the workspace, its registry store, schema version and record counts."""
+    """Show the workspace, its registry store, schema version and what you can see."""
     from detente.registry.service import table_counts
 
-    settings = settings_from(ctx)
-    with open_workspace(settings) as ws, ws.session() as session:
-        counts = table_counts(session)
+    with open_registry(ctx) as (ws, reg):
+        counts = table_counts(reg.session, reg.principal)
         console.print(f"workspace: {ws.path.resolve()}")
         console.print(f"registry:  {ws.database_url}")
         console.print(f"schema:    {current_revision(ws.engine)} (newest {head_revision()})")
-    table = Table("table", "records")
+        console.print(f"acting as: {reg.principal.user} ({reg.principal.role}, {reg.principal.country})")
+    table = Table("table", "records you can see")
     for name, n in counts.items():
         table.add_row(name, f"{n:,}")
     console.print(table)
@@ -213,7 +263,8 @@ def demo(
 ) -> None:
     """Build a workspace filled with a DEMONSTRATION scenario (fictional engagements
     among real countries) and print a summary. Works offline."""
-    from detente.registry.demo import build_demo, summarise
+    from detente.registry.demo import DEFAULT_USER, build_demo, demo_users, summarise
+    from detente.sharing.service import Sharing
 
     settings = settings_from(ctx)
     with create_workspace(settings) as ws, _progress() as bar:
@@ -222,16 +273,26 @@ def demo(
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        result = build_demo(ws, seed=seed, years=years, author="demo", progress=progress)
+        result = build_demo(ws, seed=seed, years=years, progress=progress)
+        # the demo users are logged in, so every command works at once (--as picks one)
+        with ws.session() as session:
+            sharing = Sharing(session)
+            logins = {name: sharing.issue_token(sharing.principal(name), name="demo-login")[0]
+                      for name, *_ in demo_users()}
+        for name, secret in logins.items():
+            save_login(ws, name, secret)
+        save_login(ws, DEFAULT_USER, logins[DEFAULT_USER])
     summarise(result, console)
     console.print(
-        f"\nworkspace: {ws.path.resolve()}\n"
+        f"\nworkspace: {ws.path.resolve()}  (acting as {DEFAULT_USER}; --as picks another demo user)\n"
         "next: [bold]detente engagements list --status planned[/bold], "
+        "[bold]detente --as ken-analyst engagements list[/bold], "
         "[bold]detente export --format xlsx[/bold]"
     )
 
 
 register(app)
+register_sharing(app)
 
 
 def main() -> None:

@@ -1,7 +1,14 @@
-"""What every CLI command needs: settings, the workspace, a registry session."""
+"""What every CLI command needs: settings, the workspace, and who is acting.
+
+The acting principal comes from, in order: ``--token`` / ``DETENTE_TOKEN`` (an API
+token), or ``--as USER`` / ``DETENTE_AS`` (that user's saved login in the
+workspace), or the workspace's default login (the last ``detente login``).
+Saved logins are tokens in ``<workspace>/.sessions/`` readable only by their owner.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,11 +16,13 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from detente.core.markings import Principal
 from detente.core.settings import Settings
 from detente.core.workspace import Workspace, open_workspace
 from detente.registry.service import Registry
+from detente.sharing.service import AuthError, Sharing
 
-__all__ = ["console", "err_console", "open_registry", "settings_from"]
+__all__ = ["acting", "console", "err_console", "open_registry", "save_login", "settings_from"]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -25,9 +34,44 @@ def settings_from(ctx: typer.Context) -> Settings:
     return Settings(workspace=workspace) if workspace else Settings()
 
 
+def _sessions(ws: Workspace) -> Path:
+    return ws.path / ".sessions"
+
+
+def save_login(ws: Workspace, username: str, token: str) -> Path:
+    folder = _sessions(ws)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    path = folder / f"{username}.token"
+    path.write_text(token)
+    path.chmod(0o600)
+    (folder / "default").write_text(username)
+    return path
+
+
+def acting(ctx: typer.Context, ws: Workspace, sharing: Sharing) -> Principal:
+    obj = ctx.find_root().obj or {}
+    token = obj.get("token") or os.environ.get("DETENTE_TOKEN")
+    if token:
+        return sharing.authenticate(token)
+    username = obj.get("as_user") or os.environ.get("DETENTE_AS")
+    folder = _sessions(ws)
+    if not username and (folder / "default").exists():
+        username = (folder / "default").read_text().strip()
+    if not username:
+        raise AuthError("who is acting? run `detente login USER` (or pass --as USER or --token)")
+    saved = folder / f"{username.strip().lower()}.token"
+    if not saved.exists():
+        raise AuthError(f"{username} has not logged in to this workspace: run `detente login {username}`")
+    principal = sharing.authenticate(saved.read_text())
+    if principal.user != username.strip().lower():
+        raise AuthError("the saved login does not belong to that user")
+    return principal
+
+
 @contextmanager
 def open_registry(ctx: typer.Context) -> Iterator[tuple[Workspace, Registry]]:
-    """The workspace and a registry unit of work: committed if the command succeeds."""
+    """The workspace and a registry unit of work for the acting principal."""
     settings = settings_from(ctx)
     with open_workspace(settings) as ws, ws.session() as session:
-        yield ws, Registry(session, author=settings.user)
+        principal = acting(ctx, ws, Sharing(session))
+        yield ws, Registry(session, principal)

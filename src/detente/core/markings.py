@@ -292,8 +292,7 @@ def may_read(principal: Principal, marking: Marking, owner_org: str | None) -> D
         return Decision(False, f"clearance below {marking.level_name}")
     own = owner_org is not None and owner_org == principal.org
     if marking.tlp == "RED" and not own:
-        names = {principal.user.upper(), principal.org.upper()}
-        if not names & marking.recipients:
+        if principal.user.upper() not in marking.recipients:
             return Decision(False, "TLP:RED and not a named recipient")
         return Decision(True, "named TLP:RED recipient")
     if own:

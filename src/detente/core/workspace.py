@@ -25,6 +25,7 @@ from detente.core.settings import Settings
 __all__ = ["Workspace", "create_workspace", "open_workspace"]
 
 MARKER = "detente-workspace.json"
+AUDIT_HEAD = "audit-head.json"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -72,8 +73,29 @@ class Workspace:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A unit of work: commits on success, rolls back on any error."""
-        with self._sessions() as session, session.begin():
-            yield session
+        with self._sessions() as session:
+            with session.begin():
+                yield session
+            head = session.info.get("audit_head")
+            if head:
+                self._record_audit_head(head)
+
+    # The audit chain's head is also kept outside the database, so that cutting
+    # entries off the end of the log (or emptying it) is detected by `audit verify`.
+    def _record_audit_head(self, head: tuple[int, str]) -> None:
+        current = self.audit_head()
+        if current is None or head[0] > current[0]:
+            path = self.path / AUDIT_HEAD
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"seq": head[0], "hash": head[1]}))
+            tmp.replace(path)
+
+    def audit_head(self) -> tuple[int, str] | None:
+        path = self.path / AUDIT_HEAD
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text())
+        return int(data["seq"]), str(data["hash"])
 
     def close(self) -> None:
         self.engine.dispose()

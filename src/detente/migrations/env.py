@@ -2,7 +2,10 @@
 
 from alembic import context
 
-from detente.registry.tables import metadata
+import detente.core.audit
+import detente.registry.tables
+import detente.sharing.tables  # noqa: F401
+from detente.core.db import metadata
 
 config = context.config
 engine = config.attributes["engine"]

@@ -216,12 +216,46 @@ class DemoResult:
     as_of: date
     by_kind: Counter[str] = field(default_factory=Counter)
     by_status: Counter[str] = field(default_factory=Counter)
+    visible: dict[str, int] = field(default_factory=dict)  # engagements each demo user sees
     overdue_commitments: int = 0
 
 
+# The organisations of the scenario: each owns the records of the engagements its
+# country leads; the British ministry also records others' activity from open sources.
+ORGS = {
+    "GBR": "Ministry of Defence (United Kingdom) [demo]",
+    "USA": "Department of Defense (United States) [demo]",
+    "FRA": "Ministère des Armées (France) [demo]",
+    "JPN": "Ministry of Defense (Japan) [demo]",
+    "KEN": "Ministry of Defence (Kenya) [demo]",
+}
+RECORDER = "GBR"
+DEFAULT_USER = "gbr-planner"
+PUBLIC = "UNCLASSIFIED//TLP:CLEAR"
+NATO_MEMBERS = {"USA", "GBR", "FRA", "DEU", "ITA", "ESP", "POL", "NOR", "TUR", "CAN"}
+FVEY_MEMBERS = {"USA", "GBR", "CAN", "AUS", "NZL"}
+
+
+def demo_users() -> list[tuple[str, str, str, dict[str, str], str]]:
+    """(username, org country, role, clearances, password) of the scenario's users."""
+    out = []
+    for iso3 in ORGS:
+        nato = iso3 in NATO_MEMBERS
+        for role, national, nato_level in (
+            ("administrator", "TOP SECRET", "COSMIC TOP SECRET"),
+            ("planner", "SECRET", "NATO SECRET"),
+            ("analyst", "CONFIDENTIAL", "NATO CONFIDENTIAL"),
+        ):
+            name = f"{iso3.lower()}-{'admin' if role == 'administrator' else role}"
+            clearances = {"national": national, **({"nato": nato_level} if nato else {})}
+            out.append((name, iso3, role, clearances, f"demo-{name}-password"))
+    return out
+
+
 class _Gen:
-    def __init__(self, reg: Registry, seed: int, as_of: date) -> None:
-        self.reg = reg
+    def __init__(self, regs: dict[str, Registry], seed: int, as_of: date) -> None:
+        self.regs = regs
+        self.reg = regs[RECORDER]
         self.rng = random.Random(seed)
         self.seed = seed
         self.as_of = as_of
@@ -230,11 +264,29 @@ class _Gen:
     def uid(self, key: str) -> str:
         return str(uuid.uuid5(NAMESPACE, f"{self.seed}:{key}"))
 
-    def add(self, table: str, key: str, data: dict[str, Any], **extra: Any) -> str:
-        data = {"id": self.uid(key), "external_id": f"demo:{key}", "marking": "UNCLASSIFIED", **data, **extra}
-        record = self.reg.create(table, data)
+    def add(self, table: str, key: str, data: dict[str, Any], owner: str = RECORDER, **extra: Any) -> str:
+        data = {"id": self.uid(key), "external_id": f"demo:{key}", "marking": PUBLIC, **data, **extra}
+        record = self.regs[owner].create(table, data)
         self.ids[key] = record.id
         return str(record.id)
+
+    def marking(self, lead: str, others: list[str]) -> str:
+        """A realistic mix: most records open, some releasable to partners, a few national."""
+        r = self.rng.random()
+        rel = ", ".join(sorted({lead, *others}))
+        if r < 0.40:
+            return PUBLIC
+        if r < 0.65:
+            return f"RESTRICTED//REL TO {rel}"
+        if r < 0.80:
+            return (
+                f"CONFIDENTIAL//REL TO {lead}, NATO"
+                if lead in NATO_MEMBERS
+                else f"CONFIDENTIAL//REL TO {rel}"
+            )
+        if r < 0.90:
+            return "SECRET//REL TO FVEY" if lead in FVEY_MEMBERS else "SECRET//NOFORN"
+        return f"UNCLASSIFIED//REL TO {rel}//TLP:AMBER"
 
     def month_day(self, year: int, kind: str) -> date:
         weights = SEASONS.get(kind, SEASONS["default"])
@@ -292,8 +344,8 @@ def _actors(g: _Gen) -> None:
         g.add("actors", f"ns:{name}", {"name": name, "kind": kind, "country": iso3, "notes": NOTE})
 
 
-def _agreements(g: _Gen, first_year: int) -> list[tuple[str, str, str]]:
-    """Bilateral agreements between leaders and partners; returns (id, a, b)."""
+def _agreements(g: _Gen, first_year: int) -> list[tuple[str, str, str, str, bool]]:
+    """Bilateral agreements between leaders and partners; returns (id, a, b, owner, public)."""
     out = []
     others = [c for c in COUNTRIES if c not in LEADERS]
     kinds = (
@@ -321,6 +373,8 @@ def _agreements(g: _Gen, first_year: int) -> list[tuple[str, str, str]]:
         )
         label = kind.replace("_", " ").title().replace("Of", "of")
         key = f"agr:{a}-{b}:{kind}"
+        owner = a if a in ORGS else RECORDER
+        marking = PUBLIC if owner == RECORDER and a != RECORDER else g.marking(a, [b])
         ag = g.add(
             "agreements",
             key,
@@ -334,8 +388,10 @@ def _agreements(g: _Gen, first_year: int) -> list[tuple[str, str, str]]:
                 "activity_types": sorted(g.rng.sample(list(KIND_WEIGHTS), 4)),
                 "notes": NOTE,
             },
+            owner=owner,
+            marking=marking,
         )
-        out.append((ag, a, b))
+        out.append((ag, a, b, owner, marking == PUBLIC))
     g.add(
         "agreements",
         "agr:un-pk",
@@ -375,9 +431,9 @@ def _forces(g: _Gen, kind: str, multinational: bool) -> dict[str, Any]:
     return {}
 
 
-def _engagements(g: _Gen, years: list[int], agreements: list[tuple[str, str, str]]) -> None:
+def _engagements(g: _Gen, years: list[int], agreements: list[tuple[str, str, str, str, bool]]) -> None:
     kinds, weights = zip(*KIND_WEIGHTS.items(), strict=True)
-    by_pair: dict[frozenset[str], str] = {frozenset((a, b)): ag for ag, a, b in agreements}
+    by_pair = {frozenset((a, b)): (ag, owner, public) for ag, a, b, owner, public in agreements}
     titles: Counter[str] = Counter()
     n = 0
     for year in years:
@@ -414,6 +470,12 @@ def _engagements(g: _Gen, years: list[int], agreements: list[tuple[str, str, str
             n += 1
             key = f"eng:{year}:{n}"
             status = g.status_for(start, end)
+            owner = lead if lead in ORGS else RECORDER
+            # the recorder logs others' activity from open sources: public
+            marking = g.marking(lead, partners) if owner == lead else PUBLIC
+            agreement = by_pair.get(frozenset((lead, host)))
+            # link the agreement only where the recording organisation can see it
+            agreement_id = agreement[0] if agreement and (agreement[2] or agreement[1] == owner) else None
             eng = g.add(
                 "engagements",
                 key,
@@ -425,7 +487,7 @@ def _engagements(g: _Gen, years: list[int], agreements: list[tuple[str, str, str
                     "partners": partner_ids,
                     "start_date": start,
                     "end_date": end,
-                    "agreement_id": by_pair.get(frozenset((lead, host))),
+                    "agreement_id": agreement_id,
                     "location_country": host,
                     "location_place": place,
                     "cost": cost,
@@ -442,6 +504,8 @@ def _engagements(g: _Gen, years: list[int], agreements: list[tuple[str, str, str
                     "notes": NOTE,
                     **_forces(g, kind, multinational),
                 },
+                owner=owner,
+                marking=marking,
             )
             if status in ("executed", "assessed", "approved") and g.rng.random() < 0.3:
                 for c, template in enumerate(g.rng.sample(COMMITMENTS, g.rng.randint(1, 2))):
@@ -459,6 +523,8 @@ def _engagements(g: _Gen, years: list[int], agreements: list[tuple[str, str, str
                             "status": "fulfilled" if done else g.rng.choice(["open", "in_progress"]),
                             "notes": NOTE,
                         },
+                        owner=owner,
+                        marking=marking,
                     )
 
 
@@ -485,6 +551,7 @@ def _people(g: _Gen) -> None:
             status, end = "departed", start + timedelta(days=1095)
         if i == 40:
             status = "persona_non_grata"
+        owner = sending if sending in ORGS else RECORDER
         g.add(
             "people",
             f"person:{i}",
@@ -504,12 +571,57 @@ def _people(g: _Gen) -> None:
                 "end_date": end,
                 "notes": NOTE,
             },
+            owner=owner,
+            marking=f"RESTRICTED//REL TO {', '.join(sorted({sending, receiving}))}",
         )
         if status == "persona_non_grata":
-            rec = g.reg.get("people", g.ids[f"person:{i}"])
-            g.reg.update(
+            reg = g.regs[owner]
+            rec = reg.get("people", g.ids[f"person:{i}"])
+            reg.update(
                 "people", rec.id, {"accreditation_status": "persona_non_grata"}, expected_version=rec.version
             )
+
+
+def _organisations(session: Any) -> dict[str, Registry]:
+    """The scenario's organisations and users; a registry per organisation (as its admin)."""
+    from detente.core.errors import ConfigError
+    from detente.sharing.service import Sharing
+
+    sharing = Sharing(session)
+    orgs = {o.country: o for o in sharing.orgs()}
+    usernames = {u.username for u in sharing.users()}
+    if usernames and "gbr-admin" not in usernames:
+        raise ConfigError(
+            "the demo scenario goes into a new workspace (this one has users): "
+            "pass --workspace with a new folder"
+        )
+    first_admin = None
+    for iso3, name in ORGS.items():
+        if iso3 not in orgs:
+            orgs[iso3] = sharing.add_org(name, iso3, actor=first_admin)
+        for username, country, role, clearances, password in demo_users():
+            if country == iso3 and role == "administrator" and username not in usernames:
+                sharing.add_user(
+                    username,
+                    orgs[iso3].id,
+                    role=role,
+                    clearances=clearances,
+                    password=password,
+                    actor=first_admin,
+                )
+        first_admin = first_admin or sharing.principal(f"{iso3.lower()}-admin")
+    usernames = {u.username for u in sharing.users()}
+    for username, country, role, clearances, password in demo_users():
+        if username not in usernames:
+            sharing.add_user(
+                username,
+                orgs[country].id,
+                role=role,
+                clearances=clearances,
+                password=password,
+                actor=sharing.principal(f"{country.lower()}-admin"),
+            )
+    return {iso3: Registry(session, sharing.principal(f"{iso3.lower()}-admin")) for iso3 in ORGS}
 
 
 def build_demo(
@@ -518,18 +630,17 @@ def build_demo(
     seed: int = 2024,
     years: int = 4,
     as_of: date | None = None,
-    author: str = "demo",
     progress: Callable[[int, int], None] | None = None,
 ) -> DemoResult:
     """Fill ``ws`` with the demonstration scenario (once; a second run changes nothing)."""
     as_of = as_of or date.today()
     span = list(range(as_of.year - years + 2, as_of.year + 2))  # ends with next year's plans
     with ws.session() as session:
-        reg = Registry(session, author=author)
+        regs = _organisations(session)
         first = session.scalar(select(Actor.id).where(Actor.external_id == "demo:state:USA"))
         created = first is None
         if created:
-            g = _Gen(reg, seed, as_of)
+            g = _Gen(regs, seed, as_of)
             _actors(g)
             if progress:
                 progress(1, 4)
@@ -542,12 +653,19 @@ def build_demo(
             _engagements(g, span, agreements)
             if progress:
                 progress(4, 4)
-        result = DemoResult(counts=table_counts(session), created=created, as_of=as_of)
+        reg = regs[RECORDER]
+        result = DemoResult(counts=table_counts(session, reg.principal), created=created, as_of=as_of)
         everything = ListQuery(limit=None)
         for e in reg.list("engagements", everything):
             result.by_kind[e.kind] += 1
             result.by_status[e.status] += 1
         result.overdue_commitments = sum(1 for c in reg.list("commitments", everything) if c.overdue)
+        from detente.sharing.service import Sharing
+
+        sharing = Sharing(session)
+        for username, *_ in demo_users():
+            principal = sharing.principal(username)
+            result.visible[username] = Registry(session, principal).count("engagements")
     return result
 
 
@@ -558,7 +676,7 @@ def summarise(result: DemoResult, console: Console) -> None:
     )
     if not result.created:
         console.print("(the demo scenario was already in this workspace; nothing added)")
-    counts = Table("table", "records", title="registry")
+    counts = Table("table", "records", title=f"registry as seen by {RECORDER.lower()}-admin")
     for name, n in result.counts.items():
         counts.add_row(name, f"{n:,}")
     console.print(counts)
@@ -571,3 +689,8 @@ def summarise(result: DemoResult, console: Console) -> None:
         statuses.add_row(status, str(n))
     console.print(statuses)
     console.print(f"commitments overdue: {result.overdue_commitments}")
+    users = Table("demo user", "role", "password", "engagements they can see",
+                  title="who sees what (markings enforced)")
+    for username, _country, role, _clearances, password in demo_users():
+        users.add_row(username, role, password, str(result.visible.get(username, 0)))
+    console.print(users)

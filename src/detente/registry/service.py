@@ -18,15 +18,18 @@ import pydantic
 from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from detente.core import audit
 from detente.core.errors import (
     ConflictError,
     NotFoundError,
     StaleVersionError,
     ValidationError,
 )
+from detente.core.markings import Principal, check_marking_change, parse
 from detente.registry.resources import RESOURCES, Resource, resource
 from detente.registry.tables import Base, metadata, new_id
 from detente.registry.taxonomy import taxonomy
+from detente.sharing.access import marking_columns, visible
 
 __all__ = ["ListQuery", "Registry", "field_errors", "first_error"]
 
@@ -72,16 +75,34 @@ class ListQuery:
 
 
 class Registry:
-    """Registry operations inside one unit of work (a SQLAlchemy session)."""
+    """Registry operations for one principal inside one unit of work.
 
-    def __init__(self, session: Session, *, author: str) -> None:
+    Every read is filtered by ``visible`` (the principal sees only what is
+    releasable to them, in lists, counts, lookups and exports alike); every
+    write checks the principal's role, ownership and the downgrade guard, and
+    is appended to the audit trail in the same transaction.
+    """
+
+    def __init__(self, session: Session, principal: Principal) -> None:
         self.session = session
-        self.author = author
+        self.principal = principal
+        self.author = principal.user
+
+    def _visible(self, table: Any) -> Any:
+        return visible(table, self.principal)
+
+    def _exists(self, table: Any, record_id: str) -> bool:
+        return (
+            self.session.scalar(select(table.id).where(table.id == record_id, self._visible(table)))
+            is not None
+        )
 
     # ------------------------------------------------------------------ reads
     def _row(self, res: Resource, record_id: str) -> Any:
-        row = self.session.get(res.table, record_id)
-        if row is None:
+        row = self.session.scalar(
+            select(res.table).where(res.table.id == record_id, self._visible(res.table))
+        )
+        if row is None:  # absent and hidden look the same: "not found", never "forbidden"
             raise NotFoundError(f"no {res.singular} with id {record_id}")
         return row
 
@@ -93,9 +114,11 @@ class Registry:
             if not ids:
                 continue
             owner = getattr(link.table, link.owner_column)
+            target = RESOURCES[link.target].table
             rows = self.session.execute(
                 select(owner, link.table.actor_id)  # type: ignore[attr-defined]
-                .where(owner.in_(ids))
+                .join(target, target.id == link.table.actor_id)  # type: ignore[attr-defined]
+                .where(owner.in_(ids), self._visible(target))
                 .order_by(owner, link.table.position)  # type: ignore[attr-defined]
             )
             for owner_id, actor_id in rows:
@@ -117,7 +140,7 @@ class Registry:
 
     def _select(self, res: Resource, query: ListQuery) -> Select[Any]:
         table = res.table
-        stmt = select(table)
+        stmt = select(table).where(self._visible(table))
         for key, value in (query.filters or {}).items():
             if key not in table.__table__.columns:
                 raise ValidationError(f"cannot filter {res.name} by {key!r}", field=key)
@@ -188,7 +211,11 @@ class Registry:
         while True:
             rows = list(
                 self.session.scalars(
-                    select(res.table).order_by(res.table.created_at, res.table.id).limit(batch).offset(offset)
+                    select(res.table)
+                    .where(self._visible(res.table))
+                    .order_by(res.table.created_at, res.table.id)
+                    .limit(batch)
+                    .offset(offset)
                 )
             )
             if not rows:
@@ -214,13 +241,16 @@ class Registry:
         res = resource(target)
         token = token.strip()
         table = res.table
-        if self.session.get(table, token) is not None:
+        seen = self._visible(table)
+        if self._exists(table, token):
             return token
-        hit = self.session.scalar(select(table.id).where(table.external_id == token))
+        hit = self.session.scalar(select(table.id).where(table.external_id == token, seen).limit(1))
         if hit:
             return str(hit)
         title = getattr(table, res.title_field)
-        hits = list(self.session.scalars(select(table.id).where(func.lower(title) == token.lower()).limit(3)))
+        hits = list(
+            self.session.scalars(select(table.id).where(func.lower(title) == token.lower(), seen).limit(3))
+        )
         if len(hits) == 1:
             return str(hits[0])
         if len(hits) > 1:
@@ -236,7 +266,7 @@ class Registry:
                 iso3 = None
             if iso3:
                 state = self.session.scalar(
-                    select(table.id).where(and_(table.kind == "state", table.country == iso3))
+                    select(table.id).where(and_(table.kind == "state", table.country == iso3), seen).limit(1)
                 )
                 if state:
                     return str(state)
@@ -250,14 +280,16 @@ class Registry:
     def _check_refs(self, res: Resource, data: Mapping[str, Any]) -> None:
         for name, target in res.refs.items():
             value = data.get(name)
-            if value is not None and self.session.get(RESOURCES[target].table, value) is None:
+            if value is not None and not self._exists(RESOURCES[target].table, value):
                 raise ValidationError(f"no {RESOURCES[target].singular} with id {value}", field=name)
         for name, link in res.links.items():
             ids = list(data.get(name) or [])
             if not ids:
                 continue
             target = RESOURCES[link.target].table
-            found = set(self.session.scalars(select(target.id).where(target.id.in_(ids))))
+            found = set(
+                self.session.scalars(select(target.id).where(target.id.in_(ids), self._visible(target)))
+            )
             missing = [i for i in ids if i not in found]
             if missing:
                 raise ValidationError(
@@ -288,7 +320,7 @@ class Registry:
         return {k: data.get(k) for k in res.natural_key}
 
     def find_by_natural_key(self, res: Resource, data: Mapping[str, Any]) -> str | None:
-        stmt = select(res.table.id)
+        stmt = select(res.table.id).where(self._visible(res.table))
         for key, value in self._natural_key(res, data).items():
             column = getattr(res.table, key)
             stmt = stmt.where(column.is_(None) if value is None else column == value)
@@ -298,7 +330,9 @@ class Registry:
         ext = data.get("external_id")
         if ext:
             other = self.session.scalar(
-                select(res.table.id).where(res.table.external_id == ext, res.table.id != record_id)
+                select(res.table.id).where(
+                    res.table.external_id == ext, res.table.id != record_id, self._visible(res.table)
+                )
             )
             if other:
                 raise ConflictError(f"external id {ext!r} is already used by {res.singular} {other}")
@@ -308,13 +342,51 @@ class Registry:
             raise ConflictError(f"a {res.singular} with {key} already exists: id {other}")
 
     # ------------------------------------------------------------------ writes
+    def _can_write(self, res: Resource, owner_org_id: str | None = None) -> None:
+        from detente.sharing.service import AuthError, role_permissions
+
+        if "write" not in role_permissions(self.principal.role):
+            raise AuthError(f"a {self.principal.role} cannot change {res.name}")
+        if owner_org_id is not None and owner_org_id != self.principal.org:
+            raise AuthError(f"this {res.singular} belongs to another organisation: it is read-only for you")
+
+    def _check_marking(self, banner: str, old: str | None, owner_org_id: str | None) -> dict[str, Any]:
+        from detente.sharing.service import AuthError
+
+        new = parse(banner)
+        decision = check_marking_change(self.principal, parse(old) if old else None, new, owner_org_id)
+        if not decision:
+            raise AuthError(f"marking {new.render()!r} refused: {decision.reason}")
+        return marking_columns(new)
+
+    def _audit(self, action: str, res: Resource, record_id: str, detail: dict[str, Any]) -> None:
+        audit.append(
+            self.session,
+            actor=self.principal.user,
+            org_id=self.principal.org,
+            action=action,
+            table=res.name,
+            record_id=record_id,
+            detail=detail,
+        )
+
     def _write_links(self, res: Resource, record_id: str, data: Mapping[str, Any]) -> None:
         for name, link in res.links.items():
             if name not in data:
                 continue
             owner = getattr(link.table, link.owner_column)
+            target = RESOURCES[link.target].table
+            # links to actors this principal cannot see are kept as they are
+            hidden = list(
+                self.session.scalars(
+                    select(link.table.actor_id)
+                    .join(target, target.id == link.table.actor_id)  # type: ignore[attr-defined]
+                    .where(owner == record_id, ~self._visible(target))
+                    .order_by(link.table.position)  # type: ignore[attr-defined]
+                )
+            )
             self.session.execute(link.table.__table__.delete().where(owner == record_id))
-            for position, actor_id in enumerate(data[name] or []):
+            for position, actor_id in enumerate([*(data[name] or []), *hidden]):
                 self.session.add(
                     link.table(**{link.owner_column: record_id, "actor_id": actor_id, "position": position})
                 )
@@ -322,9 +394,11 @@ class Registry:
     def create(
         self, name: str, data: Mapping[str, Any] | Any, *, meta: Mapping[str, Any] | None = None
     ) -> Any:
-        """Create a record. ``meta`` may carry bookkeeping kept from another
-        workspace on import (created_at/by, updated_at/by, version)."""
+        """Create a record owned by the principal's organisation. ``meta`` may carry
+        bookkeeping kept from another workspace on import (created_at/by, updated_at/by,
+        version)."""
         res = resource(name)
+        self._can_write(res)
         try:
             model = res.create_model.model_validate(data if isinstance(data, Mapping) else data.model_dump())
         except pydantic.ValidationError as exc:
@@ -333,9 +407,10 @@ class Registry:
         if res.lifecycle:
             status_field, cycle = res.lifecycle
             taxonomy().lifecycles[cycle].check_start(values[status_field], field=status_field)
+        parts = self._check_marking(values["marking"], None, self.principal.org)
         record_id = values.pop("id") or None
         if record_id and self.session.get(res.table, record_id) is not None:
-            raise ConflictError(f"a {res.singular} with id {record_id} already exists")
+            raise ConflictError(f"id {record_id} cannot be used for a new {res.singular}")
         row = res.table()
         record_id = record_id or new_id()
         self._check_refs(res, {**values, "id": record_id})
@@ -343,9 +418,10 @@ class Registry:
         stamp = now()
         meta = dict(meta or {})
         links = {k: values.pop(k) for k in list(values) if k in res.links}
-        for key, value in values.items():
+        for key, value in {**values, **parts}.items():
             setattr(row, key, value)
         row.id = record_id
+        row.owner_org_id = self.principal.org
         row.created_at = meta.get("created_at") or stamp
         row.created_by = meta.get("created_by") or self.author
         row.updated_at = meta.get("updated_at") or stamp
@@ -355,6 +431,9 @@ class Registry:
         self.session.flush()
         self._write_links(res, record_id, links)
         self.session.flush()
+        self._audit(
+            "create", res, record_id, {"marking": row.marking, res.title_field: values.get(res.title_field)}
+        )
         return self.get(res.name, record_id)
 
     def update(
@@ -362,6 +441,8 @@ class Registry:
     ) -> Any:
         """Change the given fields of a record last read at ``expected_version``."""
         res = resource(name)
+        row = self._row(res, record_id)
+        self._can_write(res, row.owner_org_id)
         current = self.get(res.name, record_id)
         if current.version != expected_version:
             raise self._stale(res, current, expected_version)
@@ -389,11 +470,16 @@ class Registry:
         changed = {k: v for k, v in values.items() if merged[k] != getattr(current, k)}
         if not changed:
             return current
+        parts: dict[str, Any] = {}
+        if "marking" in changed:
+            parts = self._check_marking(changed["marking"], current.marking, row.owner_org_id)
         links = {k: changed.pop(k) for k in list(changed) if k in res.links}
         result = self.session.execute(
             update(res.table)
             .where(res.table.id == record_id, res.table.version == expected_version)
-            .values(**changed, version=expected_version + 1, updated_at=now(), updated_by=self.author)
+            .values(
+                **changed, **parts, version=expected_version + 1, updated_at=now(), updated_by=self.author
+            )
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # someone wrote between our read and our write
@@ -402,6 +488,9 @@ class Registry:
         self._write_links(res, record_id, links)
         self.session.flush()
         self.session.expire_all()
+        self._audit("update", res, record_id, {"fields": sorted([*changed, *links])})
+        if parts:
+            self._audit("marking", res, record_id, {"from": current.marking, "to": changed["marking"]})
         return self.get(res.name, record_id)
 
     @staticmethod
@@ -415,35 +504,54 @@ class Registry:
     def delete(self, name: str, record_id: str, *, expected_version: int | None = None) -> None:
         res = resource(name)
         row = self._row(res, record_id)
+        self._can_write(res, row.owner_org_id)
         if expected_version is not None and row.version != expected_version:
             raise self._stale(res, self.get(res.name, record_id), expected_version)
-        users = self.dependents(res, record_id)
-        if users:
-            listed = ", ".join(f"{n} {what}" for what, n in users.items())
+        seen, total = self.dependents(res, record_id)
+        if total:
+            listed = ", ".join(f"{n} {what}" for what, n in seen.items())
+            # count only what the principal may see; hidden dependents are not described
             raise ConflictError(
-                f"{res.singular} {record_id} is still referenced ({listed}); change or delete those first"
+                f"{res.singular} {record_id} is still referenced"
+                + (f" ({listed})" if listed else "")
+                + "; change or delete those first"
             )
         self.session.delete(row)
         self.session.flush()
+        self._audit("delete", res, record_id, {})
 
-    def dependents(self, res: Resource, record_id: str) -> dict[str, int]:
-        """How many rows elsewhere refer to this record and would block its deletion."""
+    def dependents(self, res: Resource, record_id: str) -> tuple[dict[str, int], int]:
+        """Rows elsewhere that refer to this record and block its deletion:
+        (counts by table.column among rows the principal may see, total of all)."""
         counts: dict[str, int] = {}
+        total = 0
         target = res.table.__table__
+        registry_tables = {r.table.__table__: r.table for r in RESOURCES.values()}
         for table in metadata.sorted_tables:
             for fk in table.foreign_keys:
                 if fk.column.table is not target or fk.ondelete == "CASCADE":
                     continue
-                n = self.session.scalar(select(func.count()).select_from(table).where(fk.parent == record_id))
+                where = fk.parent == record_id
+                total += int(self.session.scalar(select(func.count()).select_from(table).where(where)) or 0)
+                mapped = registry_tables.get(table)
+                if mapped is None:
+                    continue
+                n = self.session.scalar(
+                    select(func.count()).select_from(table).where(where, self._visible(mapped))
+                )
                 if n:
                     label = f"{table.name}.{fk.parent.name}"
                     counts[label] = counts.get(label, 0) + int(n)
-        return counts
+        return counts, total
 
 
-def table_counts(session: Session) -> dict[str, int]:
+def table_counts(session: Session, principal: Principal) -> dict[str, int]:
+    """Records per table that ``principal`` may see."""
     return {
-        name: int(session.scalar(select(func.count()).select_from(res.table)) or 0)
+        name: int(
+            session.scalar(select(func.count()).select_from(res.table).where(visible(res.table, principal)))
+            or 0
+        )
         for name, res in RESOURCES.items()
     }
 

@@ -7,25 +7,23 @@ author, a version for optimistic concurrency, and a marking.
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     Numeric,
     String,
     Text,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import Mapped, mapped_column
+
+from detente.core.db import Base, UTCDateTime, metadata, new_id
 
 __all__ = [
     "Actor",
@@ -37,57 +35,30 @@ __all__ = [
     "EngagementPartner",
     "Person",
     "metadata",
+    "new_id",
 ]
-
-# Stable constraint names so Alembic migrations work the same on SQLite and PostgreSQL.
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Timestamps always come back timezone-aware in UTC (SQLite forgets the zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
-class Base(DeclarativeBase):
-    metadata = metadata
 
 
 class RecordMixin:
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(200), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(200))
     updated_by: Mapped[str] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(Integer, default=1)
     marking: Mapped[str] = mapped_column(String(500), default="UNCLASSIFIED")
+    # who owns the record (its organisation) and the marking, taken apart so that
+    # sharing rules run inside SQL (see detente.sharing.access); kept in step by the service
+    owner_org_id: Mapped[str | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
+    mk_national: Mapped[int] = mapped_column(Integer, default=0)
+    mk_nato: Mapped[int] = mapped_column(Integer, default=-1)
+    mk_rel: Mapped[str] = mapped_column(String(1000), default="|")
+    mk_tlp: Mapped[str] = mapped_column(String(20), default="")
+    mk_recipients: Mapped[str] = mapped_column(String(1000), default="|")
+    mk_public: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Actor(RecordMixin, Base):

@@ -1,0 +1,204 @@
+"""``detente login``, ``orgs``, ``users``, ``coalitions``, ``tokens`` and ``audit``."""
+
+import os
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from detente.cli.context import acting, console, save_login, settings_from
+from detente.core import audit
+from detente.core.workspace import open_workspace
+from detente.sharing.service import Sharing, roles
+
+__all__ = ["register"]
+
+orgs = typer.Typer(
+    help="Organisations: each belongs to a country and owns its records.", no_args_is_help=True
+)
+users = typer.Typer(help="Users: one organisation, a role and a clearance per scheme.", no_args_is_help=True)
+coalitions = typer.Typer(
+    help="Coalitions (NATO, FVEY, AU...): groups of countries REL TO may name.", no_args_is_help=True
+)
+tokens = typer.Typer(help="API tokens: issue and revoke.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+
+
+def password_from(prompt: str, confirm: bool = False) -> str:
+    """DETENTE_PASSWORD (for scripts) or a hidden prompt."""
+    secret = os.environ.get("DETENTE_PASSWORD")
+    if secret:
+        return secret
+    return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
+
+
+def parse_clearances(values: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values or []:
+        scheme, _, level = value.partition("=")
+        if not level:
+            raise typer.BadParameter("use SCHEME=LEVEL, e.g. national=SECRET", param_hint="--clearance")
+        out[scheme.strip().lower()] = level.strip()
+    return out
+
+
+def login(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Your user name.")],
+    days: Annotated[int, typer.Option(help="Days the saved login stays valid.")] = 30,
+) -> None:
+    """Log in: check your password and save a login token in the workspace.
+
+    Later commands act as you until the token expires; `--as USER` picks
+    among saved logins. The password may come from DETENTE_PASSWORD.
+    """
+    settings = settings_from(ctx)
+    with open_workspace(settings) as ws:
+        with ws.session() as session:
+            sharing = Sharing(session)
+            principal = sharing.login(username, password_from("Password"))
+            secret, token = sharing.issue_token(principal, name="cli-login", days=days)
+        save_login(ws, principal.user, secret)
+    console.print(
+        f"[green]logged in[/green] as {principal.user} ({principal.role}, "
+        f"{principal.country}); token valid until {token.expires_at:%Y-%m-%d}"
+    )
+
+
+@orgs.command("add")
+def org_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Name, e.g. 'Ministry of Defence of Ghana'.")],
+    country: Annotated[str, typer.Option(help="Its country (name or ISO code).")],
+) -> None:
+    """Add an organisation (administrators; the very first needs no login)."""
+    with open_workspace(settings_from(ctx)) as ws, ws.session() as session:
+        sharing = Sharing(session)
+        actor = acting(ctx, ws, sharing) if sharing.orgs() else None
+        org = sharing.add_org(name, country, actor=actor)
+        console.print(f"[green]added[/green] organisation {org.name} ({org.country}) {org.id}")
+
+
+@orgs.command("list")
+def org_list(ctx: typer.Context) -> None:
+    """List organisations."""
+    with open_workspace(settings_from(ctx)) as ws, ws.session() as session:
+        sharing = Sharing(session)
+        acting(ctx, ws, sharing)
+        table = Table("id", "name", "country", title="organisations")
+        for org in sharing.orgs():
+            table.add_row(org.id, org.name, org.country)
+    console.print(table)
+
+
+@users.command("add")
+def user_add(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="User name (letters, digits, . _ - @).")],
+    org: Annotated[str, typer.Option(help="Organisation (name or id).")],
+    role: Annotated[str, typer.Option(help=f"Role: {', '.join(roles())}.")] = "viewer",
+    clearance: Annotated[
+        list[str] | None,
+        typer.Option(help="SCHEME=LEVEL, e.g. national=SECRET or nato='NATO SECRET' (repeatable)."),
+    ] = None,
+    no_password: Annotated[
+        bool, typer.Option("--no-password", help="Token-only account (no interactive login).")
+    ] = False,
+) -> None:
+    """Add a user to your organisation (administrators; the very first user needs no login)."""
+    with open_workspace(settings_from(ctx)) as ws, ws.session() as session:
+        sharing = Sharing(session)
+        actor = acting(ctx, ws, sharing) if sharing.users() else None
+        password = None if no_password else password_from(f"Password for {username}", True)
+        user = sharing.add_user(
+            username, org, role=role, clearances=parse_clearances(clearance), password=password, actor=actor
+        )
+        console.print(f"[green]added[/green] user {user.username} ({user.role}) clearances {user.clearances}")
+
+
+@users.command("list")
+def user_list(ctx: typer.Context) -> None:
+    """List the users of your organisation."""
+    with open_workspace(settings_from(ctx)) as ws, ws.session() as session:
+        sharing = Sharing(session)
+        me = acting(ctx, ws, sharing)
+        table = Table("user", "role", "clearances", "active", title="users")
+        for user in sharing.users(me.org):
+            table.add_row(
+                user.username,
+                user.role,
+                ", ".join(f"{k}: {v}" for k, v in user.clearances.items()),
+                "yes" if user.active else "no",
+            )
+    console.print(table)
+
+
+@coalitions.command("list")
+def coalition_list(ctx: typer.Context) -> None:
+    """List coalitions and their member countries."""
+    with open_workspace(settings_from(ctx)) as ws, ws.session() as session:
+        sharing = Sharing(session)
+        acting(ctx, ws, sharing)
+        table = Table("coalition", "members", title="coalitions")
+        for name, members in sorted(sharing.coalitions().items()):
+            table.add_row(name, ", ".join(sorted(members)))
+    console.print(table)
+
+
+@coalitions.command("set")
+def coalition_set(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Name as REL TO lists use it, e.g. FVEY.")],
+    members: Annotated[list[str], typer.Option("--member", help="Member country (repeatable).")],
+    label: Annotated[str | None, typer.Option(help="Full name.")] = None,
+) -> None:
+    """Create or replace a coalition (administrators)."""
+    with open_workspace(settings_from(ctx)) as ws, ws.session() as session:
+        sharing = Sharing(session)
+        sharing.set_coalition(name, label or name, members, actor=acting(ctx, ws, sharing))
+    console.print(f"[green]coalition {name.upper()}[/green] has {len(members)} members")
+
+
+@tokens.command("issue")
+def token_issue(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "api",
+    days: Annotated[int, typer.Option(help="Days until it expires.")] = 30,
+) -> None:
+    """Issue an API token for yourself; it is shown once and stored only as a hash."""
+    with open_workspace(settings_from(ctx)) as ws, ws.session() as session:
+        sharing = Sharing(session)
+        secret, token = sharing.issue_token(acting(ctx, ws, sharing), name=name, days=days)
+    console.print(f"token {token.id} (expires {token.expires_at:%Y-%m-%d}):")
+    console.print(secret, highlight=False, soft_wrap=True)
+
+
+@tokens.command("revoke")
+def token_revoke(ctx: typer.Context, token_id: Annotated[str, typer.Argument(help="Token id.")]) -> None:
+    """Revoke a token (yours, or as administrator one of your organisation's)."""
+    with open_workspace(settings_from(ctx)) as ws, ws.session() as session:
+        sharing = Sharing(session)
+        sharing.revoke_token(token_id, actor=acting(ctx, ws, sharing))
+    console.print(f"[green]revoked[/green] {token_id}")
+
+
+@audit_app.command("verify")
+def audit_verify(ctx: typer.Context) -> None:
+    """Check the hash chain of the audit log; name the first altered, missing or
+    reordered entry. Exit status 7 when the chain is broken."""
+    with open_workspace(settings_from(ctx)) as ws, ws.session() as session:
+        result = audit.verify(session, expected_head=ws.audit_head())
+    if result.ok:
+        console.print(f"[green]{result}[/green]")
+    else:
+        console.print(f"[red]{result}[/red]")
+        raise typer.Exit(7)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("login")(login)
+    app.add_typer(orgs, name="orgs")
+    app.add_typer(users, name="users")
+    app.add_typer(coalitions, name="coalitions")
+    app.add_typer(tokens, name="tokens")
+    app.add_typer(audit_app, name="audit")
