@@ -50,14 +50,30 @@ def shared() -> Path:
     return shared_data()
 
 
+APP_ROLE = "detente_app"
+
+
 @pytest.fixture
 def postgres_schema_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL schema; its URL puts it first on the search path."""
+    """A fresh, empty PostgreSQL schema, owned by an ordinary (non-superuser) role as in
+    production, so row-level security binds every test; its URL connects as that role
+    and puts the schema first on the search path."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+        conn.execute(
+            text(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
+                f"'{APP_ROLE}') THEN CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS; "
+                "END IF; END $$"
+            )
+        )
+        conn.execute(text(f'CREATE SCHEMA "{schema}" AUTHORIZATION {APP_ROLE}'))
+    url = (
+        make_url(POSTGRES_URL)
+        .set(username=APP_ROLE)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+    )
     try:
         yield url.render_as_string(hide_password=False)
     finally:

@@ -140,10 +140,8 @@ def init(
 @app.command()
 def status(ctx: typer.Context) -> None:
     """Show the workspace, its registry store, schema version and what you can see."""
-    from detente.registry.service import table_counts
-
     with open_registry(ctx) as (ws, reg):
-        counts = table_counts(reg.session, reg.principal)
+        counts = reg.counts()
         console.print(f"workspace: {ws.path.resolve()}")
         console.print(f"registry:  {ws.database_url}")
         console.print(f"schema:    {current_revision(ws.engine)} (newest {head_revision()})")
@@ -277,8 +275,10 @@ def demo(
         # the demo users are logged in, so every command works at once (--as picks one)
         with ws.session() as session:
             sharing = Sharing(session)
-            logins = {name: sharing.issue_token(sharing.principal(name), name="demo-login")[0]
-                      for name, *_ in demo_users()}
+            logins = {
+                name: sharing.issue_token(sharing.principal(name), name="demo-login")[0]
+                for name, *_ in demo_users()
+            }
         for name, secret in logins.items():
             save_login(ws, name, secret)
         save_login(ws, DEFAULT_USER, logins[DEFAULT_USER])

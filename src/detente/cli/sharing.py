@@ -54,10 +54,15 @@ def login(
     """
     settings = settings_from(ctx)
     with open_workspace(settings) as ws:
+        password = password_from("Password")
         with ws.session() as session:
-            sharing = Sharing(session)
-            principal = sharing.login(username, password_from("Password"))
-            secret, token = sharing.issue_token(principal, name="cli-login", days=days)
+            # a failure is committed too (failure count, lock, audit entry), then reported
+            outcome = Sharing(session).attempt_login(username, password)
+        if isinstance(outcome, Exception):
+            raise outcome
+        with ws.session() as session:
+            secret, token = Sharing(session).issue_token(outcome, name="cli-login", days=days)
+        principal = outcome
         save_login(ws, principal.user, secret)
     console.print(
         f"[green]logged in[/green] as {principal.user} ({principal.role}, "

@@ -25,7 +25,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from detente.core.workspace import Workspace
-from detente.registry.service import ListQuery, Registry, table_counts
+from detente.registry.service import ListQuery, Registry
 from detente.registry.tables import Actor
 
 __all__ = ["DemoResult", "build_demo", "summarise"]
@@ -654,7 +654,7 @@ def build_demo(
             if progress:
                 progress(4, 4)
         reg = regs[RECORDER]
-        result = DemoResult(counts=table_counts(session, reg.principal), created=created, as_of=as_of)
+        result = DemoResult(counts=reg.counts(), created=created, as_of=as_of)
         everything = ListQuery(limit=None)
         for e in reg.list("engagements", everything):
             result.by_kind[e.kind] += 1
@@ -689,8 +689,9 @@ def summarise(result: DemoResult, console: Console) -> None:
         statuses.add_row(status, str(n))
     console.print(statuses)
     console.print(f"commitments overdue: {result.overdue_commitments}")
-    users = Table("demo user", "role", "password", "engagements they can see",
-                  title="who sees what (markings enforced)")
+    users = Table(
+        "demo user", "role", "password", "engagements they can see", title="who sees what (markings enforced)"
+    )
     for username, _country, role, _clearances, password in demo_users():
         users.add_row(username, role, password, str(result.visible.get(username, 0)))
     console.print(users)

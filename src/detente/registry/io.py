@@ -339,15 +339,9 @@ class _Importer:
         present: set[str],
     ) -> None:
         reg = self.registry
-        existing = None
-        if data["id"] and reg.session.get(res.table, data["id"]) is not None:
-            existing = data["id"]
-        elif data["external_id"]:
-            existing = reg.session.scalar(
-                res.table.__table__.select()
-                .with_only_columns(res.table.id)
-                .where(res.table.external_id == data["external_id"])
-            )
+        # matched only among records this principal may see: a hidden record is never
+        # touched, named or counted by an import (an id already taken is refused on create)
+        existing = reg.find_id(res.name, record_id=data["id"], external_id=data["external_id"])
         if existing is None:
             existing = reg.find_by_natural_key(res, data)
         if existing is None:
@@ -458,13 +452,20 @@ def export_tables(registry: Registry, fmt: str, out: Path, tables: Iterable[str]
             target = out / f"{name}.{fmt}"
             (_write_csv if fmt == "csv" else _write_parquet)(registry, name, target)
             written.append(target)
-        return written
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "xlsx":
-        _write_xlsx(registry, names, out)
     else:
-        _write_json(registry, names, out)
-    return [out]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "xlsx":
+            _write_xlsx(registry, names, out)
+        else:
+            _write_json(registry, names, out)
+        written = [out]
+    # every export is on the audit trail: who took which tables out, in what form
+    registry.record(
+        "export",
+        None,
+        {"format": fmt, "tables": names, "files": [p.name for p in written], "rows": registry.counts(names)},
+    )
+    return written
 
 
 def _write_csv(registry: Registry, name: str, target: Path) -> None:

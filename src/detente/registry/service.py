@@ -16,6 +16,7 @@ from typing import Any
 
 import pydantic
 from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from detente.core import audit
@@ -29,7 +30,7 @@ from detente.core.markings import Principal, check_marking_change, parse
 from detente.registry.resources import RESOURCES, Resource, resource
 from detente.registry.tables import Base, metadata, new_id
 from detente.registry.taxonomy import taxonomy
-from detente.sharing.access import marking_columns, visible
+from detente.sharing.access import bind_principal, marking_columns, visible
 
 __all__ = ["ListQuery", "Registry", "field_errors", "first_error"]
 
@@ -87,8 +88,10 @@ class Registry:
         self.session = session
         self.principal = principal
         self.author = principal.user
+        bind_principal(session, principal)
 
     def _visible(self, table: Any) -> Any:
+        bind_principal(self.session, self.principal)  # PostgreSQL's row-level security reads it
         return visible(table, self.principal)
 
     def _exists(self, table: Any, record_id: str) -> bool:
@@ -316,6 +319,17 @@ class Registry:
             seen.add(node.id)
             node = self.session.get(RESOURCES["actors"].table, node.parent_id) if node.parent_id else None
 
+    def find_id(self, name: str, *, record_id: str | None, external_id: str | None) -> str | None:
+        """The visible record with this id, else with this external id, else None."""
+        table = resource(name).table
+        if record_id and self._exists(table, record_id):
+            return record_id
+        if external_id:
+            return self.session.scalar(
+                select(table.id).where(table.external_id == external_id, self._visible(table)).limit(1)
+            )
+        return None
+
     def _natural_key(self, res: Resource, data: Mapping[str, Any]) -> dict[str, Any]:
         return {k: data.get(k) for k in res.natural_key}
 
@@ -359,16 +373,26 @@ class Registry:
             raise AuthError(f"marking {new.render()!r} refused: {decision.reason}")
         return marking_columns(new)
 
-    def _audit(self, action: str, res: Resource, record_id: str, detail: dict[str, Any]) -> None:
+    def _audit(
+        self, action: str, res: Resource | None, record_id: str | None, detail: dict[str, Any]
+    ) -> None:
         audit.append(
             self.session,
             actor=self.principal.user,
             org_id=self.principal.org,
             action=action,
-            table=res.name,
+            table=res.name if res else None,
             record_id=record_id,
             detail=detail,
         )
+
+    def record(self, action: str, name: str | None, detail: dict[str, Any]) -> None:
+        """Append an entry for an operation on the registry as a whole (an export)."""
+        self._audit(action, resource(name) if name else None, None, detail)
+
+    def counts(self, names: Iterable[str] | None = None) -> dict[str, int]:
+        """Records per table that the principal may see."""
+        return {n: self.count(n, ListQuery(limit=None)) for n in (names or RESOURCES)}
 
     def _write_links(self, res: Resource, record_id: str, data: Mapping[str, Any]) -> None:
         for name, link in res.links.items():
@@ -377,11 +401,17 @@ class Registry:
             owner = getattr(link.table, link.owner_column)
             target = RESOURCES[link.target].table
             # links to actors this principal cannot see are kept as they are
+            # (found as "not among the visible ones", so PostgreSQL's row-level security,
+            # which hides those actors from any join, cannot make them look absent)
             hidden = list(
                 self.session.scalars(
                     select(link.table.actor_id)
-                    .join(target, target.id == link.table.actor_id)  # type: ignore[attr-defined]
-                    .where(owner == record_id, ~self._visible(target))
+                    .where(
+                        owner == record_id,
+                        link.table.actor_id.not_in(  # type: ignore[attr-defined]
+                            select(target.id).where(self._visible(target))
+                        ),
+                    )
                     .order_by(link.table.position)  # type: ignore[attr-defined]
                 )
             )
@@ -409,9 +439,11 @@ class Registry:
             taxonomy().lifecycles[cycle].check_start(values[status_field], field=status_field)
         parts = self._check_marking(values["marking"], None, self.principal.org)
         record_id = values.pop("id") or None
-        if record_id and self.session.get(res.table, record_id) is not None:
-            raise ConflictError(f"id {record_id} cannot be used for a new {res.singular}")
+        taken = ConflictError(f"id {record_id} cannot be used for a new {res.singular}")
+        if record_id and self._exists(res.table, record_id):
+            raise taken
         row = res.table()
+        given_id = record_id is not None
         record_id = record_id or new_id()
         self._check_refs(res, {**values, "id": record_id})
         self._check_unique(res, values, record_id)
@@ -427,13 +459,22 @@ class Registry:
         row.updated_at = meta.get("updated_at") or stamp
         row.updated_by = meta.get("updated_by") or self.author
         row.version = int(meta.get("version") or 1)
-        self.session.add(row)
-        self.session.flush()
+        if given_id:
+            # the id may belong to a record this principal cannot see: the insert then
+            # fails and is refused with the same words as a visible clash
+            try:
+                with self.session.begin_nested():
+                    self.session.add(row)
+                    self.session.flush()
+            except IntegrityError:
+                raise taken from None
+        else:
+            self.session.add(row)
+            self.session.flush()
         self._write_links(res, record_id, links)
         self.session.flush()
-        self._audit(
-            "create", res, record_id, {"marking": row.marking, res.title_field: values.get(res.title_field)}
-        )
+        # the trail names records by id and marking, never by content
+        self._audit("create", res, record_id, {"marking": row.marking})
         return self.get(res.name, record_id)
 
     def update(
@@ -516,8 +557,14 @@ class Registry:
                 + (f" ({listed})" if listed else "")
                 + "; change or delete those first"
             )
-        self.session.delete(row)
-        self.session.flush()
+        try:
+            with self.session.begin_nested():
+                self.session.delete(row)
+                self.session.flush()
+        except IntegrityError:  # referenced by records hidden from this principal (and its count)
+            raise ConflictError(
+                f"{res.singular} {record_id} is still referenced; change or delete those first"
+            ) from None
         self._audit("delete", res, record_id, {})
 
     def dependents(self, res: Resource, record_id: str) -> tuple[dict[str, int], int]:
@@ -543,17 +590,6 @@ class Registry:
                     label = f"{table.name}.{fk.parent.name}"
                     counts[label] = counts.get(label, 0) + int(n)
         return counts, total
-
-
-def table_counts(session: Session, principal: Principal) -> dict[str, int]:
-    """Records per table that ``principal`` may see."""
-    return {
-        name: int(
-            session.scalar(select(func.count()).select_from(res.table).where(visible(res.table, principal)))
-            or 0
-        )
-        for name, res in RESOURCES.items()
-    }
 
 
 def all_tables() -> Iterable[type[Base]]:

@@ -11,11 +11,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, and_, event, false, or_, text
+from sqlalchemy.orm import Session
 
 from detente.core.markings import Marking, Principal
 
-__all__ = ["NOBODY", "marking_columns", "visible"]
+__all__ = ["NOBODY", "bind_principal", "marking_columns", "system_access", "visible"]
+
+# The settings PostgreSQL's row-level security policies read (migration 0004).
+_SET = text(
+    "SELECT set_config('detente.system', '', true), set_config('detente.user', :user, true), "
+    "set_config('detente.org', :org, true), set_config('detente.tokens', :tokens, true), "
+    "set_config('detente.clear_national', :national, true), set_config('detente.clear_nato', :nato, true)"
+)
+_BOUND = "detente_bound_principal"
 
 SCHEME_COLUMNS = {"national": "mk_national", "nato": "mk_nato"}
 NOBODY = -1  # the level stored for a scheme a record does not require
@@ -58,3 +67,40 @@ def visible(table: Any, principal: Principal) -> ColumnElement[bool]:
             and_(~red, or_(own, table.mk_public, released)),
         ),
     )
+
+
+def bind_principal(session: Session, principal: Principal) -> None:
+    """Set ``principal`` on the session's connection for the rest of its transaction.
+
+    On PostgreSQL the row-level security policies read it (the second line of
+    enforcement); on SQLite there is nothing to set. Cheap when already bound.
+    """
+    if session.info.get(_BOUND) is principal or session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(
+        _SET,
+        {
+            "user": principal.user,
+            "org": principal.org,
+            "tokens": "|".join(sorted(principal.tokens)),
+            "national": str(principal.clearances.get("national", NOBODY)),
+            "nato": str(principal.clearances.get("nato", NOBODY)),
+        },
+    )
+    session.info[_BOUND] = principal
+
+
+def system_access(session: Session) -> None:
+    """Maintenance work that must reach every row (adopting orphan records, migrations)
+    for the rest of the transaction. Never used on a path that answers a user."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(text("SELECT set_config('detente.system', 'on', true)"))
+    session.info[_BOUND] = None
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_binding(session: Session, _transaction: object) -> None:
+    # settings made with set_config(..., true) end with the transaction, and a
+    # rolled-back savepoint undoes them: bind again on the next query
+    session.info.pop(_BOUND, None)

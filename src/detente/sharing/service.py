@@ -149,7 +149,9 @@ class Sharing:
     def _adopt_orphans(self, org: Organisation) -> None:
         """Records made before organisations existed belong to the first one."""
         from detente.registry.resources import RESOURCES
+        from detente.sharing.access import system_access
 
+        system_access(self.session)
         for res in RESOURCES.values():
             self.session.execute(
                 update(res.table).where(res.table.owner_org_id.is_(None)).values(owner_org_id=org.id)
@@ -266,7 +268,25 @@ class Sharing:
 
     # ------------------------------------------------------------ authentication
     def login(self, username: str, password: str) -> Principal:
-        """Check a password; repeated failures lock the account for a while."""
+        """Check a password; repeated failures lock the account for a while.
+
+        A failure raises ``AuthError``; its bookkeeping (the failure count, the
+        lock, the audit entry) is written in the caller's transaction, so callers
+        that roll back on errors use ``attempt_login`` and commit either way.
+        """
+        outcome = self.attempt_login(username, password)
+        if isinstance(outcome, AuthError):
+            raise outcome
+        return outcome
+
+    def attempt_login(self, username: str, password: str) -> Principal | AuthError:
+        """``login`` that returns the refusal instead of raising it."""
+        try:
+            return self._login(username, password)
+        except AuthError as exc:
+            return exc
+
+    def _login(self, username: str, password: str) -> Principal:
         user = self.session.scalar(select(User).where(User.username == username.strip().lower()))
         stamp = now()
         if user is None or not user.active or not user.password_hash:
