@@ -70,12 +70,30 @@ def root(
             show_default=False,
         ),
     ] = None,
+    as_user: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            envvar="DETENTE_AS",
+            help="Act as this user (their saved login in the workspace) \\[default: the last login].",
+            show_default=False,
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar="DETENTE_TOKEN",
+            help="Act with this API token (see `detente tokens issue`).",
+            show_default=False,
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
     ] = False,
 ) -> None:
-    ctx.obj = {"workspace": workspace}
+    ctx.obj = {"workspace": workspace, "as_user": as_user, "token": token}
 
 
 @app.command()
