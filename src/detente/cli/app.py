@@ -245,12 +245,20 @@ def import_(
 @app.command()
 def export(
     ctx: typer.Context,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, xlsx, json or parquet.")] = "csv",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="csv, xlsx, json, parquet, or stix (engagements and agreements as a STIX 2.1 "
+            "bundle with TLP 2.0 markings, for MISP or OpenCTI).",
+        ),
+    ] = "csv",
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Folder (csv, parquet) or file (xlsx, json) to write "
-            "\\[default: ./detente-export, or .xlsx/.json for those formats].",
+            help="Folder (csv, parquet) or file (xlsx, json, stix) to write "
+            "\\[default: ./detente-export, or .xlsx/.json/.stix.json for those formats].",
             show_default=False,
         ),
     ] = None,
@@ -259,16 +267,27 @@ def export(
         typer.Option(help="Only this table (repeatable) \\[default: all].", show_default=False),
     ] = None,
 ) -> None:
-    """Export registry tables; the files import back without loss."""
+    """Export what you may see; the files import back without loss (STIX is for partners'
+    platforms). The export is recorded on the audit trail."""
     from detente.registry.io import FORMATS, export_tables
 
-    if fmt not in FORMATS:
-        raise typer.BadParameter(f"one of {', '.join(FORMATS)}", param_hint="--format")
-    target = out or Path("detente-export" + ("" if fmt in ("csv", "parquet") else f".{fmt}"))
+    if fmt not in (*FORMATS, "stix"):
+        raise typer.BadParameter(f"one of {', '.join(FORMATS)}, stix", param_hint="--format")
+    suffix = {"csv": "", "parquet": "", "stix": ".stix.json"}.get(fmt, f".{fmt}")
+    target = out or Path("detente-export" + suffix)
     with open_registry(ctx) as (_, reg):
-        written = export_tables(reg, fmt, target, table)
+        if fmt == "stix":
+            from detente.sharing.stix import TABLES, export_stix
+
+            path, marking = export_stix(reg, target, table or TABLES)
+            written = [path]
+        else:
+            written = export_tables(reg, fmt, target, table)
+            marking = None
     for path in written:
         console.print(f"wrote {path}")
+    if fmt == "stix":
+        console.print(f"bundle marking: {marking.render() if marking else 'empty'}", highlight=False)
 
 
 @app.command()
