@@ -91,7 +91,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(workspace=tmp_path / "ws", database_url=database_url, user="tester")
+    return Settings(workspace=tmp_path / "ws", database_url=database_url)
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no
     env = {
         "DETENTE_WORKSPACE": str(settings.workspace),
         "DETENTE_DATABASE_URL": settings.database_url,
-        "DETENTE_USER": "cli-user",
         "COLUMNS": "200",
     }
 

@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from detente.cli.app import app
@@ -25,6 +26,7 @@ from detente.core.markings import Principal
 from detente.core.workspace import Workspace
 from detente.registry.io import export_tables, import_file
 from detente.registry.service import ListQuery, Registry
+from detente.sharing.access import bind_principal
 from detente.sharing.service import AuthError, Sharing
 from tests import factories as f
 
@@ -154,6 +156,13 @@ def test_links_to_hidden_actors_are_hidden_and_survive_an_update(ws: Workspace, 
             world.kenya,
             world.ken_unit,
         ]
+    if ws.is_postgres:  # row-level security on the link table alone hides the same links
+        with ws.session() as session:
+            bind_principal(session, world.ken)
+            links = set(session.execute(text("SELECT engagement_id, actor_id FROM engagement_partners")))
+            assert links == {(world.shared_eng, world.kenya), (world.shared_eng, world.ken_unit)}
+            bind_principal(session, world.fra)
+            assert session.scalar(text("SELECT count(*) FROM engagement_partners")) == 3
 
 
 def test_counts_and_every_export_format_leak_nothing(ws: Workspace, world: World, tmp_path: Path) -> None:

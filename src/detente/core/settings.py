@@ -6,22 +6,12 @@ variables (or passed explicitly by an interface, e.g. ``--workspace``).
 
 from __future__ import annotations
 
-import getpass
-import os
 from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "default_author"]
-
-
-def default_author() -> str:
-    """Who is acting when no principal is named (the operating-system user)."""
-    try:
-        return getpass.getuser()
-    except Exception:  # no passwd entry in some containers
-        return os.environ.get("USER", "unknown")
+__all__ = ["Settings"]
 
 
 class Settings(BaseSettings):
@@ -33,16 +23,17 @@ class Settings(BaseSettings):
         database_url: SQLAlchemy URL of the registry; empty means the SQLite
             file ``registry.sqlite`` inside the workspace
             (``DETENTE_DATABASE_URL``, e.g. ``postgresql+psycopg://host/db``).
-        user: name recorded as the author of changes (``DETENTE_USER``).
         max_import_bytes: largest file ``detente import`` accepts
             (``DETENTE_MAX_IMPORT_BYTES``).
+
+    Who is acting is not a setting: it is the logged-in user (``detente login``,
+    ``--as``, ``--token``), whose name is recorded as the author of changes.
     """
 
     model_config = SettingsConfigDict(env_prefix="DETENTE_", extra="ignore")
 
     workspace: Path = Field(default=Path("detente-workspace"))
     database_url: str = ""
-    user: str = Field(default_factory=default_author)
     max_import_bytes: int = 200 * 1024 * 1024
 
     @field_validator("database_url")

@@ -35,6 +35,9 @@ from detente.sharing.access import bind_principal, marking_columns, visible
 __all__ = ["ListQuery", "Registry", "field_errors", "first_error"]
 
 
+LINK_CHUNK = 5000  # record ids per query when fetching links
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -117,15 +120,34 @@ class Registry:
             if not ids:
                 continue
             owner = getattr(link.table, link.owner_column)
+            actor = link.table.actor_id  # type: ignore[attr-defined]
             target = RESOURCES[link.target].table
-            rows = self.session.execute(
-                select(owner, link.table.actor_id)  # type: ignore[attr-defined]
-                .join(target, target.id == link.table.actor_id)  # type: ignore[attr-defined]
-                .where(owner.in_(ids), self._visible(target))
-                .order_by(owner, link.table.position)  # type: ignore[attr-defined]
-            )
-            for owner_id, actor_id in rows:
-                out[owner_id][name].append(actor_id)
+            # two plain queries (the links, then which of their actors this principal may
+            # see) rather than one join, which planners mis-estimate on big lists; in
+            # chunks, because SQLite and PostgreSQL cap the parameters of one statement
+            pairs: list[tuple[str, str]] = []
+            for start in range(0, len(ids), LINK_CHUNK):
+                pairs += [
+                    (o, a)
+                    for o, a in self.session.execute(
+                        select(owner, actor)
+                        .where(owner.in_(ids[start : start + LINK_CHUNK]))
+                        .order_by(owner, link.table.position)  # type: ignore[attr-defined]
+                    )
+                ]
+            wanted = sorted({a for _, a in pairs})
+            seen: set[str] = set()
+            for start in range(0, len(wanted), LINK_CHUNK):
+                seen.update(
+                    self.session.scalars(
+                        select(target.id).where(
+                            target.id.in_(wanted[start : start + LINK_CHUNK]), self._visible(target)
+                        )
+                    )
+                )
+            for owner_id, actor_id in pairs:
+                if actor_id in seen:
+                    out[owner_id][name].append(actor_id)
         return out
 
     def _public(self, res: Resource, rows: list[Any]) -> list[Any]:

@@ -170,9 +170,13 @@ def stix_bundle(registry: Registry, tables: Iterable[str] = TABLES) -> tuple[sti
                 actor_ids.update([record.lead_actor_id, *record.partners])
             else:
                 actor_ids.update(record.parties)
+    # visible actors only: a reference to a hidden one is dropped, never described
+    wanted = sorted(actor_ids)
     actors = {
-        a.id: a for a in registry.list("actors", ListQuery(filters={"id": sorted(actor_ids)}, limit=None))
-    }  # visible actors only: a reference to a hidden one is dropped, never described
+        a.id: a
+        for start in range(0, len(wanted), 5000)
+        for a in registry.list("actors", ListQuery(filters={"id": wanted[start : start + 5000]}, limit=None))
+    }
     for actor in actors.values():
         refs, ext, tlp = _marking_parts(actor.marking)
         tlps.add(tlp)
