@@ -24,6 +24,7 @@ from detente.cli.context import save_login
 from detente.core.errors import ConflictError, NotFoundError, ValidationError
 from detente.core.markings import Principal
 from detente.core.workspace import Workspace
+from detente.registry import service
 from detente.registry.io import export_tables, import_file
 from detente.registry.service import ListQuery, Registry
 from detente.sharing.access import bind_principal
@@ -239,3 +240,23 @@ def test_the_cli_says_not_found_for_a_hidden_record(
     assert code == 0 and "ken-planner" in out
     code, out = run("--token", "dtt_made-up", "status")
     assert code == 6 and "invalid, expired or revoked token" in out
+
+
+@pytest.mark.parametrize("chunk", [1, 5000])
+def test_listings_filter_links_the_same_whether_ids_are_chunked_or_queried(
+    ws: Workspace, world: World, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Long listings fetch links through the listing's own query, short ones by id."""
+    monkeypatch.setattr(service, "LINK_CHUNK", chunk)
+    with ws.session() as session:
+        for principal in (world.fra, world.fra_low, world.ken):
+            reg = Registry(session, principal)
+            listed = reg.list("engagements", ListQuery(limit=None))
+            assert listed, principal.user
+            for record in listed:
+                assert record.partners == reg.get("engagements", record.id).partners
+            assert [r.partners for r in reg.list("engagements", ListQuery(limit=1, offset=1))] == [
+                r.partners for r in listed[1:2]
+            ]
+        by_ken = Registry(session, world.ken).list("engagements", ListQuery(limit=None))
+        assert [r.partners for r in by_ken] == [[world.kenya]]

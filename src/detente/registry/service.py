@@ -112,7 +112,15 @@ class Registry:
             raise NotFoundError(f"no {res.singular} with id {record_id}")
         return row
 
-    def _links(self, res: Resource, ids: list[str]) -> dict[str, dict[str, list[str]]]:
+    def _links(
+        self, res: Resource, ids: list[str], id_query: Select[Any] | None = None
+    ) -> dict[str, dict[str, list[str]]]:
+        """Each record's linked actors (partners, parties) that the principal may see.
+
+        ``id_query`` (the listing's own query, reduced to ids) replaces long id lists:
+        one statement instead of one per chunk, so PostgreSQL evaluates the link
+        table's row-level security once per listing rather than once per chunk.
+        """
         out: dict[str, dict[str, list[str]]] = {i: {} for i in ids}
         for name, link in res.links.items():
             for i in ids:
@@ -126,14 +134,18 @@ class Registry:
             # see) rather than one join, which planners mis-estimate on big lists; in
             # chunks, because SQLite and PostgreSQL cap the parameters of one statement
             pairs: list[tuple[str, str]] = []
-            for start in range(0, len(ids), LINK_CHUNK):
+            owners = (
+                [id_query.scalar_subquery()]
+                if id_query is not None and len(ids) > LINK_CHUNK
+                else [ids[start : start + LINK_CHUNK] for start in range(0, len(ids), LINK_CHUNK)]
+            )
+            for chosen in owners:
                 pairs += [
                     (o, a)
                     for o, a in self.session.execute(
-                        select(owner, actor)
-                        .where(owner.in_(ids[start : start + LINK_CHUNK]))
-                        .order_by(owner, link.table.position)  # type: ignore[attr-defined]
+                        select(owner, actor).where(owner.in_(chosen)).order_by(owner, link.table.position)  # type: ignore[attr-defined]
                     )
+                    if o in out
                 ]
             wanted = sorted({a for _, a in pairs})
             seen: set[str] = set()
@@ -150,8 +162,8 @@ class Registry:
                     out[owner_id][name].append(actor_id)
         return out
 
-    def _public(self, res: Resource, rows: list[Any]) -> list[Any]:
-        links = self._links(res, [r.id for r in rows])
+    def _public(self, res: Resource, rows: list[Any], id_query: Select[Any] | None = None) -> list[Any]:
+        links = self._links(res, [r.id for r in rows], id_query)
         out = []
         for row in rows:
             data = {c.key: getattr(row, c.key) for c in res.table.__table__.columns}
@@ -222,7 +234,7 @@ class Registry:
         if query.limit is not None:
             stmt = stmt.limit(query.limit)
         stmt = stmt.offset(query.offset)
-        return self._public(res, list(self.session.scalars(stmt)))
+        return self._public(res, list(self.session.scalars(stmt)), stmt.with_only_columns(res.table.id))
 
     def count(self, name: str, query: ListQuery | None = None) -> int:
         res = resource(name)
