@@ -260,3 +260,20 @@ def test_listings_filter_links_the_same_whether_ids_are_chunked_or_queried(
             ]
         by_ken = Registry(session, world.ken).list("engagements", ListQuery(limit=None))
         assert [r.partners for r in by_ken] == [[world.kenya]]
+
+
+def test_a_reference_to_a_hidden_record_does_not_block_editing_other_fields(
+    ws: Workspace, world: World
+) -> None:
+    with ws.session() as session:
+        led = f.engagement(
+            Registry(session, world.fra), Registry(session, world.fra).get("actors", world.secret_unit),
+            [], title="Led by the hidden unit",
+        )  # fmt: skip
+        low = Registry(session, world.fra_low)
+        updated = low.update("engagements", led.id, {"troops": 40}, expected_version=1)
+        assert updated.troops == 40 and updated.lead_actor_id == world.secret_unit
+        with pytest.raises(ValidationError, match=f"no actor with id {world.secret_unit}"):
+            low.update(
+                "engagements", world.shared_eng, {"lead_actor_id": world.secret_unit}, expected_version=1
+            )

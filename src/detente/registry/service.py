@@ -540,7 +540,10 @@ class Registry:
                 taxonomy().lifecycles[cycle].check_move(
                     getattr(current, status_field), values[status_field], field=status_field
                 )
-        self._check_refs(res, {**merged, "id": record_id})
+        # references are checked where they change: one kept as it was may point at a
+        # record this principal cannot see, which neither blocks the edit nor is described
+        kept = {k for k in (*res.refs, *res.links) if k not in values}
+        self._check_refs(res, {**{k: v for k, v in merged.items() if k not in kept}, "id": record_id})
         self._check_unique(res, merged, record_id)
         changed = {k: v for k, v in values.items() if merged[k] != getattr(current, k)}
         if not changed:
