@@ -36,6 +36,7 @@ from sqlalchemy import create_engine, insert, select, text, true
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from detente.core.db import drop_postgres_schema, provision_postgres_schema
 from detente.core.markings import parse
 from detente.core.settings import Settings
 from detente.core.workspace import Workspace, create_workspace
@@ -177,27 +178,15 @@ def measure(ws: Workspace, superuser_url: str | None, repeat: int) -> dict[str, 
 
 def postgres_workspace(folder: Path) -> tuple[Workspace, str, Callable[[], None]]:
     schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(
-            text(
-                "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
-                f"'{APP_ROLE}') THEN CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS; "
-                "END IF; END $$"
-            )
-        )
-        conn.execute(text(f'CREATE SCHEMA "{schema}" AUTHORIZATION {APP_ROLE}'))
-    base = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    app_url = base.set(username=APP_ROLE).render_as_string(hide_password=False)
+    app_url = provision_postgres_schema(POSTGRES_URL, schema, APP_ROLE)
     ws = create_workspace(Settings(workspace=folder / "pg", database_url=app_url))
+    superuser_url = make_url(app_url).set(username=make_url(POSTGRES_URL).username)
 
     def drop() -> None:
         ws.close()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        drop_postgres_schema(POSTGRES_URL, schema)
 
-    return ws, base.render_as_string(hide_password=False), drop
+    return ws, superuser_url.render_as_string(hide_password=False), drop
 
 
 def report(store: str, rows: int, m: dict[str, tuple[float, int]]) -> None:

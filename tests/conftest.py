@@ -23,9 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
+from detente.core.db import drop_postgres_schema, provision_postgres_schema
 from detente.core.settings import Settings
 from detente.core.workspace import Workspace, create_workspace
 from detente.registry.service import Registry
@@ -59,27 +58,10 @@ def postgres_schema_url() -> Iterator[str]:
     production, so row-level security binds every test; its URL connects as that role
     and puts the schema first on the search path."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(
-            text(
-                "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
-                f"'{APP_ROLE}') THEN CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS; "
-                "END IF; END $$"
-            )
-        )
-        conn.execute(text(f'CREATE SCHEMA "{schema}" AUTHORIZATION {APP_ROLE}'))
-    url = (
-        make_url(POSTGRES_URL)
-        .set(username=APP_ROLE)
-        .update_query_dict({"options": f"-csearch_path={schema}"})
-    )
     try:
-        yield url.render_as_string(hide_password=False)
+        yield provision_postgres_schema(POSTGRES_URL, schema, APP_ROLE)
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        drop_postgres_schema(POSTGRES_URL, schema)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -39,6 +39,14 @@ ROLES = ["viewer", "analyst", "planner", "vetting_officer", "administrator"]
 _world = itertools.count(1)
 
 
+# each example builds a whole world through the services: few, slow examples
+WORLDS = settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
 @dataclass
 class World:
     orgs: list[str]  # country per organisation
@@ -209,11 +217,7 @@ def world_ws(tmp_path: Path, settings: Settings) -> Any:
     workspace.close()
 
 
-@settings(
-    max_examples=12,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@WORLDS
 @given(world=worlds())
 def test_each_user_sees_exactly_what_is_releasable_to_them(
     world_ws: Workspace, tmp_path: Path, world: World
@@ -234,11 +238,7 @@ def pg_ws(tmp_path: Path, postgres_schema_url: str) -> Any:
     workspace.close()
 
 
-@settings(
-    max_examples=12,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@WORLDS
 @given(world=worlds())
 def test_postgres_row_level_security_alone_enforces_the_same_rule(pg_ws: Workspace, world: World) -> None:
     """No service layer: plain SQL on every registry table, the principal set on the connection."""

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Base", "UTCDateTime", "metadata", "new_id"]
+__all__ = ["Base", "UTCDateTime", "drop_postgres_schema", "metadata", "new_id", "provision_postgres_schema"]
 
 # Stable constraint names so Alembic migrations work the same on SQLite and PostgreSQL.
 metadata = MetaData(
@@ -50,3 +50,41 @@ def new_id() -> str:
 
 class Base(DeclarativeBase):
     metadata = metadata
+
+
+def provision_postgres_schema(admin_url: str, schema: str, role: str) -> str:
+    """Create ``schema`` owned by ``role`` (an ordinary login role, created if missing:
+    NOSUPERUSER NOBYPASSRLS, so row-level security binds it) using ``admin_url``'s rights;
+    return the URL that connects as ``role`` with ``schema`` first on the search path."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    for name in (schema, role):
+        if not name.replace("_", "").isalnum():
+            raise ValueError(f"{name!r}: schema and role names are letters, digits and _")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(
+                text(
+                    f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') "
+                    f"THEN CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$"
+                )
+            )
+            conn.execute(text(f'CREATE SCHEMA "{schema}" AUTHORIZATION {role}'))
+    finally:
+        admin.dispose()
+    url = make_url(admin_url).set(username=role).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+def drop_postgres_schema(admin_url: str, schema: str) -> None:
+    """Drop ``schema`` and everything in it (tests and benchmarks clean up with this)."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        admin.dispose()

@@ -103,6 +103,18 @@ class Registry:
             is not None
         )
 
+    def _visible_ids(self, table: Any, ids: Iterable[str]) -> set[str]:
+        """Those of ``ids`` whose ``table`` rows the principal may see (in chunks: SQLite
+        and PostgreSQL cap the parameters of one statement)."""
+        wanted = sorted(set(ids))
+        seen: set[str] = set()
+        for start in range(0, len(wanted), LINK_CHUNK):
+            chunk = wanted[start : start + LINK_CHUNK]
+            seen.update(
+                self.session.scalars(select(table.id).where(table.id.in_(chunk), self._visible(table)))
+            )
+        return seen
+
     # ------------------------------------------------------------------ reads
     def _row(self, res: Resource, record_id: str) -> Any:
         row = self.session.scalar(
@@ -131,8 +143,7 @@ class Registry:
             actor = link.table.actor_id  # type: ignore[attr-defined]
             target = RESOURCES[link.target].table
             # two plain queries (the links, then which of their actors this principal may
-            # see) rather than one join, which planners mis-estimate on big lists; in
-            # chunks, because SQLite and PostgreSQL cap the parameters of one statement
+            # see) rather than one join, which planners mis-estimate on big lists
             pairs: list[tuple[str, str]] = []
             owners = (
                 [id_query.scalar_subquery()]
@@ -147,16 +158,7 @@ class Registry:
                     )
                     if o in out
                 ]
-            wanted = sorted({a for _, a in pairs})
-            seen: set[str] = set()
-            for start in range(0, len(wanted), LINK_CHUNK):
-                seen.update(
-                    self.session.scalars(
-                        select(target.id).where(
-                            target.id.in_(wanted[start : start + LINK_CHUNK]), self._visible(target)
-                        )
-                    )
-                )
+            seen = self._visible_ids(target, (a for _, a in pairs))
             for owner_id, actor_id in pairs:
                 if actor_id in seen:
                     out[owner_id][name].append(actor_id)
@@ -323,10 +325,7 @@ class Registry:
             ids = list(data.get(name) or [])
             if not ids:
                 continue
-            target = RESOURCES[link.target].table
-            found = set(
-                self.session.scalars(select(target.id).where(target.id.in_(ids), self._visible(target)))
-            )
+            found = self._visible_ids(RESOURCES[link.target].table, ids)
             missing = [i for i in ids if i not in found]
             if missing:
                 raise ValidationError(
@@ -434,9 +433,10 @@ class Registry:
                 continue
             owner = getattr(link.table, link.owner_column)
             target = RESOURCES[link.target].table
-            # links to actors this principal cannot see are kept as they are
-            # (found as "not among the visible ones", so PostgreSQL's row-level security,
-            # which hides those actors from any join, cannot make them look absent)
+            # links to actors this principal cannot see are kept as they are: on SQLite
+            # they are found here (as "not among the visible ones") and written back; on
+            # PostgreSQL the link table's row-level security (0006) hides them from this
+            # query and from the delete below, so they simply stay
             hidden = list(
                 self.session.scalars(
                     select(link.table.actor_id)

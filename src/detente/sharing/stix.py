@@ -26,7 +26,6 @@ the export is written to the audit trail.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
@@ -38,7 +37,7 @@ from sqlalchemy import select
 
 from detente.core.errors import ValidationError
 from detente.core.markings import Marking, combine, parse, tlp_stix_id
-from detente.registry.service import ListQuery, Registry
+from detente.registry.service import LINK_CHUNK, ListQuery, Registry
 from detente.sharing.tables import Organisation
 
 __all__ = ["MARKING_EXTENSION_ID", "TLP_EXTENSION_ID", "export_stix", "stix_bundle", "tlp_marking_definition"]
@@ -107,7 +106,7 @@ def effective_tlp(marking: Marking) -> tuple[str, bool]:
     return ("AMBER" if marking.rel_to else "AMBER+STRICT"), True
 
 
-def _marking_parts(banner: str) -> tuple[list[str], dict[str, Any], str]:
+def _marking_parts(banner: str) -> tuple[Marking, list[str], dict[str, Any], str]:
     marking = parse(banner)
     tlp, implied = effective_tlp(marking)
     extension = {
@@ -121,7 +120,7 @@ def _marking_parts(banner: str) -> tuple[list[str], dict[str, Any], str]:
     }
     if marking.recipients:
         extension["recipients"] = sorted(marking.recipients)
-    return [tlp_stix_id(tlp)], {MARKING_EXTENSION_ID: extension}, tlp
+    return marking, [tlp_stix_id(tlp)], {MARKING_EXTENSION_ID: extension}, tlp
 
 
 def _stamp(value: datetime | date) -> datetime:
@@ -174,13 +173,15 @@ def stix_bundle(registry: Registry, tables: Iterable[str] = TABLES) -> tuple[sti
     wanted = sorted(actor_ids)
     actors = {
         a.id: a
-        for start in range(0, len(wanted), 5000)
-        for a in registry.list("actors", ListQuery(filters={"id": wanted[start : start + 5000]}, limit=None))
+        for start in range(0, len(wanted), LINK_CHUNK)
+        for a in registry.list(
+            "actors", ListQuery(filters={"id": wanted[start : start + LINK_CHUNK]}, limit=None)
+        )
     }
     for actor in actors.values():
-        refs, ext, tlp = _marking_parts(actor.marking)
+        marking, refs, ext, tlp = _marking_parts(actor.marking)
         tlps.add(tlp)
-        markings.append(parse(actor.marking))
+        markings.append(marking)
         objects.append(
             stix2.Identity(
                 id=_id("identity", f"actor:{actor.id}"),
@@ -198,9 +199,9 @@ def stix_bundle(registry: Registry, tables: Iterable[str] = TABLES) -> tuple[sti
             )
         )
     for name, record in records:
-        refs, ext, tlp = _marking_parts(record.marking)
+        marking, refs, ext, tlp = _marking_parts(record.marking)
         tlps.add(tlp)
-        markings.append(parse(record.marking))
+        markings.append(marking)
         involved = [record.lead_actor_id, *record.partners] if name == "engagements" else list(record.parties)
         object_refs = [_id("identity", f"actor:{a}") for a in involved if a in actors] or [producer.id]
         common = {
@@ -258,7 +259,6 @@ def export_stix(registry: Registry, out: Path, tables: Iterable[str] = TABLES) -
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(bundle.serialize(pretty=True), encoding="utf-8")
-    kinds = [o["type"] for o in json.loads(out.read_text(encoding="utf-8"))["objects"]]
     registry.record(
         "export",
         None,
@@ -267,7 +267,7 @@ def export_stix(registry: Registry, out: Path, tables: Iterable[str] = TABLES) -
             "tables": names,
             "files": [out.name],
             "rows": registry.counts(names),
-            "objects": len(kinds),
+            "objects": len(bundle.objects),
             "marking": marking.render() if marking else None,
         },
     )
