@@ -86,3 +86,32 @@ def admin(session: Session) -> Principal:
 
 def registry(session: Session) -> Registry:
     return Registry(session, admin(session))
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def two_organisations(session: Session) -> dict[str, Any]:
+    """Two organisations that share some things and not others: GBR (an administrator and
+    a planner) and KEN (an analyst); public state actors for GBR, KEN and FRA."""
+    sharing = Sharing(session)
+    gbr = sharing.add_org("Ministry of Defence (United Kingdom)", "GBR", actor=None)
+    sharing.add_user(
+        "gbr-admin", gbr.id, role="administrator", clearances=FULL, password=PASSWORD, actor=None
+    )
+    boss = sharing.principal("gbr-admin")
+    ken = sharing.add_org("Ministry of Defence (Kenya)", "KEN", actor=boss)
+    secret = {"national": "SECRET"}
+    sharing.add_user("gbr-planner", gbr.id, role="planner", clearances=secret, password=PASSWORD, actor=boss)
+    sharing.add_user(
+        "ken-admin", ken.id, role="administrator", clearances=secret, password=PASSWORD, actor=boss
+    )
+    sharing.add_user(
+        "ken-analyst", ken.id, role="analyst", clearances=secret, password=PASSWORD,
+        actor=sharing.principal("ken-admin"),
+    )  # fmt: skip
+    reg = Registry(session, sharing.principal("gbr-planner"))
+    public = "UNCLASSIFIED//TLP:CLEAR"
+    states = {c: state(reg, c, name=n, marking=public) for c, n in
+              (("GBR", "United Kingdom"), ("KEN", "Kenya"), ("FRA", "France"))}  # fmt: skip
+    return {"states": states, "gbr": gbr, "ken": ken}

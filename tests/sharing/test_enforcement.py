@@ -31,7 +31,7 @@ from detente.registry.io import export_tables
 from detente.registry.resources import resource
 from detente.registry.service import ListQuery, Registry
 from detente.sharing.access import bind_principal, system_access
-from detente.sharing.service import Sharing
+from detente.sharing.service import AuthError, Sharing, role_permissions
 from tests import factories as f
 
 COUNTRIES = ["USA", "GBR", "FRA", "DEU", "KEN", "JPN", "NGA"]
@@ -203,8 +203,13 @@ def check_every_read_path(session: Session, principal: Principal, built: Built, 
                 reg.resolve_ref("actors", f"{built.tag}-{k}")
             with pytest.raises(ValidationError, match="no actor"):
                 reg.resolve_ref("actors", f"{built.tag} unit {k}")
-    # export: what leaves the building
+    # export: what leaves the building (viewers may not export at all: roles.yaml)
     out = tmp / f"{principal.user}.json"
+    if "export" not in role_permissions(principal.role):
+        with pytest.raises(AuthError, match="cannot export"):
+            export_tables(reg, "json", out, ["actors"])
+        assert not out.exists()
+        return
     export_tables(reg, "json", out, ["actors"])
     exported = {r["id"] for r in json.loads(out.read_text())["tables"]["actors"]}
     assert exported == expected, who

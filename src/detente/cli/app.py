@@ -20,6 +20,7 @@ from detente.cli.records import register
 from detente.cli.sharing import register as register_sharing
 from detente.core.errors import DetenteError
 from detente.core.migrate import current_revision, head_revision
+from detente.core.settings import Settings
 from detente.core.workspace import create_workspace
 
 __all__ = ["app", "main"]
@@ -290,14 +291,49 @@ def export(
         console.print(f"bundle marking: {marking.render() if marking else 'empty'}", highlight=False)
 
 
+def _serve(settings: Settings, host: str | None, port: int | None) -> None:
+    import uvicorn
+
+    from detente.api import create_app
+
+    settings = settings.model_copy(
+        update={k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    )
+    settings.check_serving()
+    console.print(
+        f"serving detente at [bold]http://{settings.host}:{settings.port}/[/bold] "
+        f"(API: /api/v1, OpenAPI: /api/v1/openapi.json); Ctrl+C stops it"
+    )
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Address \\[default: DETENTE_HOST or 127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port \\[default: DETENTE_PORT or 8000].")] = None,
+) -> None:
+    """Serve the web app and the REST API (with its OpenAPI document) on this workspace."""
+    settings = settings_from(ctx)
+    with create_workspace(settings):  # create or migrate before serving
+        pass
+    _serve(settings, host, port)
+
+
 @app.command()
 def demo(
     ctx: typer.Context,
     seed: Annotated[int, typer.Option(help="Seed of the scenario generator.")] = 2024,
     years: Annotated[int, typer.Option(help="Years of engagements to generate.")] = 4,
+    serve_: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the web app on the demo workspace afterwards.")
+    ] = True,
+    host: Annotated[str | None, typer.Option(help="Address to serve on \\[default: 127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to serve on \\[default: 8000].")] = None,
 ) -> None:
     """Build a workspace filled with a DEMONSTRATION scenario (fictional engagements
-    among real countries) and print a summary. Works offline."""
+    among real countries), print a summary, and serve the web app on it (--no-serve
+    only builds it). Works offline."""
     from detente.registry.demo import DEFAULT_USER, build_demo, demo_users, summarise
     from detente.sharing.service import Sharing
 
@@ -326,6 +362,13 @@ def demo(
         "[bold]detente --as ken-analyst engagements list[/bold], "
         "[bold]detente export --format xlsx[/bold]"
     )
+    if serve_:
+        console.print(
+            "\nsign in to the web app as [bold]gbr-planner[/bold] (password demo-gbr-planner-password) "
+            "or, to see what another organisation may see, [bold]ken-analyst[/bold] "
+            "(demo-ken-analyst-password); every demo user is in the table above"
+        )
+        _serve(settings, host, port)
 
 
 register(app)

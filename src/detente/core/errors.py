@@ -3,14 +3,15 @@
 Every error a user can meet is a ``DetenteError`` with a message written for
 that user (naming the file, row and field where there is one). Interfaces map
 the hierarchy once: the CLI to exit codes (``cli/app.py``), the API to HTTP
-status codes (later).
+status codes (``api/errors.py``).
 
     DetenteError
     ├── ConfigError            settings or workspace cannot be used
     ├── NotFoundError          no record with that id
     ├── ValidationError        a value is wrong (field named)
     │   ├── UnknownCountryError    a country name/code did not resolve (suggestions)
-    │   └── TransitionError        an illegal lifecycle move
+    │   ├── TransitionError        an illegal lifecycle move
+    │   └── TooLargeError          a file or request body over its size limit
     ├── StaleVersionError      optimistic concurrency: someone else wrote first
     ├── ConflictError          a unique key is already taken
     └── ImportRowsError        an import file had bad rows (all of them listed)
@@ -28,6 +29,7 @@ __all__ = [
     "NotFoundError",
     "RowError",
     "StaleVersionError",
+    "TooLargeError",
     "TransitionError",
     "UnknownCountryError",
     "ValidationError",
@@ -69,6 +71,10 @@ class UnknownCountryError(ValidationError):
 
 
 class TransitionError(ValidationError):
+    pass
+
+
+class TooLargeError(ValidationError):
     pass
 
 

@@ -25,6 +25,14 @@ class Settings(BaseSettings):
             (``DETENTE_DATABASE_URL``, e.g. ``postgresql+psycopg://host/db``).
         max_import_bytes: largest file ``detente import`` accepts
             (``DETENTE_MAX_IMPORT_BYTES``).
+        host: address ``detente serve`` listens on (``DETENTE_HOST``; default
+            ``127.0.0.1``, this machine only).
+        port: its port (``DETENTE_PORT``; default 8000).
+        max_upload_bytes: largest request body the web server accepts, uploads
+            included (``DETENTE_MAX_UPLOAD_BYTES``; default 50 MiB); larger ones get 413.
+        session_hours: how long a web sign-in lasts (``DETENTE_SESSION_HOURS``).
+        secure_cookies: send the session cookie over HTTPS only
+            (``DETENTE_SECURE_COOKIES``); required when ``host`` is not loopback.
 
     Who is acting is not a setting: it is the logged-in user (``detente login``,
     ``--as``, ``--token``), whose name is recorded as the author of changes.
@@ -35,6 +43,22 @@ class Settings(BaseSettings):
     workspace: Path = Field(default=Path("detente-workspace"))
     database_url: str = ""
     max_import_bytes: int = 200 * 1024 * 1024
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    secure_cookies: bool = False
+
+    def check_serving(self) -> None:
+        """Refuse to serve beyond this machine over plain HTTP (session cookies would travel
+        in clear): put detente behind a TLS proxy and set ``DETENTE_SECURE_COOKIES``."""
+        from detente.core.errors import ConfigError
+
+        if self.host not in ("127.0.0.1", "localhost", "::1") and not self.secure_cookies:
+            raise ConfigError(
+                f"refusing to serve on {self.host} without HTTPS: run detente behind a TLS proxy "
+                "and set DETENTE_SECURE_COOKIES=true (or serve on 127.0.0.1)"
+            )
 
     @field_validator("database_url")
     @classmethod

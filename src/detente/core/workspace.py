@@ -9,13 +9,14 @@ workspace keeps its data when detente is upgraded.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from detente import __version__
@@ -40,12 +41,18 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    # units declared as writing take SQLite's write lock at BEGIN (see Workspace.session)
+    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 def make_engine(url: str) -> Engine:
     """An engine for the registry URL with the settings detente relies on."""
     if url.startswith("sqlite"):
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -59,8 +66,15 @@ class Workspace:
     engine: Engine
     _sessions: sessionmaker[Session] = field(init=False, repr=False)
 
+    _writers: sessionmaker[Session] = field(init=False, repr=False)
+    _head_lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
+    _write_lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
+
     def __post_init__(self) -> None:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._writers = sessionmaker(
+            self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False
+        )
 
     @property
     def database_url(self) -> str:
@@ -71,9 +85,25 @@ class Workspace:
         return self.engine.dialect.name == "postgresql"
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: commits on success, rolls back on any error."""
-        with self._sessions() as session:
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """A unit of work: commits on success, rolls back on any error.
+
+        ``write=True`` declares up front that it will write (the web server does, for
+        requests that change something): on SQLite such units queue for the write lock
+        and take it at BEGIN (IMMEDIATE). A deferred unit that reads and then writes
+        fails at once ("database is locked") when another writer committed in between,
+        which concurrent clients hit. Other units (the CLI, one writer) need not say.
+        """
+        if write and not self.is_postgres:
+            # SQLite has one writer at a time: the threads of this process queue here, in
+            # order, rather than poll the file lock (whose busy timeout starves some of them)
+            with self._write_lock:
+                yield from self._unit(write=True)
+        else:
+            yield from self._unit(write=write)
+
+    def _unit(self, *, write: bool) -> Iterator[Session]:
+        with (self._writers if write else self._sessions)() as session:
             with session.begin():
                 yield session
             head = session.info.get("audit_head")
@@ -83,12 +113,13 @@ class Workspace:
     # The audit chain's head is also kept outside the database, so that cutting
     # entries off the end of the log (or emptying it) is detected by `audit verify`.
     def _record_audit_head(self, head: tuple[int, str]) -> None:
-        current = self.audit_head()
-        if current is None or head[0] > current[0]:
-            path = self.path / AUDIT_HEAD
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"seq": head[0], "hash": head[1]}))
-            tmp.replace(path)
+        with self._head_lock:  # the web server commits from many threads
+            current = self.audit_head()
+            if current is None or head[0] > current[0]:
+                path = self.path / AUDIT_HEAD
+                tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
+                tmp.write_text(json.dumps({"seq": head[0], "hash": head[1]}))
+                tmp.replace(path)
 
     def audit_head(self) -> tuple[int, str] | None:
         path = self.path / AUDIT_HEAD

@@ -21,7 +21,7 @@ from typing import Any
 
 import pydantic
 
-from detente.core.errors import DetenteError, ImportRowsError, RowError, ValidationError
+from detente.core.errors import DetenteError, ImportRowsError, RowError, TooLargeError, ValidationError
 from detente.registry.resources import RESOURCES, Resource, resource
 from detente.registry.service import Registry, field_errors
 
@@ -54,7 +54,7 @@ def _table_from_name(path: Path) -> str | None:
 def _check_size(path: Path, limit: int) -> None:
     size = path.stat().st_size
     if size > limit:
-        raise ValidationError(
+        raise TooLargeError(
             f"{path}: file is {size:,} bytes, over the import limit of {limit:,} (DETENTE_MAX_IMPORT_BYTES)"
         )
 
@@ -405,14 +405,16 @@ def import_file(
     table: str | None = None,
     max_bytes: int = 200 * 1024 * 1024,
     progress: Progress | None = None,
+    label: str | None = None,
 ) -> ImportReport:
     """Import a file into the registry inside the caller's transaction.
 
     Raises ``ImportRowsError`` listing every bad row; the caller's unit of
-    work then rolls back, so a half-bad file writes nothing.
+    work then rolls back, so a half-bad file writes nothing. ``label`` names the
+    file in the report and errors (an upload's own name rather than where it was saved).
     """
     tables = read_file(path, table=table, max_bytes=max_bytes)
-    importer = _Importer(registry, str(path), progress)
+    importer = _Importer(registry, label or str(path), progress)
     importer.run(tables)
     if importer.errors:
         raise ImportRowsError(errors=importer.errors)
@@ -441,6 +443,7 @@ def export_tables(registry: Registry, fmt: str, out: Path, tables: Iterable[str]
     CSV and Parquet write one file per table into the folder ``out``; XLSX
     writes one workbook with a sheet per table; JSON one document.
     """
+    registry.require("export", "export records")
     names = [resource(t).name for t in (tables or RESOURCES)]
     out = Path(out)
     if fmt not in FORMATS:

@@ -125,6 +125,7 @@ class _Public(BaseModel):
     updated_by: str
     version: int
     marking: str
+    owner_org_id: str | None = Field(default=None, description="The organisation that owns (and may edit) it")
 
 
 # ---------------------------------------------------------------- actors

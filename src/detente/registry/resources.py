@@ -47,6 +47,7 @@ class Resource:
     links: dict[str, Link] = field(default_factory=dict)
     lifecycle: tuple[str, str] | None = None  # (status field, lifecycle name)
     list_fields: tuple[str, ...] = ()
+    filters: tuple[str, ...] = ("external_id",)  # fields a listing may be filtered by (exact match)
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -79,6 +80,7 @@ RESOURCES: dict[str, Resource] = {
             public_model=m.ActorPublic,
             title_field="name",
             natural_key=("kind", "name", "country"),
+            filters=("kind", "country", "parent_id", "external_id"),
             refs={"parent_id": "actors"},
             list_fields=("aliases",),
         ),
@@ -92,6 +94,14 @@ RESOURCES: dict[str, Resource] = {
             public_model=m.PersonPublic,
             title_field="name",
             natural_key=("name", "sending_state", "receiving_state", "role"),
+            filters=(
+                "role",
+                "sending_state",
+                "receiving_state",
+                "accreditation_status",
+                "organisation_id",
+                "external_id",
+            ),
             refs={"organisation_id": "actors"},
             lifecycle=("accreditation_status", "accreditation"),
         ),
@@ -105,6 +115,7 @@ RESOURCES: dict[str, Resource] = {
             public_model=m.AgreementPublic,
             title_field="title",
             natural_key=("kind", "title"),
+            filters=("kind", "external_id"),
             links={"parties": Link(t.AgreementParty, "agreement_id")},
             list_fields=("parties", "activity_types"),
         ),
@@ -118,6 +129,7 @@ RESOURCES: dict[str, Resource] = {
             public_model=m.EngagementPublic,
             title_field="title",
             natural_key=("title", "start_date"),
+            filters=("kind", "status", "lead_actor_id", "agreement_id", "location_country", "external_id"),
             refs={"lead_actor_id": "actors", "agreement_id": "agreements"},
             links={"partners": Link(t.EngagementPartner, "engagement_id")},
             lifecycle=("status", "engagement"),
@@ -133,6 +145,7 @@ RESOURCES: dict[str, Resource] = {
             public_model=m.CommitmentPublic,
             title_field="description",
             natural_key=("engagement_id", "committed_by_id", "description"),
+            filters=("status", "engagement_id", "committed_by_id", "external_id"),
             refs={"engagement_id": "engagements", "committed_by_id": "actors"},
             lifecycle=("status", "commitment"),
         ),

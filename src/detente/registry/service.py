@@ -9,7 +9,7 @@ Interfaces (CLI, API, import) call these functions; they never touch tables.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -69,7 +69,7 @@ class ListQuery:
 
     filters: Mapping[str, Any] | None = None
     search: str | None = None
-    involving: str | None = None  # an actor id: engagements/agreements it takes part in
+    involving: str | Sequence[str] | None = None  # actor id(s): records they take part in
     date_from: date | None = None
     date_to: date | None = None
     order_by: str | None = None
@@ -210,16 +210,17 @@ class Registry:
                 return getattr(res.table, name)
         return None
 
-    def _involving(self, res: Resource, actor_id: str) -> Any:
+    def _involving(self, res: Resource, actor: str | Sequence[str]) -> Any:
         table = res.table
-        clauses = [getattr(table, f) == actor_id for f, target in res.refs.items() if target == "actors"]
+        ids = [actor] if isinstance(actor, str) else list(actor)
+        clauses = [getattr(table, f).in_(ids) for f, target in res.refs.items() if target == "actors"]
         for link in res.links.values():
             owner = getattr(link.table, link.owner_column)
             clauses.append(
-                table.id.in_(select(owner).where(link.table.actor_id == actor_id))  # type: ignore[attr-defined]
+                table.id.in_(select(owner).where(link.table.actor_id.in_(ids)))  # type: ignore[attr-defined]
             )
         if res.name == "actors":
-            clauses.append(table.id == actor_id)
+            clauses.append(table.id.in_(ids))
         if not clauses:
             raise ValidationError(f"{res.name} cannot be filtered by actor")
         return or_(*clauses)
@@ -389,11 +390,17 @@ class Registry:
             raise ConflictError(f"a {res.singular} with {key} already exists: id {other}")
 
     # ------------------------------------------------------------------ writes
-    def _can_write(self, res: Resource, owner_org_id: str | None = None) -> None:
+    def require(self, permission: str, what: str) -> None:
+        """Refuse unless the principal's role grants ``permission`` (roles.yaml)."""
         from detente.sharing.service import AuthError, role_permissions
 
-        if "write" not in role_permissions(self.principal.role):
-            raise AuthError(f"a {self.principal.role} cannot change {res.name}")
+        if permission not in role_permissions(self.principal.role):
+            raise AuthError(f"a {self.principal.role} cannot {what}")
+
+    def _can_write(self, res: Resource, owner_org_id: str | None = None) -> None:
+        from detente.sharing.service import AuthError
+
+        self.require("write", f"change {res.name}")
         if owner_org_id is not None and owner_org_id != self.principal.org:
             raise AuthError(f"this {res.singular} belongs to another organisation: it is read-only for you")
 

@@ -36,6 +36,7 @@ __all__ = [
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
+TOUCH_EVERY = timedelta(minutes=1)
 _hasher = PasswordHasher()
 
 
@@ -315,22 +316,41 @@ class Sharing:
         self._audit(principal, "login", "users", user.id, {})
         return principal
 
-    def issue_token(self, principal: Principal, *, name: str = "cli", days: int = 30) -> tuple[str, ApiToken]:
+    def issue_token(
+        self, principal: Principal, *, name: str = "cli", days: int = 30, hours: int | None = None
+    ) -> tuple[str, ApiToken]:
+        """A new token for ``principal``, valid ``days`` (or ``hours``: web sign-ins)."""
         secret = "dtt_" + secrets.token_urlsafe(32)
         user = self.user(principal.user)
+        lifetime = timedelta(hours=hours) if hours is not None else timedelta(days=days)
         token = ApiToken(
             user_id=user.id,
             token_hash=hashlib.sha256(secret.encode()).hexdigest(),
             name=name,
             created_at=now(),
-            expires_at=now() + timedelta(days=days),
+            expires_at=now() + lifetime,
         )
         self.session.add(token)
         self.session.flush()
-        self._audit(principal, "token.issue", "api_tokens", token.id, {"name": name, "days": days})
+        detail = {"name": name, **({"hours": hours} if hours is not None else {"days": days})}
+        self._audit(principal, "token.issue", "api_tokens", token.id, detail)
         return secret, token
 
-    def authenticate(self, secret: str) -> Principal:
+    def revoke_secret(self, secret: str) -> None:
+        """Revoke the token whose secret this is (signing out); unknown secrets are ignored."""
+        digest = hashlib.sha256(secret.strip().encode()).hexdigest()
+        token = self.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+        if token is None or token.revoked_at is not None:
+            return
+        token.revoked_at = now()
+        self.session.flush()
+        owner = self.session.get(User, token.user_id)
+        actor = self._principal(owner) if owner is not None else None
+        self._audit(actor, "token.revoke", "api_tokens", token.id, {"name": token.name})
+
+    def authenticate(self, secret: str, *, touch: bool = True) -> Principal:
+        """The principal a token stands for. ``touch`` records when it was last used
+        (at most once a minute, so that a busy client does not turn reads into writes)."""
         digest = hashlib.sha256(secret.strip().encode()).hexdigest()
         token = self.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
         stamp = now()
@@ -339,8 +359,9 @@ class Sharing:
         user = self.session.get(User, token.user_id)
         if user is None or not user.active:
             raise AuthError("invalid, expired or revoked token")
-        token.last_used_at = stamp
-        self.session.flush()
+        if touch and (token.last_used_at is None or stamp - token.last_used_at > TOUCH_EVERY):
+            token.last_used_at = stamp
+            self.session.flush()
         return self._principal(user)
 
     def revoke_token(self, token_id: str, *, actor: Principal) -> None:

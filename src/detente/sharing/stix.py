@@ -254,6 +254,7 @@ def stix_bundle(registry: Registry, tables: Iterable[str] = TABLES) -> tuple[sti
 
 def export_stix(registry: Registry, out: Path, tables: Iterable[str] = TABLES) -> tuple[Path, Marking | None]:
     """Write the bundle to ``out`` (JSON) and record the export on the audit trail."""
+    registry.require("export", "export records")
     names = list(tables)
     bundle, marking = stix_bundle(registry, names)
     out = Path(out)

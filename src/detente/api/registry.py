@@ -1,0 +1,332 @@
+"""REST routes for the registry: one router per record type, built from its ``Resource``.
+
+Each type gets list (filters, paging, sorting), get, create, update and delete,
+with optimistic concurrency through ETags: a record's ETag is its version, a
+change must send ``If-Match`` with the version it was based on, and a stale one
+gets 412. Bulk import and export are here too. Routes parse, call the registry
+service, and render; access rules live in the service.
+
+(No ``from __future__ import annotations`` here: the routes' types are built per
+record type at run time and FastAPI must see them as objects, not strings.)
+"""
+
+import re
+import shutil
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from starlette.background import BackgroundTask
+
+from detente.api.deps import Unit, unit
+from detente.api.errors import PreconditionRequired, responses
+from detente.core.errors import DetenteError, TooLargeError, ValidationError
+from detente.registry.io import FORMATS, ImportReport, export_tables, import_file
+from detente.registry.resources import RESOURCES, Resource
+from detente.registry.service import ListQuery
+
+__all__ = ["etag", "parse_if_match", "router"]
+
+MAX_PAGE = 1000
+IF_MATCH_HELP = 'The ETag of the version you edited, e.g. "v3" (from GET or the last change).'
+
+
+def etag(version: int) -> str:
+    return f'"v{version}"'
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """The version an If-Match header names; ``None`` for ``*`` (any version)."""
+    if value is None or not value.strip():
+        raise PreconditionRequired("send If-Match with the record's ETag (its version) to change it")
+    text = value.strip()
+    if text == "*":
+        return None
+    match = re.fullmatch(r'(?:W/)?"?v?(\d{1,9})"?', text)
+    if not match:
+        raise ValidationError(f'If-Match {text!r} is not an ETag of this API (e.g. "v3")', field="If-Match")
+    return int(match.group(1))
+
+
+class ImportReportPublic(BaseModel):
+    file: str
+    created: dict[str, int]
+    updated: dict[str, int]
+    unchanged: dict[str, int]
+
+
+def _filters_model(res: Resource) -> type[BaseModel]:
+    columns = tuple(c.key for c in res.table.__table__.columns if c.key not in res.list_fields)
+    fields: dict[str, Any] = {
+        name: (
+            str | None,
+            Field(default=None, max_length=200, description=f"Only records whose {name} is this"),
+        )
+        for name in res.filters
+    }
+    fields.update(
+        q=(
+            str | None,
+            Field(default=None, max_length=200, description=f"Text search in the {res.title_field}"),
+        ),
+        involving=(
+            str | None,
+            Field(default=None, max_length=64, description="An actor id: only records it takes part in"),
+        ),
+        date_from=(date | None, Field(default=None, description="On or after this date")),
+        date_to=(date | None, Field(default=None, description="On or before this date")),
+        order_by=(Literal[columns] | None, Field(default=None, description="Field to sort by")),  # type: ignore[valid-type]
+        desc=(bool, Field(default=False, description="Sort descending")),
+        limit=(int, Field(default=50, ge=1, le=MAX_PAGE, description="Records per page")),
+        offset=(int, Field(default=0, ge=0, le=10_000_000, description="Records to skip")),
+    )
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        f"{res.singular.title()}Filters", __config__=ConfigDict(extra="forbid"), **fields
+    )
+
+
+def _query(res: Resource, params: BaseModel) -> ListQuery:
+    values = params.model_dump()
+    if values["involving"] and res.name in ("people",):
+        raise ValidationError(f"{res.name} cannot be filtered by actor", field="involving")
+    return ListQuery(
+        filters={k: values[k] for k in res.filters if values.get(k) is not None},
+        search=values["q"],
+        involving=values["involving"],
+        date_from=values["date_from"],
+        date_to=values["date_to"],
+        order_by=values["order_by"],
+        descending=values["desc"],
+        limit=values["limit"],
+        offset=values["offset"],
+    )
+
+
+def _resource_router(res: Resource) -> APIRouter:
+    public = res.public_model
+    page = create_model(
+        f"{res.singular.title()}Page",
+        items=(list[public], ...),  # type: ignore[valid-type]
+        total=(int, Field(description="Records matching the filters that you may see")),
+        limit=(int, ...),
+        offset=(int, ...),
+    )
+    filters = _filters_model(res)
+    router = APIRouter(prefix=f"/{res.name}", tags=[res.name])
+    one = res.singular
+    if_match = Annotated[str | None, Header(alias="If-Match", description=IF_MATCH_HELP)]
+
+    @router.get(
+        "",
+        response_model=page,
+        summary=f"List {res.name}",
+        responses=responses(401, 403, 422),
+        operation_id=f"list_{res.name}",
+    )
+    def list_records(params: Annotated[filters, Query()], work: Annotated[Unit, Depends(unit)]) -> Any:  # type: ignore[valid-type]
+        query = _query(res, params)
+        with work.registry() as reg:
+            items = reg.list(res.name, query)
+            total = reg.count(res.name, query)
+        return page(items=items, total=total, limit=query.limit, offset=query.offset)
+
+    @router.get(
+        "/{record_id}",
+        response_model=public,
+        summary=f"Get one {one}",
+        responses=responses(401, 404),
+        operation_id=f"get_{one}",
+        name=f"get_{one}",
+    )
+    def get_record(record_id: str, response: Response, work: Annotated[Unit, Depends(unit)]) -> Any:
+        with work.registry() as reg:
+            record = reg.get(res.name, record_id)
+        response.headers["ETag"] = etag(record.version)
+        return record
+
+    @router.post(
+        "",
+        response_model=public,
+        status_code=201,
+        summary=f"Create a {one}",
+        responses=responses(401, 403, 404, 409, 413, 422),
+        operation_id=f"create_{one}",
+    )
+    def create_record(
+        body: res.create_model,  # type: ignore[name-defined]
+        request: Request,
+        response: Response,
+        work: Annotated[Unit, Depends(unit)],
+    ) -> Any:
+        with work.registry() as reg:
+            record = reg.create(res.name, body)
+        response.headers["ETag"] = etag(record.version)
+        response.headers["Location"] = str(request.url_for(f"get_{one}", record_id=record.id))
+        return record
+
+    @router.patch(
+        "/{record_id}",
+        response_model=public,
+        summary=f"Change a {one} (send If-Match)",
+        responses=responses(401, 403, 404, 409, 412, 413, 422, 428),
+        operation_id=f"update_{one}",
+    )
+    def update_record(
+        record_id: str,
+        body: res.update_model,  # type: ignore[name-defined]
+        response: Response,
+        work: Annotated[Unit, Depends(unit)],
+        match: if_match = None,
+    ) -> Any:
+        expected = parse_if_match(match)
+        with work.registry() as reg:
+            if expected is None:
+                expected = reg.get(res.name, record_id).version
+            record = reg.update(res.name, record_id, body, expected_version=expected)
+        response.headers["ETag"] = etag(record.version)
+        return record
+
+    @router.delete(
+        "/{record_id}",
+        status_code=204,
+        summary=f"Delete a {one} (send If-Match)",
+        responses=responses(401, 403, 404, 409, 412, 422, 428),
+        operation_id=f"delete_{one}",
+    )
+    def delete_record(
+        record_id: str, work: Annotated[Unit, Depends(unit)], match: if_match = None
+    ) -> Response:
+        expected = parse_if_match(match)
+        with work.registry() as reg:
+            reg.delete(res.name, record_id, expected_version=expected)
+        return Response(status_code=204)
+
+    return router
+
+
+def _upload_name(upload: UploadFile) -> str:
+    name = Path(upload.filename or "upload").name
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:120] or "upload"
+    return name
+
+
+def save_upload(upload: UploadFile, folder: Path, limit: int) -> Path:
+    """Copy an upload to ``folder`` under its own (sanitised) name, refusing it past ``limit``."""
+    target = folder / _upload_name(upload)
+    size = 0
+    with target.open("wb") as out:
+        while chunk := upload.file.read(1024 * 1024):
+            size += len(chunk)
+            if size > limit:
+                raise TooLargeError(
+                    f"{target.name}: upload is over the limit of {limit:,} bytes (DETENTE_MAX_UPLOAD_BYTES)"
+                )
+            out.write(chunk)
+    return target
+
+
+bulk = APIRouter(tags=["bulk"])
+
+
+@bulk.post(
+    "/import",
+    response_model=ImportReportPublic,
+    summary="Import a CSV, XLSX or JSON file: every bad row reported, nothing written if any is bad",
+    responses=responses(401, 403, 404, 409, 413, 422),
+    operation_id="import_file",
+)
+def import_upload(
+    request: Request,
+    file: Annotated[UploadFile, File(description="A .csv, .xlsx, .json or .parquet file as exported")],
+    work: Annotated[Unit, Depends(unit)],
+    table: Annotated[
+        Literal[tuple(RESOURCES)] | None,  # type: ignore[valid-type]
+        Form(description="The table a CSV holds (default: from the file name)"),
+    ] = None,
+) -> Any:
+    settings = request.app.state.workspace.settings
+    with tempfile.TemporaryDirectory(prefix="detente-upload-") as tmp:
+        path = save_upload(file, Path(tmp), min(settings.max_upload_bytes, settings.max_import_bytes))
+        report = run_import(work, path, table, settings.max_import_bytes)
+    return ImportReportPublic(
+        file=report.file,
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+    )
+
+
+def run_import(
+    work: Unit, path: Path, table: str | None, max_bytes: int, progress: Any = None
+) -> ImportReport:
+    """Import a saved upload; errors name the upload, not the folder it was saved in."""
+    try:
+        with work.registry(write=True) as reg:
+            return import_file(
+                reg, path, table=table, max_bytes=max_bytes, progress=progress, label=path.name
+            )
+    except DetenteError as exc:
+        exc.message = exc.message.replace(str(path), path.name)
+        exc.args = (exc.message,)
+        raise
+
+
+MEDIA = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+    "parquet": "application/vnd.apache.parquet",
+}
+
+
+@bulk.get(
+    "/export",
+    summary="Export what you may see (recorded on the audit trail)",
+    responses={
+        200: {
+            "description": "The file",
+            "content": {
+                m: {
+                    "schema": {"type": "object"}
+                    if m == "application/json"
+                    else {"type": "string", "format": "binary"}
+                }
+                for m in MEDIA.values()
+            },
+        },
+        **responses(401, 403, 422),
+    },
+    response_class=FileResponse,
+    operation_id="export_file",
+)
+def export_download(
+    work: Annotated[Unit, Depends(unit)],
+    table: Annotated[Literal[tuple(RESOURCES)], Query(description="The table to export")],  # type: ignore[valid-type]
+    format: Annotated[Literal[tuple(FORMATS)], Query(description="File format")] = "csv",  # type: ignore[valid-type]
+) -> FileResponse:
+    tmp = Path(tempfile.mkdtemp(prefix="detente-export-"))
+    try:
+        target = tmp / (table if format in ("csv", "parquet") else f"{table}.{format}")
+        # an export is recorded on the audit trail, so it runs as a writing unit of work
+        with work.registry(write=True) as reg:
+            written = export_tables(reg, format, target, [table])
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    path = written[0]
+    return FileResponse(
+        path,
+        media_type=MEDIA[format],
+        filename=path.name,
+        background=BackgroundTask(shutil.rmtree, tmp, ignore_errors=True),
+    )
+
+
+router = APIRouter()
+for _res in RESOURCES.values():
+    router.include_router(_resource_router(_res))
+router.include_router(bulk)

@@ -1,0 +1,76 @@
+"""Charts for the web app: Vega-Lite specifications rendered to SVG on the server.
+
+vl-convert (a PyPI package that bundles Vega and Vega-Lite) renders them, so pages
+need no JavaScript and no internet. A chart is computed from records the viewer may
+read, and carries the combined marking of those records.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+__all__ = ["Chart", "engagements_by_month", "render_svg"]
+
+SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+STATUS_COLOURS = {
+    "proposed": "#8c8c8c",
+    "planned": "#1f77b4",
+    "approved": "#2ca02c",
+    "executed": "#9467bd",
+    "assessed": "#17becf",
+    "cancelled": "#d62728",
+}
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A rendered chart and the data behind it (shown as a table for screen readers)."""
+
+    title: str
+    svg: str
+    rows: list[dict[str, Any]]
+    columns: tuple[str, ...]
+
+
+def render_svg(spec: dict[str, Any]) -> str:
+    import vl_convert
+
+    with _lock:  # one renderer at a time: the bundled JavaScript engine is not shared safely
+        return str(vl_convert.vegalite_to_svg({"$schema": SCHEMA, **spec}))
+
+
+def engagements_by_month(records: Iterable[Any], title: str, *, months: int | None = None) -> Chart:
+    """Engagements per month, stacked by lifecycle status."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for e in records:
+        start: date = e.start_date
+        counts[(f"{start:%Y-%m}", e.status)] += 1
+    keys = sorted({m for m, _ in counts})
+    if months is not None:
+        keys = keys[-months:]
+    rows = [{"month": m, "status": s, "engagements": n} for (m, s), n in sorted(counts.items()) if m in keys]
+    statuses = [s for s in STATUS_COLOURS if any(r["status"] == s for r in rows)]
+    spec = {
+        "width": 640,
+        "height": 220,
+        "data": {"values": rows},
+        "mark": {"type": "bar"},
+        "encoding": {
+            "x": {"field": "month", "type": "ordinal", "title": "month", "axis": {"labelAngle": -45}},
+            "y": {"field": "engagements", "type": "quantitative", "title": "engagements"},
+            "color": {
+                "field": "status",
+                "type": "nominal",
+                "scale": {"domain": statuses, "range": [STATUS_COLOURS[s] for s in statuses]},
+            },
+            "tooltip": [{"field": "month"}, {"field": "status"}, {"field": "engagements"}],
+        },
+    }
+    svg = render_svg(spec) if rows else ""
+    return Chart(title=title, svg=svg, rows=rows, columns=("month", "status", "engagements"))

@@ -1,0 +1,419 @@
+"""The registry's pages: dashboard, engagements (table, calendar, detail, form),
+partners, agreements, people and search.
+
+Every page reads through the registry service bound to the signed-in viewer, so
+what is not releasable to them is absent from tables, calendars, charts, counts and
+search alike; each page marks what it shows (``Page.mark``) for its banner.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from detente.core.errors import NotFoundError, ValidationError
+from detente.registry.service import ListQuery, Registry
+from detente.registry.taxonomy import taxonomy
+from detente.web.auth import opened
+from detente.web.charts import engagements_by_month
+from detente.web.render import coming
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
+OPEN_ENGAGEMENT = ("proposed", "planned", "approved")
+
+
+def actor_names(reg: Registry, ids: Iterable[str | None]) -> dict[str, str]:
+    """Names of the actors (among ``ids``) the viewer may see; hidden ones are left out."""
+    wanted = sorted({i for i in ids if i})
+    if not wanted:
+        return {}
+    found = reg.list("actors", ListQuery(filters={"id": wanted}, limit=None))
+    return {a.id: a.name for a in found}
+
+
+def engagement_actor_ids(records: Iterable[Any]) -> list[str]:
+    out: list[str] = []
+    for e in records:
+        out.append(e.lead_actor_id)
+        out.extend(getattr(e, "partners", []) or [])
+    return out
+
+
+def _date(value: str | None, field: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(f"{value!r} is not a date (YYYY-MM-DD)", field=field) from None
+
+
+# ------------------------------------------------------------------ dashboard
+@router.get("/", response_class=HTMLResponse)
+def dashboard(request: Request) -> HTMLResponse:
+    today = date.today()
+    open_ = {"status": list(OPEN_ENGAGEMENT)}
+    with opened(request) as (reg, page):
+        upcoming = reg.list(
+            "engagements", ListQuery(filters=open_, date_from=today, date_to=today + timedelta(60))
+        )
+        overdue = [
+            e
+            for e in reg.list("engagements", ListQuery(filters=open_, date_to=today, limit=None))
+            if (e.end_date or e.start_date) < today
+        ]
+        due = reg.list(
+            "commitments",
+            ListQuery(filters={"status": ["open", "in_progress"]}, date_to=today + timedelta(30), limit=200),
+        )
+        around = reg.list(
+            "engagements",
+            ListQuery(date_from=today - timedelta(365), date_to=today + timedelta(365), limit=None),
+        )
+        page.mark_all(upcoming)
+        page.mark_all(overdue[:100])
+        page.mark_all(due)
+        chart = engagements_by_month(around, "Engagements per month, a year either side of today")
+        chart_marking = page.derived(around) if around else None
+        names = actor_names(
+            reg, [*engagement_actor_ids(upcoming + overdue[:100]), *(c.committed_by_id for c in due)]
+        )
+        return page.render(
+            "dashboard.html",
+            today=today,
+            upcoming=upcoming,
+            overdue=overdue[:100],
+            overdue_total=len(overdue),
+            due=due,
+            activity=chart,
+            chart_marking=chart_marking,
+            names=names,
+        )
+
+
+# ---------------------------------------------------------------- engagements
+@router.get("/engagements", response_class=HTMLResponse)
+def engagements(
+    request: Request,
+    status: Annotated[str | None, Query(max_length=40)] = None,
+    kind: Annotated[str | None, Query(max_length=60)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    partner: Annotated[str | None, Query(max_length=200)] = None,
+    start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+    p: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    filters = {k: v for k, v in (("status", status), ("kind", kind)) if v}
+    with opened(request) as (reg, page):
+        involving = reg.resolve_ref("actors", partner, field="partner") if partner else None
+        query = ListQuery(
+            filters=filters,
+            search=q or None,
+            involving=involving,
+            date_from=_date(start, "from"),
+            date_to=_date(end, "to"),
+            descending=True,
+            limit=PAGE_SIZE,
+            offset=(p - 1) * PAGE_SIZE,
+        )
+        rows = page.mark_all(reg.list("engagements", query))
+        total = reg.count("engagements", query)
+        names = actor_names(reg, engagement_actor_ids(rows))
+        return page.render(
+            "engagements.html",
+            rows=rows,
+            total=total,
+            names=names,
+            page_no=p,
+            pages=max(1, -(-total // PAGE_SIZE)),
+            form={
+                "status": status or "",
+                "kind": kind or "",
+                "q": q or "",
+                "partner": partner or "",
+                "from": start or "",
+                "to": end or "",
+            },
+        )
+
+
+def _month(value: str | None) -> date:
+    if not value:
+        return date.today().replace(day=1)
+    try:
+        year, month = (int(x) for x in value.split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        raise ValidationError(f"{value!r} is not a month (YYYY-MM)", field="month") from None
+
+
+@router.get("/engagements/calendar", response_class=HTMLResponse)
+def engagement_calendar(
+    request: Request, month: Annotated[str | None, Query(max_length=7)] = None
+) -> HTMLResponse:
+    first = _month(month)
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    with opened(request) as (reg, page):
+        # anything that started up to a year before and may still run into this month
+        candidates = reg.list(
+            "engagements", ListQuery(date_from=first - timedelta(366), date_to=last, limit=None)
+        )
+        shown = [e for e in candidates if (e.end_date or e.start_date) >= first]
+        page.mark_all(shown)
+        weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+        days: dict[date, list[Any]] = {d: [] for week in weeks for d in week}
+        for e in shown:
+            day = max(e.start_date, weeks[0][0])
+            while day <= min(e.end_date or e.start_date, weeks[-1][-1]):
+                days[day].append(e)
+                day += timedelta(1)
+        prev_month = (first - timedelta(1)).replace(day=1)
+        next_month = last + timedelta(1)
+        return page.render(
+            "calendar.html",
+            first=first,
+            weeks=weeks,
+            days=days,
+            shown=shown,
+            prev_month=prev_month,
+            next_month=next_month,
+            today=date.today(),
+        )
+
+
+def _actors_for_form(reg: Registry) -> list[Any]:
+    return reg.list("actors", ListQuery(order_by="name", limit=None))
+
+
+ENGAGEMENT_FORM = (
+    "title",
+    "kind",
+    "status",
+    "lead_actor_id",
+    "start_date",
+    "end_date",
+    "location_country",
+    "location_place",
+    "troops",
+    "objectives",
+    "notes",
+    "marking",
+)
+
+
+@router.get("/engagements/new", response_class=HTMLResponse)
+def engagement_form(request: Request) -> HTMLResponse:
+    with opened(request) as (reg, page):
+        actors = _actors_for_form(reg)
+        return page.render(
+            "engagement_form.html",
+            actors=actors,
+            values={"status": "proposed", "partners": []},
+            error=None,
+            start_statuses=taxonomy().lifecycles["engagement"].start,
+        )
+
+
+@router.post("/engagements/new", response_model=None)
+async def engagement_create(request: Request) -> Response:
+    form = await request.form()
+    values: dict[str, Any] = {k: str(form.get(k, "")).strip() for k in ENGAGEMENT_FORM}
+    values["partners"] = [str(v) for v in form.getlist("partners") if v]
+    data = {k: v for k, v in values.items() if v not in ("", [])}
+    data.setdefault("partners", [])
+    try:
+        with opened(request, write=True, csrf=str(form.get("csrf_token", ""))) as (reg, _page):
+            record = reg.create("engagements", data)
+    except (ValidationError, NotFoundError) as exc:
+        with opened(request) as (reg, page):
+            return page.render(
+                "engagement_form.html",
+                status_code=422,
+                actors=_actors_for_form(reg),
+                values=values,
+                error=exc.message,
+                start_statuses=taxonomy().lifecycles["engagement"].start,
+            )
+    return RedirectResponse(f"/engagements/{record.id}", status_code=303)
+
+
+@router.get("/engagements/{record_id}", response_class=HTMLResponse)
+def engagement_detail(request: Request, record_id: str) -> HTMLResponse:
+    with opened(request) as (reg, page):
+        e = page.mark(reg.get("engagements", record_id))
+        commitments = page.mark_all(
+            reg.list("commitments", ListQuery(filters={"engagement_id": e.id}, limit=None))
+        )
+        agreement = (
+            page.mark(reg.get("agreements", e.agreement_id))
+            if e.agreement_id and _visible(reg, "agreements", e.agreement_id)
+            else None
+        )
+        names = actor_names(reg, [*engagement_actor_ids([e]), *(c.committed_by_id for c in commitments)])
+        cycle = taxonomy().lifecycles["engagement"]
+        return page.render(
+            "engagement.html",
+            e=e,
+            commitments=commitments,
+            agreement=agreement,
+            names=names,
+            moves=cycle.transitions.get(e.status, ()),
+            own=e.owner_org_id == reg.principal.org,
+        )
+
+
+def _visible(reg: Registry, name: str, record_id: str) -> bool:
+    try:
+        reg.get(name, record_id)
+    except NotFoundError:
+        return False
+    return True
+
+
+@router.post("/engagements/{record_id}/status", response_model=None)
+def engagement_move(
+    request: Request,
+    record_id: str,
+    status: Annotated[str, Form(max_length=40)],
+    version: Annotated[int, Form(ge=1)],
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    with opened(request, write=True, csrf=csrf_token) as (reg, _page):
+        reg.update("engagements", record_id, {"status": status}, expected_version=version)
+    return RedirectResponse(f"/engagements/{record_id}", status_code=303)
+
+
+# ------------------------------------------------------------------ partners
+@router.get("/partners", response_class=HTMLResponse)
+def partners(request: Request, q: Annotated[str | None, Query(max_length=200)] = None) -> HTMLResponse:
+    with opened(request) as (reg, page):
+        states = page.mark_all(
+            reg.list(
+                "actors", ListQuery(filters={"kind": "state"}, search=q or None, order_by="name", limit=None)
+            )
+        )
+        return page.render("partners.html", states=states, q=q or "")
+
+
+def _in_force(a: Any, today: date) -> bool:
+    started = a.in_force_on or a.signed_on
+    return bool(
+        started
+        and started <= today
+        and not a.terminated_on
+        and (a.expires_on is None or a.expires_on >= today)
+    )
+
+
+@router.get("/partners/{ref}", response_class=HTMLResponse)
+def partner(request: Request, ref: str) -> HTMLResponse:
+    today = date.today()
+    with opened(request) as (reg, page):
+        actor_id = reg.resolve_ref("actors", ref, field="partner")
+        actor = page.mark(reg.get("actors", actor_id))
+        # a state's page covers its ministries, services and units too
+        involved = [actor_id]
+        if actor.kind == "state" and actor.country:
+            involved += [
+                a.id for a in reg.list("actors", ListQuery(filters={"country": actor.country}, limit=None))
+            ]
+        involved = sorted(set(involved))
+        agreements = [
+            a
+            for a in reg.list("agreements", ListQuery(involving=involved, limit=None))
+            if _in_force(a, today)
+        ]
+        page.mark_all(agreements)
+        history = reg.list("engagements", ListQuery(involving=involved, limit=None))
+        chart = engagements_by_month(history, f"Engagements with {actor.name} per month")
+        chart_marking = page.derived(history) if history else None
+        recent = page.mark_all(sorted(history, key=lambda e: e.start_date, reverse=True)[:25])
+        people: list[Any] = []
+        if actor.country:
+            for side in ("sending_state", "receiving_state"):
+                people += reg.list("people", ListQuery(filters={side: actor.country}, limit=None))
+        page.mark_all(people)
+        commitments = page.mark_all(reg.list("commitments", ListQuery(involving=involved, limit=None)))
+        names = actor_names(
+            reg,
+            [
+                *engagement_actor_ids(recent),
+                *(c.committed_by_id for c in commitments),
+                *(p for a in agreements for p in a.parties),
+            ],
+        )
+        return page.render(
+            "partner.html",
+            subject=actor,
+            agreements=agreements,
+            activity=chart,
+            chart_marking=chart_marking,
+            recent=recent,
+            history_total=len(history),
+            people=people,
+            commitments=commitments,
+            names=names,
+            today=today,
+        )
+
+
+# --------------------------------------------------------- agreements, people
+@router.get("/agreements", response_class=HTMLResponse)
+def agreements(
+    request: Request,
+    kind: Annotated[str | None, Query(max_length=60)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> HTMLResponse:
+    with opened(request) as (reg, page):
+        query = ListQuery(
+            filters={"kind": kind} if kind else None, search=q or None, descending=True, limit=500
+        )
+        rows = page.mark_all(reg.list("agreements", query))
+        names = actor_names(reg, [p for a in rows for p in a.parties])
+        return page.render(
+            "agreements.html",
+            rows=rows,
+            names=names,
+            today=date.today(),
+            in_force={a.id: _in_force(a, date.today()) for a in rows},
+            form={"kind": kind or "", "q": q or ""},
+        )
+
+
+@router.get("/people", response_class=HTMLResponse)
+def people(request: Request, q: Annotated[str | None, Query(max_length=200)] = None) -> HTMLResponse:
+    with opened(request) as (reg, page):
+        rows = page.mark_all(reg.list("people", ListQuery(search=q or None, limit=500)))
+        return page.render("people.html", rows=rows, q=q or "")
+
+
+# ------------------------------------------------------------------ search
+SEARCHED = ("engagements", "agreements", "actors", "people", "commitments")
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search(request: Request, q: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
+    results: dict[str, list[Any]] = {}
+    with opened(request) as (reg, page):
+        if q.strip():
+            for name in SEARCHED:
+                results[name] = page.mark_all(reg.list(name, ListQuery(search=q.strip(), limit=50)))
+        return page.render("search.html", q=q, results=results)
+
+
+# ------------------------------------------------- sections still to come
+@router.get("/{section}", response_class=HTMLResponse)
+def section_to_come(request: Request, section: str) -> HTMLResponse:
+    spec = coming(section)
+    if spec is None:
+        raise NotFoundError(f"no page /{section}")
+    with opened(request) as (_reg, page):
+        return page.render("coming.html", section=spec)

@@ -1,0 +1,228 @@
+"""The web app in a real browser: Debian's Chromium driven by Playwright, against a live
+server on loopback, on SQLite and PostgreSQL.
+
+One planner creates a SECRET//NOFORN exercise through the form and moves it through its
+lifecycle; it shows on the calendar and the partner page. An analyst of another
+organisation then looks everywhere (table, calendar, partner page, search, chart data,
+export, the record's own URL) and must not find it. Screenshots of the main pages are
+saved as artefacts (``DETENTE_TEST_ARTIFACTS``, default ``test-artifacts/``), and every
+page passes axe-core's WCAG 2 A/AA rules.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from detente.core.workspace import Workspace
+from tests import factories as f
+from tests.conftest import ROOT
+from tests.live import live_server
+
+CHROMIUM = os.environ.get("DETENTE_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(os.environ.get("DETENTE_TEST_ARTIFACTS", ROOT / "test-artifacts"))
+TITLE = "Exercise SILENT HARBOUR"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"Chromium not found at {CHROMIUM}: `apt-get install chromium` (.ci/run does)")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def site(ws: Workspace) -> Iterator[tuple[str, dict[str, Any]]]:
+    with ws.session() as session:
+        world = f.two_organisations(session)
+        reg = f.Registry(session, f.Sharing(session).principal("gbr-planner"))
+        s = world["states"]
+        f.engagement(
+            reg, s["GBR"], [s["FRA"], s["KEN"]], title="Open staff talks", start_date=date.today(),
+            marking="UNCLASSIFIED//TLP:CLEAR",
+        )  # fmt: skip
+    with live_server(ws) as base:
+        yield base, world
+
+
+AXE = Axe()
+
+
+def accessible(page: Page) -> None:
+    """axe-core's WCAG 2 A and AA rules (labels, names, contrast, structure) find nothing."""
+    results = AXE.run(page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}})
+    assert {"label", "color-contrast"} <= {r["id"] for r in results.response["passes"]}, "axe did not run"
+    violations = results.response["violations"]
+    assert not violations, f"{page.url}: " + "; ".join(
+        f"{v['id']} ({len(v['nodes'])}): {v['nodes'][0]['target']}" for v in violations
+    )
+
+
+def shoot(page: Page, name: str, store: str) -> None:
+    folder = ARTIFACTS / "screenshots" / store
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    assert (folder / f"{name}.png").stat().st_size > 5000
+
+
+def sign_in_with_keyboard(page: Page, base: str, username: str) -> None:
+    page.goto(f"{base}/engagements")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    expect(page.locator("#username")).to_be_focused()  # the form starts where the user types
+    page.keyboard.type(username)
+    page.keyboard.press("Tab")
+    expect(page.locator("#password")).to_be_focused()
+    page.keyboard.type(f.PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{base}/engagements")  # back where they were going
+    expect(page.locator("header .who")).to_contain_text(username)
+
+
+def page_banner(page: Page) -> str:
+    top = page.locator("#page-banner-top").inner_text()
+    assert page.locator("#page-banner-bottom").inner_text() == top
+    return top
+
+
+def test_engagement_lifecycle_in_the_browser_and_what_another_organisation_sees(
+    browser: Browser, site: tuple[str, dict[str, Any]], database_url: str
+) -> None:
+    base, _world = site
+    store = database_url.split(":")[0].split("+")[0]
+    start = (date.today().replace(day=1) + timedelta(days=40)).replace(day=10)
+    month = f"{start:%Y-%m}"
+
+    gbr = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    gbr.goto(f"{base}/login")
+    accessible(gbr)
+    shoot(gbr, "01-sign-in", store)
+    sign_in_with_keyboard(gbr, base, "gbr-planner")
+
+    # create through the form
+    gbr.goto(f"{base}/engagements/new")
+    accessible(gbr)
+    gbr.get_by_label("Title").fill(TITLE)
+    gbr.get_by_label("Kind").select_option("joint_exercise")
+    gbr.get_by_label("Lead").select_option(label="United Kingdom")
+    gbr.get_by_label("Partners (hold Ctrl to pick several)").select_option(label=["France"])
+    gbr.get_by_label("Start date").fill(start.isoformat())
+    gbr.get_by_label("End date").fill((start + timedelta(days=2)).isoformat())
+    gbr.get_by_label("Troops").fill("1200")
+    gbr.get_by_label("Marking", exact=True).fill("SECRET//NOFORN")
+    shoot(gbr, "02-new-engagement", store)
+    gbr.get_by_role("button", name="Create engagement").click()
+    expect(gbr.get_by_role("heading", level=1)).to_have_text(TITLE)
+    record_url = gbr.url
+    record_id = record_url.rsplit("/", 1)[1]
+    assert gbr.locator(".record-banner").first.inner_text() == "SECRET//NOFORN"
+    assert page_banner(gbr).startswith("SECRET//NOFORN")
+    expect(gbr.locator("#status")).to_have_text("proposed")
+
+    # through its lifecycle, one button per allowed move
+    for status in ("planned", "approved", "executed", "assessed"):
+        gbr.get_by_role("button", name=f"Mark {status}").click()
+        expect(gbr.locator("#status")).to_have_text(status)
+    expect(gbr.get_by_role("button", name=re.compile("^Mark "))).to_have_count(0)  # assessed is final
+    accessible(gbr)
+    shoot(gbr, "03-engagement", store)
+
+    # on the calendar, on France's partner page (table and chart data), in search
+    gbr.goto(f"{base}/engagements/calendar?month={month}")
+    expect(gbr.get_by_role("link", name=TITLE)).to_have_count(3)  # three days
+    accessible(gbr)
+    shoot(gbr, "04-calendar", store)
+    gbr.goto(f"{base}/partners/FRA")
+    expect(gbr.get_by_role("link", name=TITLE)).to_have_count(1)
+    expect(gbr.get_by_role("heading", name="Engagements over time (2)")).to_be_visible()
+    assert month in gbr.locator("figure.chart table").text_content(), "the chart's data has the new month"
+    assert gbr.locator("figure.chart svg").count() == 1
+    assert page_banner(gbr).startswith("SECRET//NOFORN")
+    accessible(gbr)
+    shoot(gbr, "05-partner", store)
+    gbr.goto(f"{base}/search?q=silent")
+    expect(gbr.get_by_role("link", name=TITLE)).to_have_count(1)
+    pages = {"/": "06-dashboard", "/engagements": "07-engagements", "/agreements": "08-agreements",
+             "/people": "09-people", "/relations": "10-relations-to-come"}  # fmt: skip
+    for path, name in pages.items():
+        gbr.goto(base + path)
+        accessible(gbr)
+        shoot(gbr, name, store)
+    gbr.get_by_role("button", name="Sign out").click()
+    expect(gbr).to_have_url(f"{base}/login")
+
+    # another organisation: nowhere to be found
+    ken = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    sign_in_with_keyboard(ken, base, "ken-analyst")
+    visited = []
+    for path in (
+        "/",
+        "/engagements",
+        f"/engagements?from={start}&to={start}",
+        f"/engagements/calendar?month={month}",
+        "/partners/FRA",
+        "/partners/GBR",
+        "/search?q=silent",
+        "/search?q=exercise",
+    ):
+        ken.goto(base + path)
+        html = ken.content()
+        assert TITLE not in html and record_id not in html and "SILENT" not in html, path
+        assert "SECRET" not in page_banner(ken), path
+        visited.append(path)
+    ken.goto(f"{base}/engagements")
+    expect(ken.get_by_role("link", name="Open staff talks")).to_have_count(1)  # the public one is there
+    ken.goto(f"{base}/partners/FRA")
+    expect(ken.get_by_role("heading", name="Engagements over time (1)")).to_be_visible()
+    assert month not in ken.locator("figure.chart table").text_content()
+    accessible(ken)
+    shoot(ken, "11-partner-other-organisation", store)
+    ken.goto(record_url)
+    expect(ken.get_by_role("heading", level=1)).to_have_text("Not found")
+    exported = ken.request.get(f"{base}/api/v1/export?table=engagements&format=csv")
+    assert exported.status == 200 and "Open staff talks" in exported.text()
+    assert TITLE not in exported.text() and record_id not in exported.text()
+    listed = ken.request.get(f"{base}/api/v1/engagements?limit=1000").json()
+    assert listed["total"] == 1 and TITLE not in str(listed)
+    assert len(visited) == 8
+
+
+def test_forms_report_errors_and_refuse_forged_posts(
+    browser: Browser, site: tuple[str, dict[str, Any]]
+) -> None:
+    base, _world = site
+    page = browser.new_context().new_page()
+    sign_in_with_keyboard(page, base, "gbr-planner")
+    page.goto(f"{base}/engagements/new")
+    page.get_by_label("Title").fill("Bad marking")
+    page.get_by_label("Start date").fill("2026-05-01")
+    page.get_by_label("Marking", exact=True).fill("SECRET//REL TO")
+    page.get_by_role("button", name="Create engagement").click()
+    expect(page.get_by_role("alert")).to_contain_text("marking")
+    assert page.get_by_label("Title").input_value() == "Bad marking"  # what was typed is kept
+    accessible(page)
+    # a POST without the form's CSRF token is refused, even with the session cookie
+    forged = page.request.post(
+        f"{base}/engagements/new", form={"title": "Forged", "kind": "port_call", "start_date": "2026-05-01"}
+    )
+    assert forged.status == 403
+    page.goto(f"{base}/engagements?q=forged")
+    expect(page.get_by_text("0 engagements")).to_be_visible()
+    # a wrong password is refused on the page, with the reason and no session
+    other = browser.new_context().new_page()
+    other.goto(f"{base}/login")
+    other.get_by_label("User name").fill("gbr-planner")
+    other.get_by_label("Password").fill("not the password")
+    other.get_by_role("button", name="Sign in").click()
+    expect(other.get_by_role("alert")).to_have_text("wrong username or password")
+    assert not [c for c in other.context.cookies() if c["name"] == "detente_session"]
