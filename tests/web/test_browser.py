@@ -226,3 +226,72 @@ def test_forms_report_errors_and_refuse_forged_posts(
     other.get_by_role("button", name="Sign in").click()
     expect(other.get_by_role("alert")).to_have_text("wrong username or password")
     assert not [c for c in other.context.cookies() if c["name"] == "detente_session"]
+
+
+def test_import_shows_progress_then_the_report_or_every_bad_row(
+    browser: Browser, site: tuple[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    base, world = site
+    gbr_id, ken_id = world["states"]["GBR"].id, world["states"]["KEN"].id
+    header = "title,kind,lead_actor_id,partners,start_date,marking\n"
+    rows = [f"Imported visit {i},senior_visit,{gbr_id},{ken_id},2026-0{1 + i % 9}-01,UNCLASSIFIED//TLP:CLEAR"
+            for i in range(40)]  # fmt: skip
+    good = tmp_path / "engagements.csv"
+    good.write_text(header + "\n".join(rows) + "\n")
+    bad = tmp_path / "bad" / "engagements.csv"
+    bad.parent.mkdir()
+    bad.write_text(header + rows[0] + "\nBroken,parade,x,y,2026-02-30,SECRET//REL TO\n")
+    page = browser.new_context().new_page()
+    sign_in_with_keyboard(page, base, "gbr-planner")
+    page.goto(f"{base}/import")
+    accessible(page)
+    page.get_by_label("File").set_input_files(str(bad))
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_role("alert")).to_contain_text("bad row(s); nothing was written", timeout=20_000)
+    assert "engagements.csv [engagements], row 3" in page.locator(".row-errors").inner_text()
+    assert "/tmp" not in page.content()  # errors name the user's file, not where it was saved
+    page.goto(f"{base}/import")
+    page.get_by_label("File").set_input_files(str(good))
+    page.get_by_role("button", name="Import").click()
+    expect(page).to_have_url(re.compile(r"/import/jobs/[0-9a-f]{32}$"))
+    job_url = page.url
+    expect(page.get_by_role("status")).to_have_text("Imported.", timeout=20_000)
+    assert page.locator("table.data td").nth(1).inner_text() == "40"
+    accessible(page)
+    page.goto(f"{base}/engagements?q=imported+visit")
+    expect(page.get_by_text("40 engagements")).to_be_visible()
+    # a job is its starter's only
+    other = browser.new_context().new_page()
+    sign_in_with_keyboard(other, base, "ken-analyst")
+    other.goto(job_url)
+    expect(other.get_by_role("heading", level=1)).to_have_text("Not found")
+
+
+def test_administrators_manage_users_and_others_cannot(
+    browser: Browser, site: tuple[str, dict[str, Any]]
+) -> None:
+    base, _world = site
+    admin = browser.new_context().new_page()
+    sign_in_with_keyboard(admin, base, "gbr-admin")
+    admin.goto(f"{base}/admin")
+    accessible(admin)
+    admin.get_by_label("User name").fill("gbr-viewer")
+    admin.get_by_label("Role").select_option("viewer")
+    admin.get_by_label("National clearance").fill("CONFIDENTIAL")
+    admin.get_by_label("Password (12 characters or more)").fill(f.PASSWORD)
+    admin.get_by_role("button", name="Add user").click()
+    expect(admin.get_by_role("status")).to_have_text("added user gbr-viewer")
+    expect(admin.get_by_role("cell", name="gbr-viewer")).to_be_visible()
+    admin.get_by_label("User name").fill("gbr-viewer")  # taken: refused with the reason
+    admin.get_by_label("Password (12 characters or more)").fill("a long enough password")
+    admin.get_by_role("button", name="Add user").click()
+    expect(admin.get_by_role("alert")).to_contain_text("exists")
+    planner = browser.new_context().new_page()
+    sign_in_with_keyboard(planner, base, "gbr-planner")
+    planner.goto(f"{base}/admin")
+    expect(planner.get_by_role("heading", level=1)).to_have_text("Not allowed")
+    expect(planner.get_by_role("link", name="Administration")).to_have_count(0)
+    viewer = browser.new_context().new_page()
+    sign_in_with_keyboard(viewer, base, "gbr-viewer")
+    expect(viewer.get_by_role("link", name="New engagement")).to_have_count(0)
+    expect(viewer.get_by_role("link", name="Export CSV")).to_have_count(0)

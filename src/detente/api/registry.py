@@ -13,6 +13,9 @@ record type at run time and FastAPI must see them as objects, not strings.)
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -24,7 +27,7 @@ from starlette.background import BackgroundTask
 
 from detente.api.deps import Unit, unit
 from detente.api.errors import PreconditionRequired, responses
-from detente.core.errors import DetenteError, TooLargeError, ValidationError
+from detente.core.errors import DetenteError, ImportRowsError, TooLargeError, ValidationError
 from detente.registry.io import FORMATS, ImportReport, export_tables, import_file
 from detente.registry.resources import RESOURCES, Resource
 from detente.registry.service import ListQuery
@@ -264,14 +267,20 @@ def run_import(
     work: Unit, path: Path, table: str | None, max_bytes: int, progress: Any = None
 ) -> ImportReport:
     """Import a saved upload; errors name the upload, not the folder it was saved in."""
+    with naming_upload(path), work.registry(write=True) as reg:
+        return import_file(reg, path, table=table, max_bytes=max_bytes, progress=progress, label=path.name)
+
+
+@contextmanager
+def naming_upload(path: Path) -> Iterator[None]:
+    """Errors about a saved upload name the user's file, not the folder it was saved in."""
     try:
-        with work.registry(write=True) as reg:
-            return import_file(
-                reg, path, table=table, max_bytes=max_bytes, progress=progress, label=path.name
-            )
+        yield
     except DetenteError as exc:
         exc.message = exc.message.replace(str(path), path.name)
         exc.args = (exc.message,)
+        if isinstance(exc, ImportRowsError):
+            exc.errors = [replace(e, file=path.name) for e in exc.errors]
         raise
 
 

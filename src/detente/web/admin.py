@@ -18,7 +18,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from detente.api.registry import save_upload
+from detente.api.registry import naming_upload, save_upload
 from detente.core.errors import DetenteError, ImportRowsError, NotFoundError
 from detente.core.markings import Principal
 from detente.core.workspace import Workspace
@@ -124,13 +124,14 @@ def _run(job: Job, ws: Workspace, principal: Principal, path: Path, table: str |
         job.table, job.done, job.total = name, done, total
 
     try:
-        with ws.session(write=True) as session:
+        with naming_upload(path), ws.session(write=True) as session:
             report = import_file(
                 Registry(session, principal),
                 path,
                 table=table,
                 max_bytes=ws.settings.max_import_bytes,
                 progress=progress,
+                label=path.name,
             )
         job.report = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}
         job.state = "done"
