@@ -272,3 +272,18 @@ def test_openapi_documents_every_operation(base: str) -> None:
                 ref = response["content"]["application/json"]["schema"]["$ref"]
                 assert ref.endswith("/ErrorBody"), (path, method, status)
     assert "If-Match" in str(spec["paths"]["/api/v1/engagements/{record_id}"]["patch"]["parameters"])
+
+
+def test_control_characters_are_refused_not_crashed_on(base: str) -> None:
+    """PostgreSQL refuses NUL in text: every way in names the bad value instead of failing."""
+    with login(base, "gbr-planner") as gbr:
+        error(gbr.get("/engagements", params={"q": "a\x00b"}), 422, "invalid")
+        error(gbr.get("/engagements/a%00b"), 422, "invalid")
+        bad_login = httpx.post(f"{base}{API}/auth/token", json={"username": "gbr\x00", "password": "x"})
+        error(bad_login, 422, "invalid")
+    with httpx.Client(base_url=base) as browser:
+        browser.post("/login", data={"username": "gbr-planner", "password": f.PASSWORD})
+        for path in ("/engagements?q=%00", "/partners/%00", "/search?q=x%00", "/engagements/%00"):
+            page = browser.get(path)
+            assert page.status_code == 422 and "control" in page.text, path
+        assert browser.post("/login", data={"username": "x\x00", "password": "y"}).status_code == 422

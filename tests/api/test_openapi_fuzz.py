@@ -4,6 +4,7 @@ breaks the documented schema."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,9 +20,11 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from detente.core.db import drop_postgres_schema, provision_postgres_schema
 from detente.core.settings import Settings
 from detente.core.workspace import create_workspace
 from tests import factories as f
+from tests.conftest import APP_ROLE, POSTGRES_URL
 from tests.live import live_server
 
 CHECKS = [
@@ -33,17 +36,25 @@ CHECKS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def live(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
     folder: Path = tmp_path_factory.mktemp("fuzz")
-    with create_workspace(Settings(workspace=folder / "ws", database_url="")) as ws:
-        with ws.session() as session:
-            f.two_organisations(session)
-        with live_server(ws) as base:
-            token = httpx.post(
-                f"{base}/api/v1/auth/token", json={"username": "gbr-planner", "password": f.PASSWORD}
-            ).json()["token"]
-            yield base, token
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    url = provision_postgres_schema(POSTGRES_URL, schema, APP_ROLE) if request.param == "postgresql" else ""
+    try:
+        with create_workspace(Settings(workspace=folder / "ws", database_url=url)) as ws:
+            with ws.session() as session:
+                f.two_organisations(session)
+            with live_server(ws) as base:
+                token = httpx.post(
+                    f"{base}/api/v1/auth/token", json={"username": "gbr-planner", "password": f.PASSWORD}
+                ).json()["token"]
+                yield base, token
+    finally:
+        if url:
+            drop_postgres_schema(POSTGRES_URL, schema)
 
 
 def test_every_operation_keeps_its_contract(live: tuple[str, str]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -71,6 +72,27 @@ class BodyLimit:
         await self.app(scope, limited, send)
 
 
+def _docs(app: FastAPI) -> None:
+    """Swagger UI for the API at /api/v1/docs, its assets from the fastapi-offline package."""
+    import fastapi_offline
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    assets = Path(fastapi_offline.__file__).with_name("static")
+    app.mount(f"{API_PREFIX}/docs-assets", StaticFiles(directory=assets), name="docs-assets")
+
+    @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=f"{API_PREFIX}/openapi.json",
+            title="detente API",
+            swagger_js_url=f"{API_PREFIX}/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url=f"{API_PREFIX}/docs-assets/swagger-ui.css",
+            swagger_favicon_url=f"{API_PREFIX}/docs-assets/favicon.png",
+        )
+
+
 def create_app(settings: Settings | None = None, *, workspace: Workspace | None = None) -> FastAPI:
     """The application over ``workspace`` (or the one ``settings`` names, opened at start-up)."""
     settings = settings or (workspace.settings if workspace else Settings())
@@ -91,7 +113,7 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served below from packaged assets, not a CDN
         redoc_url=None,
     )
     if workspace is not None:
@@ -103,6 +125,8 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     @app.get(f"{API_PREFIX}/health", tags=["service"], operation_id="health", summary="Liveness")
     def health() -> dict[str, Any]:
         return {"status": "ok", "version": __version__}
+
+    _docs(app)
 
     from detente.web import mount
 

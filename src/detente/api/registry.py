@@ -21,13 +21,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 from starlette.background import BackgroundTask
 
 from detente.api.deps import Unit, unit
 from detente.api.errors import PreconditionRequired, responses
 from detente.core.errors import DetenteError, ImportRowsError, TooLargeError, ValidationError
+from detente.registry.fields import clean_line
 from detente.registry.io import FORMATS, ImportReport, export_tables, import_file
 from detente.registry.resources import RESOURCES, Resource
 from detente.registry.service import ListQuery
@@ -35,6 +37,9 @@ from detente.registry.service import ListQuery
 __all__ = ["etag", "parse_if_match", "router"]
 
 MAX_PAGE = 1000
+# text from a query string or path: one line, no control characters (PostgreSQL refuses NUL)
+Text = Annotated[str, AfterValidator(clean_line)]
+RecordId = Annotated[str, PathParam(min_length=1, max_length=64), AfterValidator(clean_line)]
 IF_MATCH_HELP = 'The ETag of the version you edited, e.g. "v3" (from GET or the last change).'
 
 
@@ -66,18 +71,18 @@ def _filters_model(res: Resource) -> type[BaseModel]:
     columns = tuple(c.key for c in res.table.__table__.columns if c.key not in res.list_fields)
     fields: dict[str, Any] = {
         name: (
-            str | None,
+            Text | None,
             Field(default=None, max_length=200, description=f"Only records whose {name} is this"),
         )
         for name in res.filters
     }
     fields.update(
         q=(
-            str | None,
+            Text | None,
             Field(default=None, max_length=200, description=f"Text search in the {res.title_field}"),
         ),
         involving=(
-            str | None,
+            Text | None,
             Field(default=None, max_length=64, description="An actor id: only records it takes part in"),
         ),
         date_from=(date | None, Field(default=None, description="On or after this date")),
@@ -145,7 +150,7 @@ def _resource_router(res: Resource) -> APIRouter:
         operation_id=f"get_{one}",
         name=f"get_{one}",
     )
-    def get_record(record_id: str, response: Response, work: Annotated[Unit, Depends(unit)]) -> Any:
+    def get_record(record_id: RecordId, response: Response, work: Annotated[Unit, Depends(unit)]) -> Any:
         with work.registry() as reg:
             record = reg.get(res.name, record_id)
         response.headers["ETag"] = etag(record.version)
@@ -179,7 +184,7 @@ def _resource_router(res: Resource) -> APIRouter:
         operation_id=f"update_{one}",
     )
     def update_record(
-        record_id: str,
+        record_id: RecordId,
         body: res.update_model,  # type: ignore[name-defined]
         response: Response,
         work: Annotated[Unit, Depends(unit)],

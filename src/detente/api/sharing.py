@@ -9,10 +9,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
+from pydantic import AfterValidator
 
 from detente.api.deps import Unit, unit, workspace
 from detente.api.errors import Unauthenticated, responses
 from detente.core.workspace import Workspace
+from detente.registry.fields import clean_line
 from detente.sharing.models import (
     CoalitionPublic,
     CoalitionSet,
@@ -59,7 +61,9 @@ def issue_token(body: TokenRequest, ws: Annotated[Workspace, Depends(workspace)]
     responses=responses(401, 404),
     operation_id="revoke_token",
 )
-def revoke_token(token_id: str, work: Work) -> Response:
+def revoke_token(
+    token_id: Annotated[str, Path(max_length=64), AfterValidator(clean_line)], work: Work
+) -> Response:
     with work.sharing() as (sharing, me):
         sharing.revoke_token(token_id, actor=me)
     return Response(status_code=204)
@@ -160,7 +164,9 @@ def list_coalitions(work: Work) -> list[CoalitionPublic]:
     operation_id="set_coalition",
 )
 def set_coalition(
-    name: Annotated[str, Path(min_length=2, max_length=32)], body: CoalitionSet, work: Work
+    name: Annotated[str, Path(min_length=2, max_length=32), AfterValidator(clean_line)],
+    body: CoalitionSet,
+    work: Work,
 ) -> CoalitionPublic:
     with work.sharing() as (sharing, me):
         sharing.set_coalition(name, body.label or name, body.members, actor=me)

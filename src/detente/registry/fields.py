@@ -17,6 +17,7 @@ from detente.core.errors import DetenteError
 
 __all__ = [
     "Country",
+    "Line",
     "LongText",
     "Marking",
     "Ref",
@@ -93,4 +94,5 @@ LongText = Annotated[str, AfterValidator(clean_multiline), StringConstraints(max
 Country = Annotated[str, BeforeValidator(to_iso3), StringConstraints(min_length=3, max_length=3)]
 Marking = Annotated[str, AfterValidator(_marking), StringConstraints(min_length=1, max_length=500)]
 Ref = Annotated[str, AfterValidator(_uuid)]
+Line = Annotated[str, AfterValidator(clean_line)]  # a query or path value: no control characters
 OptionalText = BeforeValidator(_empty_to_none)

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from detente.registry.fields import clean_line
 
 __all__ = [
     "CoalitionPublic",
@@ -20,8 +22,9 @@ __all__ = [
     "UserPublic",
 ]
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Username = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Line = Annotated[str, AfterValidator(clean_line)]  # one line, no control characters
+Name = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Username = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
 class _Out(BaseModel):
@@ -31,7 +34,7 @@ class _Out(BaseModel):
 class OrganisationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Name
-    country: Annotated[str, StringConstraints(min_length=2, max_length=100)]
+    country: Annotated[Line, StringConstraints(min_length=2, max_length=100)]
 
 
 class OrganisationPublic(_Out):
@@ -43,13 +46,13 @@ class OrganisationPublic(_Out):
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: Username
-    organisation: Annotated[str, Field(min_length=1, max_length=300, description="Name or id")]
-    role: Annotated[str, Field(min_length=1, max_length=40)] = "viewer"
-    clearances: dict[Annotated[str, Field(max_length=40)], Annotated[str, Field(max_length=60)]] = Field(
+    organisation: Annotated[Line, Field(min_length=1, max_length=300, description="Name or id")]
+    role: Annotated[Line, Field(min_length=1, max_length=40)] = "viewer"
+    clearances: dict[Annotated[Line, Field(max_length=40)], Annotated[Line, Field(max_length=60)]] = Field(
         default_factory=dict, description='Scheme -> level, e.g. {"national": "SECRET"}', max_length=10
     )
     password: Annotated[str, Field(min_length=12, max_length=1000)] | None = None
-    display_name: Annotated[str, Field(max_length=200)] | None = None
+    display_name: Annotated[Line, Field(max_length=200)] | None = None
 
 
 class UserPublic(_Out):
@@ -64,8 +67,8 @@ class UserPublic(_Out):
 
 class CoalitionSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    label: Annotated[str, Field(max_length=200)] | None = None
-    members: list[Annotated[str, Field(min_length=2, max_length=100)]] = Field(min_length=1, max_length=300)
+    label: Annotated[Line, Field(max_length=200)] | None = None
+    members: list[Annotated[Line, Field(min_length=2, max_length=100)]] = Field(min_length=1, max_length=300)
 
 
 class CoalitionPublic(BaseModel):
@@ -77,7 +80,7 @@ class TokenRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: Username
     password: Annotated[str, Field(min_length=1, max_length=1000)]
-    name: Annotated[str, Field(min_length=1, max_length=100)] = "api"
+    name: Annotated[Line, Field(min_length=1, max_length=100)] = "api"
     days: Annotated[int, Field(ge=1, le=365)] = 30
 
 

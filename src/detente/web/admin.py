@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from detente.api.registry import naming_upload, save_upload
 from detente.core.errors import DetenteError, ImportRowsError, NotFoundError
 from detente.core.markings import Principal
 from detente.core.workspace import Workspace
+from detente.registry.fields import Line
 from detente.registry.io import import_file
 from detente.registry.resources import RESOURCES
 from detente.registry.service import Registry
@@ -60,13 +62,13 @@ def admin(request: Request) -> HTMLResponse:
 @router.post("/admin/users", response_model=None)
 def admin_add_user(
     request: Request,
-    username: Annotated[str, Form(max_length=100)],
-    role: Annotated[str, Form(max_length=40)],
+    username: Annotated[Line, Form(max_length=100)],
+    role: Annotated[Line, Form(max_length=40)],
     password: Annotated[str, Form(max_length=1000)],
-    national: Annotated[str, Form(max_length=60)] = "",
-    nato: Annotated[str, Form(max_length=60)] = "",
-    organisation: Annotated[str, Form(max_length=300)] = "",
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    national: Annotated[Line, Form(max_length=60)] = "",
+    nato: Annotated[Line, Form(max_length=60)] = "",
+    organisation: Annotated[Line, Form(max_length=300)] = "",
+    csrf_token: Annotated[Line, Form(max_length=200)] = "",
 ) -> Response:
     clearances = {k: v for k, v in (("national", national), ("nato", nato)) if v}
     try:
@@ -88,9 +90,9 @@ def admin_add_user(
 @router.post("/admin/organisations", response_model=None)
 def admin_add_org(
     request: Request,
-    name: Annotated[str, Form(max_length=300)],
-    country: Annotated[str, Form(max_length=100)],
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    name: Annotated[Line, Form(max_length=300)],
+    country: Annotated[Line, Form(max_length=100)],
+    csrf_token: Annotated[Line, Form(max_length=200)] = "",
 ) -> Response:
     try:
         with opened(request, write=True, csrf=csrf_token) as (reg, page):
@@ -156,8 +158,8 @@ def import_form(request: Request) -> HTMLResponse:
 def import_start(
     request: Request,
     file: UploadFile,
-    table: Annotated[str, Form(max_length=40)] = "",
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    table: Annotated[Line, Form(max_length=40)] = "",
+    csrf_token: Annotated[Line, Form(max_length=200)] = "",
 ) -> Response:
     ws: Workspace = request.app.state.workspace
     with opened(request, write=True, csrf=csrf_token) as (reg, _page):
@@ -182,7 +184,7 @@ def import_start(
 
 
 @router.get("/import/jobs/{job_id}", response_class=HTMLResponse)
-def import_job(request: Request, job_id: str) -> HTMLResponse:
+def import_job(request: Request, job_id: Annotated[Line, PathParam(max_length=64)]) -> HTMLResponse:
     with opened(request) as (_reg, page):
         job = _jobs.get(job_id)
         if job is None or page.principal is None or job.owner != page.principal.user:

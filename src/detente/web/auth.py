@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from detente.api.deps import SESSION_COOKIE, check_csrf, csrf_token
 from detente.core.workspace import Workspace
+from detente.registry.fields import Line
 from detente.registry.service import Registry
 from detente.sharing.service import AuthError, Sharing
 from detente.web.render import Page
@@ -77,9 +78,9 @@ def login_form(request: Request, next: str = "/") -> HTMLResponse:
 @router.post("/login", response_model=None)
 def login(
     request: Request,
-    username: Annotated[str, Form(max_length=100)],
+    username: Annotated[Line, Form(max_length=100)],
     password: Annotated[str, Form(max_length=1000)],
-    next: Annotated[str, Form(max_length=2000)] = "/",
+    next: Annotated[Line, Form(max_length=2000)] = "/",
 ) -> Response:
     ws = _ws(request)
     with ws.session(write=True) as session:  # failures are counted and audited: commit either way
@@ -105,7 +106,7 @@ def login(
 
 
 @router.post("/logout", response_model=None)
-def logout(request: Request, csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+def logout(request: Request, csrf_token: Annotated[Line, Form(max_length=200)] = "") -> Response:
     secret = request.cookies.get(SESSION_COOKIE)
     if secret:
         check_csrf(secret, csrf_token)

@@ -13,10 +13,11 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from detente.core.errors import NotFoundError, ValidationError
+from detente.registry.fields import Line
 from detente.registry.service import ListQuery, Registry
 from detente.registry.taxonomy import taxonomy
 from detente.web.auth import opened
@@ -103,12 +104,12 @@ def dashboard(request: Request) -> HTMLResponse:
 @router.get("/engagements", response_class=HTMLResponse)
 def engagements(
     request: Request,
-    status: Annotated[str | None, Query(max_length=40)] = None,
-    kind: Annotated[str | None, Query(max_length=60)] = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    partner: Annotated[str | None, Query(max_length=200)] = None,
-    start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
-    end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+    status: Annotated[Line | None, Query(max_length=40)] = None,
+    kind: Annotated[Line | None, Query(max_length=60)] = None,
+    q: Annotated[Line | None, Query(max_length=200)] = None,
+    partner: Annotated[Line | None, Query(max_length=200)] = None,
+    start: Annotated[Line | None, Query(alias="from", max_length=10)] = None,
+    end: Annotated[Line | None, Query(alias="to", max_length=10)] = None,
     p: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     filters = {k: v for k, v in (("status", status), ("kind", kind)) if v}
@@ -157,7 +158,7 @@ def _month(value: str | None) -> date:
 
 @router.get("/engagements/calendar", response_class=HTMLResponse)
 def engagement_calendar(
-    request: Request, month: Annotated[str | None, Query(max_length=7)] = None
+    request: Request, month: Annotated[Line | None, Query(max_length=7)] = None
 ) -> HTMLResponse:
     first = _month(month)
     last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
@@ -246,7 +247,7 @@ async def engagement_create(request: Request) -> Response:
 
 
 @router.get("/engagements/{record_id}", response_class=HTMLResponse)
-def engagement_detail(request: Request, record_id: str) -> HTMLResponse:
+def engagement_detail(request: Request, record_id: Annotated[Line, Path(max_length=64)]) -> HTMLResponse:
     with opened(request) as (reg, page):
         e = page.mark(reg.get("engagements", record_id))
         commitments = page.mark_all(
@@ -281,10 +282,10 @@ def _visible(reg: Registry, name: str, record_id: str) -> bool:
 @router.post("/engagements/{record_id}/status", response_model=None)
 def engagement_move(
     request: Request,
-    record_id: str,
-    status: Annotated[str, Form(max_length=40)],
+    record_id: Annotated[Line, Path(max_length=64)],
+    status: Annotated[Line, Form(max_length=40)],
     version: Annotated[int, Form(ge=1)],
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    csrf_token: Annotated[Line, Form(max_length=200)] = "",
 ) -> Response:
     with opened(request, write=True, csrf=csrf_token) as (reg, _page):
         reg.update("engagements", record_id, {"status": status}, expected_version=version)
@@ -293,7 +294,7 @@ def engagement_move(
 
 # ------------------------------------------------------------------ partners
 @router.get("/partners", response_class=HTMLResponse)
-def partners(request: Request, q: Annotated[str | None, Query(max_length=200)] = None) -> HTMLResponse:
+def partners(request: Request, q: Annotated[Line | None, Query(max_length=200)] = None) -> HTMLResponse:
     with opened(request) as (reg, page):
         states = page.mark_all(
             reg.list(
@@ -314,7 +315,7 @@ def _in_force(a: Any, today: date) -> bool:
 
 
 @router.get("/partners/{ref}", response_class=HTMLResponse)
-def partner(request: Request, ref: str) -> HTMLResponse:
+def partner(request: Request, ref: Annotated[Line, Path(max_length=200)]) -> HTMLResponse:
     today = date.today()
     with opened(request) as (reg, page):
         actor_id = reg.resolve_ref("actors", ref, field="partner")
@@ -369,8 +370,8 @@ def partner(request: Request, ref: str) -> HTMLResponse:
 @router.get("/agreements", response_class=HTMLResponse)
 def agreements(
     request: Request,
-    kind: Annotated[str | None, Query(max_length=60)] = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    kind: Annotated[Line | None, Query(max_length=60)] = None,
+    q: Annotated[Line | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
     with opened(request) as (reg, page):
         query = ListQuery(
@@ -389,7 +390,7 @@ def agreements(
 
 
 @router.get("/people", response_class=HTMLResponse)
-def people(request: Request, q: Annotated[str | None, Query(max_length=200)] = None) -> HTMLResponse:
+def people(request: Request, q: Annotated[Line | None, Query(max_length=200)] = None) -> HTMLResponse:
     with opened(request) as (reg, page):
         rows = page.mark_all(reg.list("people", ListQuery(search=q or None, limit=500)))
         return page.render("people.html", rows=rows, q=q or "")
@@ -400,7 +401,7 @@ SEARCHED = ("engagements", "agreements", "actors", "people", "commitments")
 
 
 @router.get("/search", response_class=HTMLResponse)
-def search(request: Request, q: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
+def search(request: Request, q: Annotated[Line, Query(max_length=200)] = "") -> HTMLResponse:
     results: dict[str, list[Any]] = {}
     with opened(request) as (reg, page):
         if q.strip():
@@ -411,7 +412,7 @@ def search(request: Request, q: Annotated[str, Query(max_length=200)] = "") -> H
 
 # ------------------------------------------------- sections still to come
 @router.get("/{section}", response_class=HTMLResponse)
-def section_to_come(request: Request, section: str) -> HTMLResponse:
+def section_to_come(request: Request, section: Annotated[Line, Path(max_length=64)]) -> HTMLResponse:
     spec = coming(section)
     if spec is None:
         raise NotFoundError(f"no page /{section}")
