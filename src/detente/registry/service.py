@@ -91,11 +91,14 @@ class Registry:
         self.session = session
         self.principal = principal
         self.author = principal.user
+        self._predicates: dict[Any, Any] = {}
         bind_principal(session, principal)
 
     def _visible(self, table: Any) -> Any:
         bind_principal(self.session, self.principal)  # PostgreSQL's row-level security reads it
-        return visible(table, self.principal)
+        if table not in self._predicates:  # built once per unit of work: it is the same expression
+            self._predicates[table] = visible(table, self.principal)
+        return self._predicates[table]
 
     def _exists(self, table: Any, record_id: str) -> bool:
         return (
