@@ -89,6 +89,14 @@ def sign_in_with_keyboard(page: Page, base: str, username: str) -> None:
     expect(page.locator("header .who")).to_contain_text(username)
 
 
+def map_counts(page: Page) -> dict[str, int]:
+    """The world map's data table: engagements per country."""
+    rows = page.locator("figure.chart table tbody tr")
+    cells = [rows.nth(i).locator("td").all_text_contents() for i in range(rows.count())]
+    assert page.locator("figure.chart svg").count() == 1
+    return {country: int(n) for country, n in cells}
+
+
 def page_banner(page: Page) -> str:
     top = page.locator("#page-banner-top").inner_text()
     assert page.locator("#page-banner-bottom").inner_text() == top
@@ -150,6 +158,10 @@ def test_engagement_lifecycle_in_the_browser_and_what_another_organisation_sees(
     assert page_banner(gbr).startswith("SECRET//NOFORN")
     accessible(gbr)
     shoot(gbr, "05-partner", store)
+    gbr.goto(f"{base}/partners")  # the world map counts it for France
+    assert map_counts(gbr)["FRA"] == 2
+    accessible(gbr)
+    shoot(gbr, "05b-partners-map", store)
     gbr.goto(f"{base}/search?q=silent")
     expect(gbr.get_by_role("link", name=TITLE)).to_have_count(1)
     pages = {"/": "06-dashboard", "/engagements": "07-engagements", "/agreements": "08-agreements",
@@ -187,6 +199,8 @@ def test_engagement_lifecycle_in_the_browser_and_what_another_organisation_sees(
     assert month not in ken.locator("figure.chart table").text_content()
     accessible(ken)
     shoot(ken, "11-partner-other-organisation", store)
+    ken.goto(f"{base}/partners")
+    assert map_counts(ken) == {"GBR": 1, "FRA": 1, "KEN": 1}  # the open talks only
     ken.goto(record_url)
     expect(ken.get_by_role("heading", level=1)).to_have_text("Not found")
     exported = ken.request.get(f"{base}/api/v1/export?table=engagements&format=csv")

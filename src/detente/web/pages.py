@@ -295,13 +295,21 @@ def engagement_move(
 # ------------------------------------------------------------------ partners
 @router.get("/partners", response_class=HTMLResponse)
 def partners(request: Request, q: Annotated[Line | None, Query(max_length=200)] = None) -> HTMLResponse:
+    from detente.web.worldmap import engagements_map
+
+    today = date.today()
     with opened(request) as (reg, page):
         states = page.mark_all(
             reg.list(
                 "actors", ListQuery(filters={"kind": "state"}, search=q or None, order_by="name", limit=None)
             )
         )
-        return page.render("partners.html", states=states, q=q or "")
+        window = ListQuery(date_from=today - timedelta(365), date_to=today + timedelta(365), limit=None)
+        around = reg.list("engagements", window)
+        countries = {a.id: a.country for a in reg.list("actors", ListQuery(limit=None))}
+        world = engagements_map(around, countries, "Engagements by country, a year either side of today")
+        map_marking = page.derived(around) if around else None
+        return page.render("partners.html", states=states, q=q or "", world=world, map_marking=map_marking)
 
 
 def _in_force(a: Any, today: date) -> bool:
