@@ -250,8 +250,8 @@ class Sharing:
             raise AuthError(f"no active user {username!r}")
         return self._principal(user)
 
-    def _principal(self, user: User) -> Principal:
-        org = self.session.get(Organisation, user.org_id)
+    def _principal(self, user: User, org: Organisation | None = None) -> Principal:
+        org = org or self.session.get(Organisation, user.org_id)
         assert org is not None
         coalitions = frozenset(
             self.session.scalars(
@@ -352,17 +352,23 @@ class Sharing:
         """The principal a token stands for. ``touch`` records when it was last used
         (at most once a minute, so that a busy client does not turn reads into writes)."""
         digest = hashlib.sha256(secret.strip().encode()).hexdigest()
-        token = self.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+        # one query for the token, its user and their organisation (this runs on every request)
+        found = self.session.execute(
+            select(ApiToken, User, Organisation)
+            .join(User, User.id == ApiToken.user_id)
+            .join(Organisation, Organisation.id == User.org_id)
+            .where(ApiToken.token_hash == digest)
+        ).first()
         stamp = now()
-        if token is None or token.revoked_at is not None or token.expires_at <= stamp:
+        if found is None:
             raise AuthError("invalid, expired or revoked token")
-        user = self.session.get(User, token.user_id)
-        if user is None or not user.active:
+        token, user, org = found
+        if token.revoked_at is not None or token.expires_at <= stamp or not user.active:
             raise AuthError("invalid, expired or revoked token")
         if touch and (token.last_used_at is None or stamp - token.last_used_at > TOUCH_EVERY):
             token.last_used_at = stamp
             self.session.flush()
-        return self._principal(user)
+        return self._principal(user, org)
 
     def revoke_token(self, token_id: str, *, actor: Principal) -> None:
         token = self.session.get(ApiToken, token_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,6 +116,10 @@ class Job:
     message: str = ""
     errors: list[str] = field(default_factory=list)
     report: dict[str, dict[str, int]] = field(default_factory=dict)
+    finished: float | None = None  # time.monotonic() when it ended
+
+
+KEEP_JOBS_SECONDS = 3600  # a finished job's page stays for an hour, then it is forgotten
 
 
 _jobs: dict[str, Job] = {}
@@ -145,6 +150,7 @@ def _run(job: Job, ws: Workspace, principal: Principal, path: Path, table: str |
     except Exception as exc:  # reported on the job's page rather than lost in a thread
         job.state, job.message = "failed", f"unexpected error: {type(exc).__name__}"
     finally:
+        job.finished = time.monotonic()
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -173,6 +179,9 @@ def import_start(
         raise
     job = Job(id=uuid.uuid4().hex, owner=principal.user, file=path.name)
     with _jobs_lock:
+        now = time.monotonic()
+        for old in [k for k, j in _jobs.items() if j.finished and now - j.finished > KEEP_JOBS_SECONDS]:
+            del _jobs[old]
         _jobs[job.id] = job
     threading.Thread(
         target=_run,
