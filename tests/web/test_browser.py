@@ -313,3 +313,30 @@ def test_administrators_manage_users_and_others_cannot(
     sign_in_with_keyboard(viewer, base, "gbr-viewer")
     expect(viewer.get_by_role("link", name="New engagement")).to_have_count(0)
     expect(viewer.get_by_role("link", name="Export CSV")).to_have_count(0)
+
+
+def test_the_engagement_form_is_usable_from_the_keyboard(
+    browser: Browser, site: tuple[str, dict[str, Any]]
+) -> None:
+    base, _world = site
+    page = browser.new_context().new_page()
+    sign_in_with_keyboard(page, base, "gbr-planner")
+    page.goto(f"{base}/engagements/new")
+    page.locator("#title").focus()
+    order = []
+    for _ in range(30):
+        focused = page.evaluate("document.activeElement.id || document.activeElement.textContent.trim()")
+        order.append(focused)
+        if focused == "Create engagement":
+            break
+        page.keyboard.press("Tab")
+    fields = ["title", "kind", "status", "lead_actor_id", "partners", "start_date", "end_date",
+              "location_country", "location_place", "troops", "objectives", "marking", "notes"]  # fmt: skip
+    walked = [f for i, f in enumerate(order) if f in fields and (i == 0 or order[i - 1] != f)]
+    assert walked == fields, order  # (a date field's day, month and year are stops of their own)
+    assert order[-1] == "Create engagement"
+    # and it submits from the keyboard too: fill the required fields, press Enter in one
+    page.locator("#title").fill("Keyboard-made dialogue")
+    page.locator("#start_date").fill("2026-09-01")
+    page.locator("#title").press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Keyboard-made dialogue")
