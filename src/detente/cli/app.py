@@ -18,6 +18,7 @@ from detente import __version__
 from detente.cli.context import console, err_console, open_registry, save_login, settings_from
 from detente.cli.records import register
 from detente.cli.sharing import register as register_sharing
+from detente.cli.sources import register as register_sources
 from detente.core.errors import DetenteError
 from detente.core.migrate import current_revision, head_revision
 from detente.core.settings import Settings
@@ -373,6 +374,7 @@ def demo(
 
 register(app)
 register_sharing(app)
+register_sources(app)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Open datasets (CAMEO, GDELT, UCDP, ...) loaded into the context lake, with provenance."""
