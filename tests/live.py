@@ -15,7 +15,7 @@ from detente.api import create_app
 from detente.core.workspace import Workspace
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -24,7 +24,7 @@ def _free_port() -> int:
 @contextmanager
 def live_server(ws: Workspace) -> Iterator[str]:
     """Serve ``ws`` on 127.0.0.1 at a free port; yields the base URL."""
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(workspace=ws), host="127.0.0.1", port=port, log_level="warning")
     )

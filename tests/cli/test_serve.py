@@ -12,13 +12,13 @@ import httpx
 from typer.testing import CliRunner
 
 from detente.cli.app import app
-from tests.live import _free_port
+from tests.live import free_port
 
 DETENTE = str(Path(sys.executable).with_name("detente"))
 
 
 def test_demo_builds_then_serves_and_prints_the_accounts(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DETENTE_DATABASE_URL": "", "COLUMNS": "200"}
     proc = subprocess.Popen(
         [DETENTE, "--workspace", str(tmp_path / "demo"), "demo", "--years", "2", "--port", str(port)],

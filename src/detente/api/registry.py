@@ -32,7 +32,7 @@ from detente.core.errors import DetenteError, ImportRowsError, TooLargeError, Va
 from detente.registry.fields import clean_line
 from detente.registry.io import FORMATS, ImportReport, export_tables, import_file
 from detente.registry.resources import RESOURCES, Resource
-from detente.registry.service import ListQuery
+from detente.registry.service import ListQuery, Registry
 
 __all__ = ["etag", "parse_if_match", "router"]
 
@@ -259,7 +259,8 @@ def import_upload(
     settings = request.app.state.workspace.settings
     with tempfile.TemporaryDirectory(prefix="detente-upload-") as tmp:
         path = save_upload(file, Path(tmp), min(settings.max_upload_bytes, settings.max_import_bytes))
-        report = run_import(work, path, table, settings.max_import_bytes)
+        with work.registry(write=True) as reg:
+            report = import_saved_upload(reg, path, table=table, max_bytes=settings.max_import_bytes)
     return ImportReportPublic(
         file=report.file,
         created=report.created,
@@ -268,11 +269,11 @@ def import_upload(
     )
 
 
-def run_import(
-    work: Unit, path: Path, table: str | None, max_bytes: int, progress: Any = None
+def import_saved_upload(
+    reg: Registry, path: Path, *, table: str | None, max_bytes: int, progress: Any = None
 ) -> ImportReport:
-    """Import a saved upload; errors name the upload, not the folder it was saved in."""
-    with naming_upload(path), work.registry(write=True) as reg:
+    """Import a saved upload; its report and errors name the upload, not where it was saved."""
+    with naming_upload(path):
         return import_file(reg, path, table=table, max_bytes=max_bytes, progress=progress, label=path.name)
 
 

@@ -116,8 +116,8 @@ def check(lake: Lake) -> list[tuple[str, bool, str]]:
             out.append((p.source, False, f"file gone: {missing[0]}"))
         elif sha256(files) != p.sha256:
             out.append((p.source, False, "files changed since they were loaded"))
-        elif lake.rows(p.source) != p.rows:
-            out.append((p.source, False, f"table has {lake.rows(p.source)} rows, loaded {p.rows}"))
+        elif (rows := lake.rows(p.source)) != p.rows:
+            out.append((p.source, False, f"table has {rows} rows, loaded {p.rows}"))
         else:
             out.append((p.source, True, "ok"))
     return out

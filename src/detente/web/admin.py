@@ -20,12 +20,11 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from detente.api.registry import naming_upload, save_upload
+from detente.api.registry import import_saved_upload, save_upload
 from detente.core.errors import DetenteError, ImportRowsError, NotFoundError
 from detente.core.markings import Principal
 from detente.core.workspace import Workspace
 from detente.registry.fields import Line
-from detente.registry.io import import_file
 from detente.registry.resources import RESOURCES
 from detente.registry.service import Registry
 from detente.sharing.service import AuthError, Sharing, roles
@@ -131,14 +130,13 @@ def _run(job: Job, ws: Workspace, principal: Principal, path: Path, table: str |
         job.table, job.done, job.total = name, done, total
 
     try:
-        with naming_upload(path), ws.session(write=True) as session:
-            report = import_file(
+        with ws.session(write=True) as session:
+            report = import_saved_upload(
                 Registry(session, principal),
                 path,
                 table=table,
                 max_bytes=ws.settings.max_import_bytes,
                 progress=progress,
-                label=path.name,
             )
         job.report = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}
         job.state = "done"

@@ -45,16 +45,13 @@ def render_svg(spec: dict[str, Any]) -> str:
         return str(vl_convert.vegalite_to_svg({"$schema": SCHEMA, **spec}))
 
 
-def engagements_by_month(records: Iterable[Any], title: str, *, months: int | None = None) -> Chart:
+def engagements_by_month(records: Iterable[Any], title: str) -> Chart:
     """Engagements per month, stacked by lifecycle status."""
     counts: Counter[tuple[str, str]] = Counter()
     for e in records:
         start: date = e.start_date
         counts[(f"{start:%Y-%m}", e.status)] += 1
-    keys = sorted({m for m, _ in counts})
-    if months is not None:
-        keys = keys[-months:]
-    rows = [{"month": m, "status": s, "engagements": n} for (m, s), n in sorted(counts.items()) if m in keys]
+    rows = [{"month": m, "status": s, "engagements": n} for (m, s), n in sorted(counts.items())]
     statuses = [s for s in STATUS_COLOURS if any(r["status"] == s for r in rows)]
     spec = {
         "width": 640,

@@ -253,11 +253,7 @@ def engagement_detail(request: Request, record_id: Annotated[Line, Path(max_leng
         commitments = page.mark_all(
             reg.list("commitments", ListQuery(filters={"engagement_id": e.id}, limit=None))
         )
-        agreement = (
-            page.mark(reg.get("agreements", e.agreement_id))
-            if e.agreement_id and _visible(reg, "agreements", e.agreement_id)
-            else None
-        )
+        agreement = page.mark(_get_or_none(reg, "agreements", e.agreement_id)) if e.agreement_id else None
         names = actor_names(reg, [*engagement_actor_ids([e]), *(c.committed_by_id for c in commitments)])
         cycle = taxonomy().lifecycles["engagement"]
         return page.render(
@@ -271,12 +267,12 @@ def engagement_detail(request: Request, record_id: Annotated[Line, Path(max_leng
         )
 
 
-def _visible(reg: Registry, name: str, record_id: str) -> bool:
+def _get_or_none(reg: Registry, name: str, record_id: str) -> Any:
+    """The record, or None when it is absent or not releasable to the viewer."""
     try:
-        reg.get(name, record_id)
+        return reg.get(name, record_id)
     except NotFoundError:
-        return False
-    return True
+        return None
 
 
 @router.post("/engagements/{record_id}/status", response_model=None)

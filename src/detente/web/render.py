@@ -67,7 +67,7 @@ def coming(key: str) -> dict[str, Any] | None:
 
 
 templates.env.globals.update(banner_class=banner_class, taxonomy=taxonomy)
-templates.env.filters["marking"] = lambda banner: parse(banner)
+templates.env.filters["marking"] = parse
 
 
 @dataclass
@@ -81,7 +81,8 @@ class Page:
     markings: list[Marking] = field(default_factory=list)
 
     def mark(self, record: Any) -> Any:
-        self.markings.append(parse(record.marking))
+        if record is not None:
+            self.markings.append(parse(record.marking))
         return record
 
     def mark_all(self, records: Iterable[Any]) -> list[Any]:
