@@ -10,9 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from typer.testing import CliRunner
 
-from detente.cli.app import app
 from detente.core.errors import ValidationError
 from detente.sources import cameo
 from detente.sources.lake import LAKE_FILE
@@ -23,22 +21,6 @@ def files(shared: Path) -> list[Path]:
     return [shared / "cameo" / "CAMEO.eventcodes.txt", shared / "cameo" / "CAMEO.goldsteinscale.txt"]
 
 
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("DETENTE_PASSWORD", "correct horse battery")
-    monkeypatch.setenv("DETENTE_DATABASE_URL", "")
-    runner = CliRunner()
-    root = ["--workspace", str(tmp_path / "ws")]
-
-    def run(*args: str, code: int = 0) -> str:
-        result = runner.invoke(app, [*root, *args], env={"COLUMNS": "200"})
-        assert result.exit_code == code, result.output
-        return result.output
-
-    run("init", "--org", "Ministry of Defence of Ghana", "--country", "GHA", "--admin", "analyst")
-    return run
-
-
 def lake_rows(tmp_path: Path, sql: str) -> list[tuple]:  # type: ignore[type-arg]
     with duckdb.connect(str(tmp_path / "ws" / LAKE_FILE), read_only=True) as db:
         return db.execute(sql).fetchall()
@@ -46,7 +28,7 @@ def lake_rows(tmp_path: Path, sql: str) -> list[tuple]:  # type: ignore[type-arg
 
 def test_the_codebook_loads_once_with_provenance(cli, tmp_path: Path, files: list[Path]) -> None:  # type: ignore[no-untyped-def]
     out = cli("sources", "load", "cameo", *map(str, files))
-    assert "cameo: loaded; 311 rows" in out
+    assert "cameo: loaded 311 rows" in out
     assert lake_rows(
         tmp_path, "SELECT description, goldstein, quad_class, root FROM cameo WHERE code = '062'"
     ) == [("Cooperate militarily", 7.4, 2, "06")]
@@ -121,7 +103,7 @@ def mirror(shared: Path) -> Iterator[str]:
 
 
 def test_fetch_downloads_the_release_and_loads_it(cli, tmp_path: Path, mirror: str) -> None:  # type: ignore[no-untyped-def]
-    assert "cameo: loaded; 311 rows" in cli("sources", "fetch", "cameo", "--mirror", mirror)
+    assert "cameo: loaded 311 rows" in cli("sources", "fetch", "cameo", "--mirror", mirror)
     assert (tmp_path / "ws" / "downloads" / "cameo" / "CAMEO.eventcodes.txt").is_file()
     assert "unchanged" in cli("sources", "fetch", "cameo", "--mirror", mirror)
     assert "HTTP 404" in cli("sources", "fetch", "cameo", "--mirror", mirror + "/nothing-here", code=2)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -54,39 +57,102 @@ def list_(ctx: typer.Context) -> None:
     console.print(table)
 
 
+def _report(changed: bool, p, parsed, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    if not changed:
+        console.print(
+            f"{p.source}: unchanged (these files are already loaded); {p.rows:,} rows, sha256 {p.sha256[:12]}"
+        )
+        return
+    rate = f", {p.rows / seconds:,.0f} rows/s" if seconds > 0 else ""
+    console.print(
+        f"{p.source}: loaded {p.rows:,} rows in {seconds:.1f} s{rate}; {p.coverage}; sha256 {p.sha256[:12]}"
+    )
+    if parsed is not None and len(parsed.tables) > 1:
+        console.print(
+            "tables: " + ", ".join(f"{p.source}{k} ({t.num_rows:,})" for k, t in parsed.tables.items())
+        )
+    for note in parsed.notes if parsed is not None else []:
+        console.print(f"[yellow]note[/yellow] {note}", highlight=False)
+    if parsed is not None and parsed.unmapped.counts:
+        console.print(f"[yellow]unmapped[/yellow] {parsed.unmapped.summary(limit=20)}", highlight=False)
+
+
+@contextmanager
+def _progress(name: str) -> Iterator[None]:
+    """A progress line with rows read and rows/s while a long load parses."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from detente.sources.tabular import PROGRESS
+
+    started = time.perf_counter()
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.completed:,.0f} rows"),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"loading {name}", total=None, rate="")
+
+        def advance(rows: int) -> None:
+            done = bar.tasks[0].completed + rows
+            elapsed = time.perf_counter() - started
+            bar.update(task, completed=done, rate=f"{done / elapsed:,.0f} rows/s" if elapsed > 0 else "")
+
+        token = PROGRESS.set(advance)
+        try:
+            yield
+        finally:
+            PROGRESS.reset(token)
+
+
 @app.command()
 def load(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="The source, e.g. cameo.")],
-    paths: Annotated[list[Path], typer.Argument(help="Its file(s), as the provider publishes them.")],
+    name: Annotated[
+        str, typer.Argument(help="The source, e.g. cameo, gdelt, ucdp_ged (see `sources list`).")
+    ],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Its file(s) as the provider publishes them (a .zip is opened).")
+    ],
     version: Annotated[str | None, typer.Option(help="The release's version.")] = None,
 ) -> None:
     """Validate and load local files; the same files again change nothing."""
     from detente.sources.service import load as load_source
 
     lake, user, _ = _lake_and_user(ctx)
-    with lake:
-        changed, p = load_source(lake, name, list(paths), user=user, version=version)
-    verb = "loaded" if changed else "unchanged (these files are already loaded)"
-    console.print(f"{p.source}: {verb}; {p.rows:,} rows, {p.coverage}, sha256 {p.sha256[:12]}")
+    started = time.perf_counter()
+    with lake, _progress(name):
+        changed, p, parsed = load_source(lake, name, list(paths), user=user, version=version)
+    _report(changed, p, parsed, time.perf_counter() - started)
 
 
 @app.command()
 def fetch(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The source, e.g. cameo.")],
+    version: Annotated[
+        str | None, typer.Option(help="The release, e.g. 23.1 for UCDP, 20191024143000 for a GDELT export.")
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option(help="Download this address (providers without a stable one).")
+    ] = None,
     mirror: Annotated[
-        str | None, typer.Option(help="Download from this base URL instead of the provider.")
+        str | None, typer.Option(help="Download the same file names from this base URL instead.")
     ] = None,
 ) -> None:
     """Download the official release from the provider and load it."""
     from detente.sources.service import fetch as fetch_source
 
     lake, user, folder = _lake_and_user(ctx)
-    with lake:
-        changed, p = fetch_source(lake, name, folder / "downloads" / name, user=user, mirror=mirror)
-    verb = "loaded" if changed else "unchanged (the same release is already loaded)"
-    console.print(f"{p.source}: {verb}; {p.rows:,} rows, {p.coverage}, sha256 {p.sha256[:12]}")
+    started = time.perf_counter()
+    with lake, _progress(name):
+        changed, p, parsed = fetch_source(
+            lake, name, folder / "downloads" / name, user=user, mirror=mirror, url=url, version=version
+        )
+    _report(changed, p, parsed, time.perf_counter() - started)
 
 
 @app.command()

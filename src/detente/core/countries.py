@@ -232,11 +232,16 @@ def countries() -> list[Country]:
 
 
 # ------------------------------------------------------------------ resolve
+@cache
+def _suggestion_choices() -> dict[str, int]:
+    return {k: next(iter(v)) for k, v in _crosswalk().names.items() if len(v) == 1 and len(k) > 3}
+
+
 def _suggest(text: str, limit: int = 3) -> list[str]:
     from rapidfuzz import fuzz, process
 
     cw = _crosswalk()
-    choices = {k: next(iter(v)) for k, v in cw.names.items() if len(v) == 1 and len(k) > 3}
+    choices = _suggestion_choices()
     found: list[str] = []
     for key, _score, _ in process.extract(_fold(text), list(choices), scorer=fuzz.WRatio, limit=12):
         name = cw.countries[choices[key]].name
@@ -247,7 +252,9 @@ def _suggest(text: str, limit: int = 3) -> list[str]:
     return found
 
 
-def _lookup(text: str) -> int:
+def _lookup(text: str, *, suggest: bool = True) -> int:
+    """The crosswalk index of ``text``; ``suggest=False`` skips the fuzzy suggestions
+    on a miss (``convert`` maps whole columns and only needs to know it missed)."""
     cw = _crosswalk()
     raw = text.strip()
     if not raw:
@@ -277,7 +284,7 @@ def _lookup(text: str) -> int:
             return next(iter(hits))
     if len(hits) > 1:
         raise UnknownCountryError(text, sorted(cw.countries[i].name for i in hits)[:5])
-    raise UnknownCountryError(text, _suggest(raw))
+    raise UnknownCountryError(text, _suggest(raw) if suggest else [])
 
 
 @cache
@@ -322,7 +329,7 @@ def _convert_one(value: Any, origin: str, destination: str, day: date) -> Any:
         return None
     if origin == "name":
         try:
-            index = _lookup(str(value))
+            index = _lookup(str(value), suggest=False)
         except UnknownCountryError:
             return None
     else:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,9 @@ CREATE TABLE IF NOT EXISTS provenance (
     rows BIGINT,
     coverage VARCHAR,
     loaded_at TIMESTAMPTZ,
-    loaded_by VARCHAR
+    loaded_by VARCHAR,
+    tables VARCHAR,
+    notes VARCHAR
 )
 """
 
@@ -58,6 +60,12 @@ class Provenance:
     coverage: str
     loaded_at: datetime
     loaded_by: str
+    tables: str = ""
+    notes: str = ""
+
+    @property
+    def table_names(self) -> list[str]:
+        return [t for t in self.tables.split(",") if t] or [self.source]
 
 
 class Lake:
@@ -70,6 +78,8 @@ class Lake:
         self.path = folder / LAKE_FILE
         self.db = duckdb.connect(str(self.path))
         self.db.execute(_PROVENANCE)
+        for column in ("tables", "notes"):  # lakes made before these columns existed
+            self.db.execute(f"ALTER TABLE provenance ADD COLUMN IF NOT EXISTS {column} VARCHAR")
 
     def close(self) -> None:
         self.db.close()
@@ -82,7 +92,8 @@ class Lake:
 
     def provenance(self) -> list[Provenance]:
         rows = self.db.execute(
-            "SELECT source, version, files, sha256, rows, coverage, loaded_at, loaded_by "
+            "SELECT source, version, files, sha256, rows, coverage, loaded_at, loaded_by, "
+            "coalesce(tables, ''), coalesce(notes, '') "
             "FROM provenance ORDER BY source"
         ).fetchall()
         return [Provenance(*row) for row in rows]
@@ -90,22 +101,31 @@ class Lake:
     def current(self, source: str) -> Provenance | None:
         return next((p for p in self.provenance() if p.source == source), None)
 
-    def replace(self, source: str, table: Any, record: Provenance) -> bool:
-        """Write ``table`` (a pyarrow Table) as the source's table, atomically with its
-        provenance. Returns False (and changes nothing) when the same files are loaded."""
+    def replace(self, source: str, tables: Any, record: Provenance) -> bool:
+        """Write the source's tables (a pyarrow Table, or {name: Table} with the source's
+        own name first) atomically with its provenance, dropping tables an earlier version
+        had and this one has not. Returns False (and changes nothing) for the same files."""
         current = self.current(source)
         if current is not None and current.sha256 == record.sha256:
             return False
-        if not source.isidentifier():
-            raise ValidationError(f"bad lake table name {source!r}")
+        if not isinstance(tables, dict):
+            tables = {source: tables}
+        for name in tables:
+            if not name.isidentifier() or not (name == source or name.startswith(source + "_")):
+                raise ValidationError(f"bad lake table name {name!r} for source {source!r}")
+        stale = [t for t in (current.table_names if current else []) if t not in tables]
+        record = replace(record, tables=",".join(tables))
         self.db.execute("BEGIN TRANSACTION")
         try:
-            self.db.register("incoming", table)
-            self.db.execute(f'CREATE OR REPLACE TABLE "{source}" AS SELECT * FROM incoming')
-            self.db.unregister("incoming")
+            for name, table in tables.items():
+                self.db.register("incoming", table)
+                self.db.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM incoming')
+                self.db.unregister("incoming")
+            for name in stale:
+                self.db.execute(f'DROP TABLE IF EXISTS "{name}"')
             self.db.execute("DELETE FROM provenance WHERE source = ?", [source])
             self.db.execute(
-                "INSERT INTO provenance VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO provenance VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     record.source,
                     record.version,
@@ -115,6 +135,8 @@ class Lake:
                     record.coverage,
                     record.loaded_at,
                     record.loaded_by,
+                    record.tables,
+                    record.notes,
                 ],
             )
             self.db.execute("COMMIT")
@@ -122,6 +144,13 @@ class Lake:
             self.db.execute("ROLLBACK")
             raise
         return True
+
+    def has(self, table: str) -> bool:
+        return bool(
+            self.db.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
+            ).fetchone()[0]  # type: ignore[index]
+        )
 
     def rows(self, source: str) -> int:
         return int(self.db.execute(f'SELECT count(*) FROM "{source}"').fetchone()[0])  # type: ignore[index]

@@ -1,0 +1,455 @@
+"""Reading providers' files safely: bytes, text, delimited rows and typed columns, with
+every refusal naming the file, the line and the field.
+
+Datasets come as CSV or TSV (gzip-compressed or not), with or without a header line,
+with the provider's null tokens (``NA``, ``-0-``, empty). ``read_table`` reads one into
+``Columns``: raw strings per column plus the line each row started on, so that a typed
+accessor (``ints``, ``floats``, ``dates``) can refuse ``file, line N, field F: ...``.
+``to_iso3`` maps country codes or names through the registry's crosswalk and counts
+every value that does not map, so adapters report them by name instead of dropping rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detente.core.countries import convert
+from detente.core.errors import ValidationError
+
+__all__ = [
+    "Columns",
+    "Parsed",
+    "Unmapped",
+    "read_bytes",
+    "read_table",
+    "read_text",
+    "to_iso3",
+]
+
+# a long load reports rows read as it goes: the CLI sets this to advance a progress bar
+PROGRESS: ContextVar[Callable[[int], None] | None] = ContextVar("detente_sources_progress", default=None)
+PROGRESS_EVERY = 20_000
+
+
+def report_rows(count: int) -> None:
+    hook = PROGRESS.get()
+    if hook is not None:
+        hook(count)
+
+
+NULLS = frozenset({"", "NA", "N/A", "NaN", "nan", "-0-", "NULL", "null", "None", "xx", "XX"})  # xx: MME
+MAX_FIELD = 1 << 24  # a 16 MiB field is a broken file, not data
+
+
+@dataclass
+class Unmapped:
+    """Values that did not map to a country, with how many rows each touched."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def add(self, column: str, values: Iterable[Any], mapped: np.ndarray) -> None:
+        for value, iso in zip(values, mapped, strict=True):
+            if iso is None and value is not None and str(value).strip() not in NULLS:
+                self.counts[f"{column}={str(value).strip()}"] += 1
+
+    @property
+    def rows(self) -> int:
+        return sum(self.counts.values())
+
+    def summary(self, limit: int = 12) -> str:
+        if not self.counts:
+            return ""
+        top = ", ".join(f"{k} ({n:,})" for k, n in self.counts.most_common(limit))
+        more = len(self.counts) - limit
+        tail = f" and {more} more" if more > 0 else ""
+        return f"{self.rows:,} values did not map (to a country, or a code): {top}{tail}"
+
+
+@dataclass
+class Parsed:
+    """What an adapter hands to the lake: its tables (the first is the main one),
+    a coverage line and the values it could not map."""
+
+    tables: dict[str, pa.Table]
+    coverage: str
+    unmapped: Unmapped = field(default_factory=Unmapped)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return next(iter(self.tables.values())).num_rows
+
+    def summary(self) -> str:
+        parts = [*self.notes]
+        if self.unmapped.counts:
+            parts.append(self.unmapped.summary())
+        return "; ".join(parts)
+
+
+# ------------------------------------------------------------------ bytes and text
+def read_bytes(path: Path, *, limit: int | None = None) -> bytes:
+    """The file's bytes, gunzipped when it is gzip; a broken archive is refused by name."""
+    raw = path.read_bytes()
+    if raw[:2] != b"\x1f\x8b":
+        return raw
+    try:
+        out = gzip.decompress(raw)
+    except (EOFError, OSError, zlib.error) as exc:
+        raise ValidationError(f"{path}: truncated or corrupt gzip archive ({exc})") from None
+    if limit is not None and len(out) > limit:
+        raise ValidationError(f"{path}: more than {limit:,} bytes uncompressed; refused")
+    return out
+
+
+def read_text(path: Path, data: bytes | None = None, *, fallback: str | None = None) -> str:
+    """UTF-8 text (a byte-order mark is dropped); other bytes are refused with their line,
+    unless the provider is known to write another encoding (``fallback``, e.g. SIPRI's
+    Windows-1252)."""
+    data = read_bytes(path) if data is None else data
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if fallback is not None:
+            try:
+                return data.decode(fallback)
+            except UnicodeDecodeError:
+                pass
+        line = data[: exc.start].count(b"\n") + 1
+        bad = data[exc.start : exc.start + 1].hex()
+        raise ValidationError(f"{path}, line {line}: not UTF-8 text (byte 0x{bad})") from None
+
+
+# ------------------------------------------------------------------ delimited rows
+def _guess_other_delimiter(line: str, expected: str) -> str | None:
+    names = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
+    if line.count(expected) > 0:
+        return None
+    for candidate, name in names.items():
+        if candidate != expected and line.count(candidate) >= 2:
+            return name
+    return None
+
+
+@dataclass
+class Columns:
+    """Rows of one file as string columns, with the line each row started on."""
+
+    path: Path
+    names: list[str]
+    data: dict[str, list[str | None]]
+    lines: list[int]
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def has(self, name: str) -> bool:
+        return name in self.data
+
+    def str(self, name: str) -> pa.Array:
+        return pa.array(self.data[name], pa.string())
+
+    def _where(self, name: str, index: int) -> str:
+        return f"{self.path}, line {self.lines[index]}, field {name}"
+
+    def _first_bad(self, name: str, ok: Sequence[bool]) -> int:
+        return next(i for i, good in enumerate(ok) if not good)
+
+    def floats(self, name: str, *, lo: float | None = None, hi: float | None = None) -> pa.Array:
+        values = self.data[name]
+        out: list[float | None] = []
+        for i, v in enumerate(values):
+            if v is None:
+                out.append(None)
+                continue
+            try:
+                number = float(v.replace("?", "").strip()) if v.strip() not in NULLS else None
+            except ValueError:
+                raise ValidationError(f"{self._where(name, i)}: {v!r} is not a number") from None
+            if number is not None and (
+                number != number or (lo is not None and number < lo) or (hi is not None and number > hi)
+            ):
+                raise ValidationError(f"{self._where(name, i)}: {v!r} is outside [{lo}, {hi}]")
+            out.append(number)
+        return pa.array(out, pa.float64())
+
+    def ints(self, name: str, *, lo: int | None = None, hi: int | None = None) -> pa.Array:
+        values = self.data[name]
+        out: list[int | None] = []
+        for i, v in enumerate(values):
+            if v is None or v.strip() in NULLS:
+                out.append(None)
+                continue
+            text = v.strip()
+            try:
+                number = int(text) if text.lstrip("-").isdigit() else int(_whole(float(text)))
+            except ValueError:
+                raise ValidationError(f"{self._where(name, i)}: {v!r} is not a whole number") from None
+            if (lo is not None and number < lo) or (hi is not None and number > hi):
+                raise ValidationError(f"{self._where(name, i)}: {number} is outside [{lo}, {hi}]")
+            out.append(number)
+        return pa.array(out, pa.int64())
+
+    def dates(self, name: str, *, lo: date = date(1800, 1, 1), hi: date | None = None) -> pa.Array:
+        """ISO dates (``YYYY-MM-DD``, optionally with a time) or ``YYYYMMDD``."""
+        hi = hi or date(date.today().year + 2, 12, 31)
+        out: list[date | None] = []
+        for i, v in enumerate(self.data[name]):
+            if v is None or v.strip() in NULLS:
+                out.append(None)
+                continue
+            out.append(parse_date(v, self._where(name, i), lo, hi))
+        return pa.array(out, pa.date32())
+
+    def require(self, names: Iterable[str]) -> None:
+        missing = [n for n in names if n not in self.data]
+        if missing:
+            raise ValidationError(
+                f"{self.path}: missing column(s) {', '.join(missing)} "
+                f"(found: {', '.join(self.names[:40]) or 'none'})"
+            )
+
+
+def _whole(value: float) -> float:
+    if value != value or value != int(value):
+        raise ValueError
+    return value
+
+
+def parse_date(text: str, where: str, lo: date, hi: date) -> date:
+    t = text.strip()
+    try:
+        if len(t) == 8 and t.isdigit():
+            day = date(int(t[:4]), int(t[4:6]), int(t[6:8]))
+        elif re.match(r"^\d{1,2}/\d{1,2}/\d{4}", t):  # US month/day/year (older UCDP exports)
+            month, dom, year = t.split()[0].split("/")
+            day = date(int(year), int(month), int(dom))
+        else:
+            day = date.fromisoformat(t[:10])
+    except ValueError:
+        raise ValidationError(
+            f"{where}: {text!r} is not a date (YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY)"
+        ) from None
+    if not lo <= day <= hi:
+        raise ValidationError(f"{where}: date {day.isoformat()} is out of range ({lo} to {hi})")
+    return day
+
+
+def read_table(
+    path: Path,
+    *,
+    delimiter: str = ",",
+    header: bool = True,
+    names: Sequence[str] | None = None,
+    skip_lines: int = 0,
+    required: Iterable[str] = (),
+    rename: dict[str, str] | None = None,
+    ragged: bool = False,
+    text: str | None = None,
+) -> Columns:
+    """Read a delimited file into string columns.
+
+    ``header``: the first (non-skipped) line names the columns; otherwise ``names`` do.
+    Blank column names are named ``_blank_<n>`` (SIPRI's export has them). A row with a
+    different number of fields is refused with its line unless ``ragged`` (then short
+    rows are padded with nulls and long rows refused). Null tokens become None.
+    """
+    text = read_text(path) if text is None else text
+    body = io.StringIO(text, newline="")
+    for _ in range(skip_lines):
+        body.readline()
+    first_line = body.getvalue()[body.tell() :].split("\n", 1)[0]
+    other = _guess_other_delimiter(first_line, delimiter)
+    if other is not None:
+        expected = {",": "comma", "\t": "tab", ";": "semicolon"}.get(delimiter, repr(delimiter))
+        raise ValidationError(
+            f"{path}, line {skip_lines + 1}: expected {expected}-separated columns; "
+            f"this looks {other}-separated"
+        )
+    csv.field_size_limit(MAX_FIELD)
+    reader = csv.reader(body, delimiter=delimiter, quotechar='"', strict=False)
+    line_base = skip_lines
+    try:
+        if header:
+            header_row = next(reader, None)
+            if header_row is None:
+                raise ValidationError(f"{path}: empty file, expected a header line")
+            cols = [c.strip() or f"_blank_{i}" for i, c in enumerate(header_row)]
+        else:
+            if names is None:
+                raise ValueError("names are needed when there is no header")
+            cols = list(names)
+        if rename:
+            cols = [rename.get(c, c) for c in cols]
+        seen: set[str] = set()
+        for c in cols:
+            if c in seen:
+                raise ValidationError(f"{path}, line {line_base + 1}: column {c!r} appears twice")
+            seen.add(c)
+        data: dict[str, list[str | None]] = {c: [] for c in cols}
+        columns = [data[c] for c in cols]
+        width = len(cols)
+        lines: list[int] = []
+        previous_end = line_base + (1 if header else 0)
+        row_names: bool | None = None  # R's write.csv: one more field than the header names
+        for row in reader:
+            start = previous_end + 1
+            previous_end = line_base + reader.line_num
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            if row_names is None:
+                row_names = header and len(row) == width + 1
+            if row_names:
+                if len(row) != width + 1:
+                    raise ValidationError(
+                        f"{path}, line {start}: {len(row)} fields where the other rows have {width + 1}"
+                    )
+                row = row[1:]
+            if len(row) != width:
+                if ragged and len(row) < width:
+                    row = row + [""] * (width - len(row))
+                else:
+                    raise ValidationError(
+                        f"{path}, line {start}: {len(row)} fields where the header has {width}"
+                        + ("" if header else f" ({', '.join(cols[:3])}, ...)")
+                    )
+            for target, value in zip(columns, row, strict=True):
+                target.append(None if value.strip() in NULLS else value)
+            lines.append(start)
+            if len(lines) % PROGRESS_EVERY == 0:
+                report_rows(PROGRESS_EVERY)
+    except csv.Error as exc:
+        raise ValidationError(f"{path}, line {line_base + reader.line_num}: {exc}") from None
+    report_rows(len(lines) % PROGRESS_EVERY)
+    result = Columns(path=path, names=cols, data=data, lines=lines)
+    result.require(required)
+    return result
+
+
+# ------------------------------------------------------------------ countries
+def to_iso3(
+    values: Sequence[Any] | pa.Array,
+    system: str,
+    *,
+    column: str,
+    unmapped: Unmapped,
+    year: Any = None,
+    aliases: dict[str, str] | None = None,
+) -> pa.Array:
+    """Map a column to ISO 3166 alpha-3 through the crosswalk; misses are counted by value."""
+    raw = values.to_pylist() if isinstance(values, pa.Array | pa.ChunkedArray) else list(values)
+    cleaned: list[Any] = []
+    for v in raw:
+        if v is None or (isinstance(v, float) and v != v) or str(v).strip() in NULLS:
+            cleaned.append(None)
+        elif system in ("cow", "gw", "isonum", "vdem"):
+            cleaned.append(int(float(v)))
+        else:
+            text = str(v).strip()
+            cleaned.append(aliases.get(text, text) if aliases else text)
+    mapped = convert(cleaned, system, "iso3", year=year) if cleaned else np.array([], dtype=object)
+    unmapped.add(column, cleaned, mapped)
+    return pa.array(list(mapped), pa.string())
+
+
+def coverage_years(years: pa.Array | pa.ChunkedArray, what: str = "") -> str:
+    valid = pc.drop_null(years)
+    if len(valid) == 0:
+        return "no dated rows"
+    lo, hi = pc.min(valid).as_py(), pc.max(valid).as_py()
+    return f"{lo}-{hi}" + (f", {what}" if what else "")
+
+
+# ------------------------------------------------------------------ column specs
+@dataclass(frozen=True)
+class Col:
+    """One output column: its kind and the input names it may come from (first present).
+
+    kinds: str, int, float, date; ``lo``/``hi`` bound numbers, ``required`` refuses a
+    file without any of the names (otherwise the column is all null: not covered)."""
+
+    name: str
+    kind: str = "str"
+    sources: tuple[str, ...] = ()
+    required: bool = True
+    lo: float | None = None
+    hi: float | None = None
+
+    def inputs(self) -> tuple[str, ...]:
+        return self.sources or (self.name,)
+
+
+def select(cols: Columns, spec: Sequence[Col]) -> dict[str, pa.Array]:
+    """Typed output columns from ``cols`` by ``spec``, refusing by file, line and field."""
+    missing = [
+        " or ".join(c.inputs()) for c in spec if c.required and not any(cols.has(n) for n in c.inputs())
+    ]
+    if missing:
+        raise ValidationError(
+            f"{cols.path}: missing column(s) {', '.join(missing)} (found: {', '.join(cols.names[:40])})"
+        )
+    out: dict[str, pa.Array] = {}
+    for c in spec:
+        source = next((n for n in c.inputs() if cols.has(n)), None)
+        if source is None:
+            types = {"str": pa.string(), "int": pa.int64(), "float": pa.float64(), "date": pa.date32()}
+            out[c.name] = pa.nulls(len(cols), types[c.kind])
+        elif c.kind == "int":
+            out[c.name] = cols.ints(source, lo=_opt(c.lo), hi=_opt(c.hi))
+        elif c.kind == "float":
+            out[c.name] = cols.floats(source, lo=c.lo, hi=c.hi)
+        elif c.kind == "date":
+            out[c.name] = cols.dates(source)
+        else:
+            out[c.name] = pa.array([v.strip() if v else v for v in cols.data[source]], pa.string())
+    return out
+
+
+def _opt(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def code_list(values: Iterable[str | None], where: Columns, field_name: str) -> list[list[int]]:
+    """UCDP's comma-separated code lists (``"560, 571"``) as lists of whole numbers."""
+    out: list[list[int]] = []
+    for i, v in enumerate(values):
+        if v is None or v.strip() in NULLS:
+            out.append([])
+            continue
+        try:
+            out.append([int(float(p)) for p in v.replace(";", ",").split(",") if p.strip()])
+        except ValueError:
+            raise ValidationError(
+                f"{where.path}, line {where.lines[i]}, field {field_name}: {v!r} is not a list of codes"
+            ) from None
+    return out
+
+
+def iso3_lists(
+    codes: list[list[int]], system: str, years: Sequence[Any], *, column: str, unmapped: Unmapped
+) -> pa.Array:
+    """Lists of COW/GW codes to lists of ISO3 (year-aware); misses counted by code."""
+    flat = [c for row in codes for c in row]
+    flat_years = [y for row, y in zip(codes, years, strict=True) for _ in row]
+    mapped = convert(flat, system, "iso3", year=flat_years) if flat else np.array([], dtype=object)
+    unmapped.add(column, flat, mapped)
+    out: list[list[str | None]] = []
+    k = 0
+    for row in codes:
+        out.append([mapped[k + j] for j in range(len(row))])
+        k += len(row)
+    return pa.array(out, pa.list_(pa.string()))

@@ -1,0 +1,190 @@
+"""ViEWS country-month data (features, actuals, UCDP GED country-month aggregates).
+
+ViEWS indexes everything by ``month_id`` (1 = January 1980, 121 = January 1990) and its
+own ``country_id``. Months are arithmetic; countries need ViEWS' country table, which
+the feature files carry as a ``gleditsch_ward`` column, and which can be given as a file
+beside the data (``country.parquet`` with ``isoab``, or ``country_key.csv`` with
+``gwcode`` and ``isoab``). Files with different columns for the same country-months
+(features and actuals) are joined; the same column with two different values for one
+country-month is refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from detente.core.errors import ValidationError
+from detente.sources.tabular import Parsed, Unmapped, read_table, to_iso3
+
+__all__ = ["month_id", "month_of", "parse_views"]
+
+
+def month_of(month_id: int) -> tuple[int, int]:
+    """(year, month) of a ViEWS month_id."""
+    return 1980 + (month_id - 1) // 12, (month_id - 1) % 12 + 1
+
+
+def month_id(year: int, month: int) -> int:
+    return (year - 1980) * 12 + month
+
+
+def _read_parquet(path: Path) -> pa.Table:
+    try:
+        return pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise ValidationError(f"{path}: not a readable Parquet file ({exc})") from None
+
+
+def _is_key(path: Path, table: pa.Table | None) -> bool:
+    names = set(table.column_names) if table is not None else set()
+    return "month_id" not in names and ("isoab" in names or "gwcode" in names)
+
+
+def _key_table(path: Path) -> pa.Table:
+    if path.suffix == ".parquet":
+        table = _read_parquet(path)
+        if "country_id" not in table.column_names:
+            raise ValidationError(f"{path}: a ViEWS country table needs a country_id column")
+        return table
+    cols = read_table(path, required=("id",))
+    data = {"country_id": cols.ints("id", lo=1)}
+    for name in ("gwcode", "isoab", "name"):
+        if cols.has(name):
+            data[name] = cols.ints(name) if name == "gwcode" else cols.str(name)
+    return pa.table(data)
+
+
+def parse_views(paths: list[Path]) -> Parsed:
+    data: list[tuple[Path, pa.Table]] = []
+    keys: list[pa.Table] = []
+    for path in paths:
+        if path.suffix == ".parquet":
+            table = _read_parquet(path)
+            if _is_key(path, table):
+                keys.append(_key_table(path))
+                continue
+        elif path.name.startswith("country_key") or path.name.startswith("country"):
+            keys.append(_key_table(path))
+            continue
+        else:
+            cols = read_table(path)
+            table = pa.table(
+                {
+                    n: cols.ints(n) if n in ("month_id", "country_id", "gleditsch_ward") else cols.floats(n)
+                    for n in cols.names
+                    if n not in ("", "_blank_0", "Unnamed: 0")
+                }
+            )
+        names = table.column_names
+        for needed in ("month_id", "country_id"):
+            if needed not in names:
+                raise ValidationError(
+                    f"{path}: a ViEWS country-month file needs {needed} (found: {', '.join(names[:20])})"
+                )
+        table = table.select([n for n in names if not n.startswith("__index_level")])
+        bad = [
+            n
+            for n in table.column_names
+            if not (
+                pa.types.is_integer(table.schema.field(n).type)
+                or pa.types.is_floating(table.schema.field(n).type)
+            )
+        ]
+        if bad:
+            raise ValidationError(f"{path}: column(s) {', '.join(bad[:5])} are not numeric")
+        data.append((path, table))
+    if not data:
+        raise ValidationError("no ViEWS country-month file among " + ", ".join(p.name for p in paths))
+
+    with duckdb.connect() as db:
+        for i, (path, table) in enumerate(data):
+            db.register(f"f{i}", table)
+            lo, hi = db.execute(f"SELECT min(month_id), max(month_id) FROM f{i}").fetchone()  # type: ignore[misc]
+            if lo is not None and (lo < 1 or hi > 12 * 150):
+                raise ValidationError(f"{path}: month_id {lo}..{hi} is out of range (1 = January 1980)")
+            dup = db.execute(
+                f"SELECT month_id, country_id FROM f{i} GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
+            ).fetchone()
+            if dup:
+                raise ValidationError(f"{path}: month_id {dup[0]}, country_id {dup[1]} appears twice")
+        union = " UNION ALL BY NAME ".join(f"SELECT * FROM f{i}" for i in range(len(data)))
+        columns = [
+            c
+            for c in db.sql(f"SELECT * FROM ({union}) LIMIT 0").columns
+            if c not in ("month_id", "country_id")
+        ]
+        for c in columns:
+            clash = db.execute(
+                f"SELECT month_id, country_id FROM ({union}) GROUP BY ALL "
+                f'HAVING max("{c}") - min("{c}") > 1e-9 * (1 + abs(max("{c}"))) LIMIT 1'
+            ).fetchone()
+            if clash:
+                raise ValidationError(
+                    f"two files give different {c} for month_id {clash[0]}, country_id {clash[1]}"
+                )
+        picks = ", ".join(f'max("{c}") AS "{c}"' for c in columns)
+        merged = (
+            db.sql(
+                f"SELECT month_id, country_id, {picks} FROM ({union}) GROUP BY month_id, country_id "
+                "ORDER BY month_id, country_id"
+            )
+            .arrow()
+            .read_all()
+        )
+
+    ids = merged.column("month_id").to_pylist()
+    years = [month_of(m)[0] for m in ids]
+    gw: list[int | None] = (
+        merged.column("gleditsch_ward").to_pylist()
+        if "gleditsch_ward" in merged.column_names
+        else [None] * len(ids)
+    )
+    iso_from_key: dict[int, str] = {}
+    gw_from_key: dict[int, int] = {}
+    for key in keys:
+        cid = key.column("country_id").to_pylist()
+        if "gwcode" in key.column_names:
+            gw_from_key.update(
+                {c: g for c, g in zip(cid, key.column("gwcode").to_pylist(), strict=True) if g}
+            )
+        if "isoab" in key.column_names:
+            iso_from_key.update(
+                {c: i for c, i in zip(cid, key.column("isoab").to_pylist(), strict=True) if i}
+            )
+    countries = merged.column("country_id").to_pylist()
+    # a country's GW code is the same in every month: rows of a file without the column
+    # (actuals) take it from rows of another file that has it (features)
+    for c, g in zip(countries, gw, strict=True):
+        if g is not None:
+            gw_from_key.setdefault(c, g)
+    gw = [g if g is not None else gw_from_key.get(c) for g, c in zip(gw, countries, strict=True)]
+    unmapped = Unmapped()
+    if not any(g is not None for g in gw) and not iso_from_key:
+        raise ValidationError(
+            "these ViEWS files carry no country table: give ViEWS' country.parquet or country_key.csv too"
+        )
+    iso = to_iso3(gw, "gw", column="gleditsch_ward", unmapped=Unmapped(), year=years).to_pylist()
+    iso = [i or iso_from_key.get(c) for i, c in zip(iso, countries, strict=True)]
+    for c, i in zip(countries, iso, strict=True):
+        if i is None:
+            unmapped.counts[f"country_id={c}"] += 1
+    front = {
+        "month_id": merged.column("month_id"),
+        "country_id": merged.column("country_id"),
+        "year": pa.array(years, pa.int32()),
+        "month": pa.array([month_of(m)[1] for m in ids], pa.int32()),
+        "gwcode": pa.array(gw, pa.int64()),
+        "iso3": pa.array(iso, pa.string()),
+    }
+    rest = {n: merged.column(n) for n in merged.column_names if n not in front and n != "gleditsch_ward"}
+    table = pa.table({**front, **rest})
+    lo, hi = min(ids), max(ids)
+    coverage = (
+        f"{month_of(lo)[0]}-{month_of(lo)[1]:02d} to {month_of(hi)[0]}-{month_of(hi)[1]:02d} "
+        f"(month_id {lo}-{hi}), {len(set(countries))} countries, {len(rest)} columns"
+    )
+    return Parsed({"": table}, coverage, unmapped)
