@@ -204,6 +204,13 @@ def _lookup(values: list[Any], system: str, unmapped: Unmapped, counts: Counter[
     return pa.table({"code": pa.array(distinct, pa.string()), "iso3": pa.array(list(mapped), pa.string())})
 
 
+def country_lookup(codes: list[Any], system: str = "iso3") -> tuple[pa.Table, Unmapped]:
+    """``country_lookup(code, iso3)`` for the pipeline from raw country values."""
+    unmapped = Unmapped()
+    counts: Counter[Any] = Counter(codes)
+    return _lookup(list(counts), system, unmapped, counts), unmapped
+
+
 def _finish(raw: pa.Table, system: str, what: str) -> Parsed:
     unmapped = Unmapped()
     counts: Counter[Any] = Counter(raw.column("Actor1CountryCode").to_pylist())

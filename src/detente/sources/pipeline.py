@@ -100,26 +100,53 @@ def dyad_month_sql() -> str:
     return f"WITH events AS ({NORMALISE}) {DYAD_MONTH}"
 
 
-def run_spark(
-    files: Sequence[Path], names: Sequence[str], lookup: pa.Table, *, delimiter: str = "\t", dataset: str
-) -> list[tuple[Any, ...]]:
-    """Run normalise + dyad-month on Apache Spark (local mode) over headerless delimited
-    files whose columns are ``names``; returns the dyad-month rows ordered by key."""
-    from pyspark.sql import SparkSession
-    from pyspark.sql import functions as F
-    from pyspark.sql.types import StringType, StructField, StructType
+def duckdb_raw_view(
+    db: Any, files: Sequence[Path], names: Sequence[str], *, dataset: str, delimiter: str = "\t"
+) -> None:
+    """``raw_events`` over headerless delimited files, read by DuckDB's CSV reader with
+    the layout's column names (all text; no quoting, as GDELT writes none)."""
+    columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
+    listed = "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+    db.execute(
+        f"CREATE OR REPLACE VIEW raw_events AS SELECT *, '{dataset}' AS dataset FROM read_csv({listed}, "
+        f"delim='{delimiter}', header=false, quote='', escape='', auto_detect=false, columns={columns})"
+    )
 
-    spark = (
+
+def spark_session() -> Any:
+    from pyspark.sql import SparkSession
+
+    return (
         SparkSession.builder.master("local[2]")
         .appName("detente-events")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "2g")
         .getOrCreate()
     )
+
+
+def run_spark(
+    spark: Any,
+    files: Sequence[Path],
+    names: Sequence[str],
+    lookup: pa.Table,
+    *,
+    dataset: str,
+    delimiter: str = "\t",
+    aggregate: bool = True,
+) -> list[tuple[Any, ...]]:
+    """Run normalise (+ dyad-month) on Apache Spark over headerless delimited files whose
+    columns are ``names``; returns the rows ordered (dyad-months by key, events by id)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StringType, StructField, StructType
+
     schema = StructType([StructField(n, StringType(), True) for n in names])
     raw = spark.read.csv([str(f) for f in files], sep=delimiter, header=False, schema=schema, quote="")
     raw.withColumn("dataset", F.lit(dataset)).createOrReplaceTempView("raw_events")
-    spark.createDataFrame(lookup.to_pandas()).createOrReplaceTempView("country_lookup")
-    rows = spark.sql(f"{dyad_month_sql()} ORDER BY {ORDER}").collect()
-    return [tuple(r) for r in rows]
+    spark.createDataFrame(lookup.to_pandas(), "code string, iso3 string").createOrReplaceTempView(
+        "country_lookup"
+    )
+    sql = f"{dyad_month_sql()} ORDER BY {ORDER}" if aggregate else f"{NORMALISE} ORDER BY source_id"
+    return [tuple(r) for r in spark.sql(sql).collect()]
