@@ -65,7 +65,8 @@ def parse(paths: list[Path]) -> pa.Table:
     """The codebook from the two lookup files (in any order, recognised by their header)."""
     by_kind: dict[str, Path] = {}
     for path in paths:
-        first = path.open("rb").readline().decode("utf-8-sig", "replace").upper()
+        with path.open("rb") as handle:
+            first = handle.readline().decode("utf-8-sig", "replace").upper()
         kind = "CAMEO.goldsteinscale.txt" if "GOLDSTEIN" in first else "CAMEO.eventcodes.txt"
         if kind in by_kind:
             raise ValidationError(f"{path}: two {kind} files given")

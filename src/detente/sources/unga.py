@@ -12,6 +12,7 @@ Ideal points: one row per country-year, CSV or ``.dta``.
 
 from __future__ import annotations
 
+import warnings
 from collections import defaultdict
 from pathlib import Path
 
@@ -39,7 +40,10 @@ def _read_stata(path: Path) -> Columns:
     import pandas as pd
 
     try:
-        frame = pd.read_stata(path, convert_categoricals=False)
+        with warnings.catch_warnings():
+            # Stata before 14 wrote Latin-1; pandas falls back to it and warns, rightly for those
+            warnings.simplefilter("ignore", UnicodeWarning)
+            frame = pd.read_stata(path, convert_categoricals=False)
     except Exception as exc:  # pandas raises ValueError, struct.error, UnicodeDecodeError ...
         raise ValidationError(
             f"{path}: not a readable Stata .dta file ({type(exc).__name__}: {exc})"
