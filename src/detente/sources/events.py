@@ -211,6 +211,20 @@ def country_lookup(codes: list[Any], system: str = "iso3") -> tuple[pa.Table, Un
     return _lookup(list(counts), system, unmapped, counts), unmapped
 
 
+def static_country_lookup() -> pa.Table:
+    """``country_lookup`` for every ISO3 code of the crosswalk plus CAMEO's own codes,
+    without reading the data first (one pass over GDELT-scale files); codes outside it
+    (regions such as AFR, EUR) stay unmapped."""
+    from detente.core.countries import countries
+
+    pairs = {c.iso3: c.iso3 for c in countries() if c.iso3}
+    pairs.update(CAMEO_COUNTRIES)
+    codes = sorted(pairs)
+    return pa.table(
+        {"code": pa.array(codes, pa.string()), "iso3": pa.array([pairs[c] for c in codes], pa.string())}
+    )
+
+
 def _finish(raw: pa.Table, system: str, what: str) -> Parsed:
     unmapped = Unmapped()
     counts: Counter[Any] = Counter(raw.column("Actor1CountryCode").to_pylist())
