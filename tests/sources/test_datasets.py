@@ -299,6 +299,9 @@ def test_unmapped_country_codes_are_reported_by_name_not_dropped(
     assert lake_sql("SELECT count(*) FROM gdelt") == [(2111,)]
     notes = lake_sql("SELECT notes FROM provenance WHERE source = 'gdelt'")[0][0]
     assert "country=AFR (46)" in notes
+    shown = cli("sources", "show", "gdelt")
+    assert "country=AFR (46)" in shown and "gdelt (2,111 rows)" in shown and "data.html" in shown
+    assert "not loaded" in cli("sources", "show", "sipri", code=4)
     out = cli("sources", "load", "ucdp_acd", str(shared / "ucdp_acd" / "ucdp-prio-acd-221.csv"))
     assert "gwno_a=751 (3)" in out  # Hyderabad (1948) has no ISO code
     assert lake_sql("SELECT count(*) FROM ucdp_acd WHERE conflict_id = 11342") != [(0,)]

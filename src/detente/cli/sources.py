@@ -156,6 +156,34 @@ def fetch(
 
 
 @app.command()
+def show(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="A loaded source, e.g. ucdp_ged.")]
+) -> None:
+    """One source's provenance in full: files, hash, tables, coverage and every note
+    (values that did not map, rows joined or set aside)."""
+    from detente.core.errors import NotFoundError
+    from detente.sources.service import source
+
+    src = source(name)
+    lake, _user, _ = _lake_and_user(ctx)
+    with lake:
+        p = lake.current(src.name)
+        if p is None:
+            raise NotFoundError(f"{src.name} is not loaded; `detente sources load {src.name} FILE`")
+        tables = {t: lake.rows(t) for t in p.table_names}
+    console.print(f"[bold]{src.name}[/bold]: {src.title}", highlight=False)
+    console.print(
+        f"version {p.version}; loaded {p.loaded_at:%Y-%m-%d %H:%M} by {p.loaded_by}; sha256 {p.sha256}"
+    )
+    console.print(f"coverage: {p.coverage}", highlight=False)
+    console.print("tables: " + ", ".join(f"{t} ({n:,} rows)" for t, n in tables.items()))
+    console.print("files:\n  " + "\n  ".join(p.files.split("\n")), highlight=False)
+    for note in filter(None, p.notes.split("; ")):
+        console.print(f"[yellow]note[/yellow] {note}", highlight=False)
+    console.print(f"provider: {src.home}" + (f"; cite: {src.cite}" if src.cite else ""), highlight=False)
+
+
+@app.command()
 def check(ctx: typer.Context) -> None:
     """Re-verify each loaded source against the files it came from (exit 7 on a mismatch)."""
     from detente.sources.service import check as check_sources

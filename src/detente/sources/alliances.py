@@ -18,7 +18,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detente.core.errors import ValidationError
-from detente.sources.tabular import Col, Parsed, Unmapped, coverage_years, read_table, select, to_iso3
+from detente.sources.tabular import (
+    Col,
+    Parsed,
+    Unmapped,
+    coverage_years,
+    cow_iso3,
+    read_table,
+    select,
+    to_iso3,
+)
 
 __all__ = ["parse_atop", "parse_cow_alliance", "parse_dcad", "parse_exercises", "parse_us_troops"]
 
@@ -230,14 +239,7 @@ def parse_us_troops(paths: list[Path]) -> Parsed:
     for path in paths:
         cols = read_table(path)
         out = select(cols, TROOPS)
-        iso = to_iso3(out["ccode"], "cow", column="ccode", unmapped=Unmapped(), year=out["year"].to_pylist())
-        if cols.has("iso3c"):  # the file's own ISO code where the COW code has none
-            given = cols.data["iso3c"]
-            iso = pa.array([i or g for i, g in zip(iso.to_pylist(), given, strict=True)], pa.string())
-        for c, i in zip(out["ccode"].to_pylist(), iso.to_pylist(), strict=True):
-            if i is None:
-                unmapped.counts[f"ccode={c}"] += 1
-        out["iso3"] = iso
+        out["iso3"] = cow_iso3(cols, out["ccode"], out["year"], unmapped=unmapped)
         parts.append(pa.table(out))
     table = pa.concat_tables(parts)
     coverage = coverage_years(table.column("year"), f"{table.num_rows:,} country-periods")

@@ -411,7 +411,6 @@ def _icews_tkg(paths: list[Path], cameo: dict[str, tuple[str, float]] | None) ->
         types[i] = actor_type(sector) if sector else ("GOV" if iso else None)
 
     raw = _RawEvents()
-    unmapped = Unmapped()
     no_country = 0
     unknown_relations: Counter[str] = Counter()
     for split in ("train.txt", "valid.txt", "test.txt"):
@@ -463,7 +462,6 @@ def _icews_tkg(paths: list[Path], cameo: dict[str, tuple[str, float]] | None) ->
     if not raw.files:
         raise ValidationError("the ICEWS knowledge-graph copy needs train.txt, valid.txt or test.txt")
     parsed = _finish(raw.table(), "iso3", "ICEWS")
-    parsed.unmapped.counts.update(unmapped.counts)
     if unknown_relations:
         parsed.unmapped.counts.update({f"relation={k}": n for k, n in unknown_relations.items()})
         parsed.notes.append(

@@ -82,14 +82,19 @@ def _children(node: Element, name: str) -> Iterator[Element]:
     return (c for c in node if _local(c.tag) == name)
 
 
-def _finish(rows: list[dict[str, Any]], unmapped: Unmapped, what: str, listed: str = "") -> Parsed:
-    names = [c for row in rows for c in row["countries"]]
-    mapped = to_iso3(names, "name", column="country", unmapped=unmapped).to_pylist() if names else []
+def _map_countries(rows: list[dict[str, Any]], system: str, unmapped: Unmapped) -> None:
+    """Each row's ``countries`` (names or codes) to a sorted set of ISO3, misses counted."""
+    values = [c for row in rows for c in row["countries"]]
+    mapped = to_iso3(values, system, column="country", unmapped=unmapped).to_pylist() if values else []
     k = 0
     for row in rows:
         n = len(row["countries"])
         row["countries"] = sorted({m for m in mapped[k : k + n] if m})
         k += n
+
+
+def _finish(rows: list[dict[str, Any]], unmapped: Unmapped, what: str, listed: str = "") -> Parsed:
+    _map_countries(rows, "name", unmapped)
     table = pa.Table.from_pylist(rows, schema=SCHEMA)
     kinds: dict[str, int] = {}
     for s in table.column("schema").to_pylist():
@@ -353,13 +358,7 @@ def parse_ftm(paths: list[Path]) -> Parsed:
         )
     # FtM countries are ISO 3166 alpha-2 codes (lower case); map those as iso2
     unmapped = Unmapped()
-    codes = [c for r in rows for c in r["countries"]]
-    mapped = to_iso3(codes, "iso2", column="country", unmapped=unmapped).to_pylist() if codes else []
-    k = 0
-    for r in rows:
-        n = len(r["countries"])
-        r["countries"] = sorted({m for m in mapped[k : k + n] if m})
-        k += n
+    _map_countries(rows, "iso2", unmapped)
     table = pa.Table.from_pylist(rows, schema=SCHEMA)
     parsed = Parsed({"": table}, f"OpenSanctions: {table.num_rows:,} entities", unmapped)
     if skipped:

@@ -166,9 +166,6 @@ class Columns:
     def _where(self, name: str, index: int) -> str:
         return f"{self.path}, line {self.lines[index]}, field {name}"
 
-    def _first_bad(self, name: str, ok: Sequence[bool]) -> int:
-        return next(i for i, good in enumerate(ok) if not good)
-
     def floats(self, name: str, *, lo: float | None = None, hi: float | None = None) -> pa.Array:
         values = self.data[name]
         out: list[float | None] = []
@@ -364,6 +361,20 @@ def to_iso3(
     mapped = convert(cleaned, system, "iso3", year=year) if cleaned else np.array([], dtype=object)
     unmapped.add(column, cleaned, mapped)
     return pa.array(list(mapped), pa.string())
+
+
+def cow_iso3(
+    cols: Columns, codes: pa.Array, years: pa.Array, *, unmapped: Unmapped, column: str = "ccode"
+) -> pa.Array:
+    """COW codes to ISO3, falling back to the file's own ``iso3c`` column where the COW
+    code has none (territories, custom codes); what is still unmapped is counted."""
+    iso = to_iso3(codes, "cow", column=column, unmapped=Unmapped(), year=years.to_pylist()).to_pylist()
+    if cols.has("iso3c"):
+        iso = [i or g for i, g in zip(iso, cols.data["iso3c"], strict=True)]
+    for c, i in zip(codes.to_pylist(), iso, strict=True):
+        if i is None:
+            unmapped.counts[f"{column}={c}"] += 1
+    return pa.array(iso, pa.string())
 
 
 def coverage_years(years: pa.Array | pa.ChunkedArray, what: str = "") -> str:

@@ -25,6 +25,7 @@ from detente.sources.tabular import (
     Parsed,
     Unmapped,
     coverage_years,
+    cow_iso3,
     read_table,
     select,
     to_iso3,
@@ -232,15 +233,7 @@ def parse_ideal_points(paths: list[Path]) -> Parsed:
     for path in paths:
         cols = read_any(path)
         out = select(cols, IDEAL)
-        iso = to_iso3(out["ccode"], "cow", column="ccode", unmapped=Unmapped(), year=out["year"].to_pylist())
-        if cols.has("iso3c"):
-            iso = pa.array(
-                [i or g for i, g in zip(iso.to_pylist(), cols.data["iso3c"], strict=True)], pa.string()
-            )
-        for c, i in zip(out["ccode"].to_pylist(), iso.to_pylist(), strict=True):
-            if i is None:
-                unmapped.counts[f"ccode={c}"] += 1
-        out["iso3"] = iso
+        out["iso3"] = cow_iso3(cols, out["ccode"], out["year"], unmapped=unmapped)
         parts.append(pa.table(out))
     table = pa.concat_tables(parts)
     return Parsed(
