@@ -305,3 +305,35 @@ def test_unmapped_country_codes_are_reported_by_name_not_dropped(
     out = cli("sources", "load", "ucdp_acd", str(shared / "ucdp_acd" / "ucdp-prio-acd-221.csv"))
     assert "gwno_a=751 (3)" in out  # Hyderabad (1948) has no ISO code
     assert lake_sql("SELECT count(*) FROM ucdp_acd WHERE conflict_id = 11342") != [(0,)]
+
+
+def test_a_newer_release_replaces_the_older_whole_with_its_years(
+    cli: Callable[..., str],
+    lake_sql: Callable[[str], list[tuple]],  # type: ignore[type-arg]
+    shared: Path,
+) -> None:
+    cli(
+        "sources",
+        "load",
+        "ofac",
+        str(shared / "ofac_sdn" / "sdn_2021-09-22.csv.gz"),
+        "--version",
+        "2021-09-22",
+    )
+    assert lake_sql("SELECT count(*) FROM ofac") == [(9114,)]
+    cli(
+        "sources",
+        "load",
+        "ofac",
+        str(shared / "ofac_sdn" / "sdn_2024-05-03.csv.gz"),
+        "--version",
+        "2024-05-03",
+    )
+    assert lake_sql("SELECT count(*) FROM ofac") == [(14965,)]
+    assert lake_sql("SELECT version, rows FROM provenance WHERE source = 'ofac'") == [("2024-05-03", 14965)]
+    cli("sources", "load", "dcad", str(shared / "dcad" / "DCAD-v1.0-main.csv"))
+    # the years a source covers travel with it: outside them its values are missing, not zero
+    assert lake_sql("SELECT first_year, last_year FROM provenance WHERE source = 'dcad'") == [(1980, 2010)]
+    assert lake_sql("SELECT first_year, last_year FROM provenance WHERE source = 'ofac'") == [(None, None)]
+    listing = cli("sources", "list")
+    assert "1980-2010" in listing and "14,965" in listing

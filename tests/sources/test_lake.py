@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -68,3 +69,24 @@ def test_the_cameo_parser_accepts_or_refuses_clearly(tmp_path: Path, codes: byte
         assert str(a) in exc.message or str(b) in exc.message or "CAMEO" in exc.message
     else:
         assert set(table.column("quad_class").to_pylist()) <= {1, 2, 3, 4}
+
+
+def test_a_new_version_drops_the_tables_the_old_one_had_and_refuses_foreign_names(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from detente.sources.lake import Provenance, now
+
+    def record(digest: str) -> Provenance:
+        return Provenance("sipri", "v", "", digest, 2, "", now(), "analyst")
+
+    deals = pa.table({"recipient": ["Kenya", "Ghana"]})
+    with Lake(tmp_path) as lake:
+        assert lake.replace("sipri", {"sipri": deals, "sipri_rejects": pa.table({"line": [7]})}, record("a"))
+        assert lake.has("sipri_rejects")
+        assert not lake.replace("sipri", {"sipri": deals}, record("a"))  # same files: nothing changes
+        assert lake.has("sipri_rejects")
+        assert lake.replace("sipri", {"sipri": deals}, record("b"))
+        assert not lake.has("sipri_rejects") and lake.rows("sipri") == 2
+        with pytest.raises(ValidationError, match="bad lake table name 'provenance'"):
+            lake.replace("sipri", {"provenance": deals}, record("c"))
+        assert [p.sha256 for p in lake.provenance()] == ["b"]

@@ -39,16 +39,19 @@ def list_(ctx: typer.Context) -> None:
     lake, _user, _ = _lake_and_user(ctx)
     with lake:
         loaded = {p.source: p for p in lake.provenance()}
-    table = Table("source", "version", "rows", "coverage", "loaded", "by", "sha256", title="context lake")
+    table = Table(
+        "source", "version", "rows", "years", "coverage", "loaded", "by", "sha256", title="context lake"
+    )
     for name, src in SOURCES.items():
         p = loaded.get(name)
         if p is None:
-            table.add_row(name, "-", "-", src.title, "not loaded", "", "")
+            table.add_row(name, "-", "-", "", src.title, "not loaded", "", "")
         else:
             table.add_row(
                 name,
                 p.version,
                 f"{p.rows:,}",
+                f"{p.first_year}-{p.last_year}" if p.first_year is not None else "",
                 p.coverage,
                 f"{p.loaded_at:%Y-%m-%d %H:%M}",
                 p.loaded_by,

@@ -35,7 +35,9 @@ CREATE TABLE IF NOT EXISTS provenance (
     loaded_at TIMESTAMPTZ,
     loaded_by VARCHAR,
     tables VARCHAR,
-    notes VARCHAR
+    notes VARCHAR,
+    first_year INTEGER,
+    last_year INTEGER
 )
 """
 
@@ -62,6 +64,8 @@ class Provenance:
     loaded_by: str
     tables: str = ""
     notes: str = ""
+    first_year: int | None = None  # the years the source covers: outside them its values
+    last_year: int | None = None  # are missing, not zero
 
     @property
     def table_names(self) -> list[str]:
@@ -78,8 +82,14 @@ class Lake:
         self.path = folder / LAKE_FILE
         self.db = duckdb.connect(str(self.path))
         self.db.execute(_PROVENANCE)
-        for column in ("tables", "notes"):  # lakes made before these columns existed
-            self.db.execute(f"ALTER TABLE provenance ADD COLUMN IF NOT EXISTS {column} VARCHAR")
+        for column, kind in (
+            ("tables", "VARCHAR"),
+            ("notes", "VARCHAR"),
+            ("first_year", "INTEGER"),
+            ("last_year", "INTEGER"),
+        ):
+            # lakes made before these columns existed
+            self.db.execute(f"ALTER TABLE provenance ADD COLUMN IF NOT EXISTS {column} {kind}")
 
     def close(self) -> None:
         self.db.close()
@@ -93,7 +103,7 @@ class Lake:
     def provenance(self) -> list[Provenance]:
         rows = self.db.execute(
             "SELECT source, version, files, sha256, rows, coverage, loaded_at, loaded_by, "
-            "coalesce(tables, ''), coalesce(notes, '') "
+            "coalesce(tables, ''), coalesce(notes, ''), first_year, last_year "
             "FROM provenance ORDER BY source"
         ).fetchall()
         return [Provenance(*row) for row in rows]
@@ -125,7 +135,9 @@ class Lake:
                 self.db.execute(f'DROP TABLE IF EXISTS "{name}"')
             self.db.execute("DELETE FROM provenance WHERE source = ?", [source])
             self.db.execute(
-                "INSERT INTO provenance VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO provenance (source, version, files, sha256, rows, coverage, loaded_at, "
+                "loaded_by, tables, notes, first_year, last_year) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     record.source,
                     record.version,
@@ -137,6 +149,8 @@ class Lake:
                     record.loaded_by,
                     record.tables,
                     record.notes,
+                    record.first_year,
+                    record.last_year,
                 ],
             )
             self.db.execute("COMMIT")

@@ -337,11 +337,23 @@ def load(
         loaded_at=now(),
         loaded_by=user,
         notes=parsed.summary(),
+        **dict(zip(("first_year", "last_year"), _years(parsed), strict=True)),
     )
     lake.replace(src.name, tables, record)
     if src.name in EVENT_SOURCES:
         refresh_events_view(lake)
     return True, lake.current(src.name) or record, parsed
+
+
+def _years(parsed: Parsed) -> tuple[int | None, int | None]:
+    """The years the source covers: from the first of its tables with a ``year`` column."""
+    import pyarrow.compute as pc
+
+    for table in parsed.tables.values():
+        if "year" in table.column_names and table.num_rows:
+            span = pc.min_max(table.column("year")).as_py()
+            return span["min"], span["max"]
+    return None, None
 
 
 def refresh_events_view(lake: Lake) -> None:
