@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from hypothesis import strategies as st
 from detente.core.errors import ValidationError
 from detente.sources import alliances, cameo, events, sanctions, sipri, ucdp, unga, views
 
+# cases per parser: bounded for CI; raise it (DETENTE_FUZZ_EXAMPLES=500) for a long hunt
+EXAMPLES = int(os.environ.get("DETENTE_FUZZ_EXAMPLES", "30"))
 NASTY = [
     b",",
     b"\t",
@@ -250,7 +253,9 @@ def test_mutated_files_are_read_or_refused_clearly(case: str, shared: Path, tmp_
     parse_seed.write_bytes(seed)
     parse(parse_seed, shared, tmp_path)  # the unmutated seed is good input
 
-    @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @settings(
+        max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
     @given(ops=mutations)
     def run(ops: list[tuple[float, str, bytes]]) -> None:
         path = tmp_path / name

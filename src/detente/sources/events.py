@@ -98,6 +98,7 @@ _POSITIONS = {n: {name: i for i, name in enumerate(names)} for n, names in GDELT
 _NEEDED = [c for c in pipeline.RAW_COLUMNS if c != "dataset"]
 _REQUIRED = ("GLOBALEVENTID", "SQLDATE", "Actor1CountryCode", "Actor2CountryCode", "EventCode")
 _CODE = re.compile(r"^[0-9]{2,4}$")
+_INT = re.compile(r"^-?[0-9]+$")
 FIRST_DAY = date(1979, 1, 1)
 
 # CAMEO country codes that are not ISO 3166 alpha-3 (regions such as AFR, EUR, WST are not
@@ -423,7 +424,7 @@ def _icews_tkg(paths: list[Path], cameo: dict[str, tuple[str, float]] | None) ->
                 continue
             parts = line.split("\t")
             where = f"{path}, line {number}"
-            if len(parts) < 4 or not all(p.strip().lstrip("-").isdigit() for p in parts[:4]):
+            if len(parts) < 4 or not all(_INT.match(p.strip()) for p in parts[:4]):
                 raise ValidationError(f"{where}: expected SUBJECT TAB RELATION TAB OBJECT TAB TIME ids")
             s, r, o, t = (int(p) for p in parts[:4])
             for ident, table, what in (

@@ -161,7 +161,9 @@ def parse_un(paths: list[Path]) -> Parsed:
     if not rows:
         raise ValidationError(f"{path}: no INDIVIDUAL or ENTITY entries")
     generated = root.get("dateGenerated", "")[:10]
-    return _finish(rows, Unmapped(), "UN consolidated list", f" of {generated}" if generated else "")
+    parsed = _finish(rows, Unmapped(), "UN consolidated list", f" of {generated}" if generated else "")
+    parsed.version = generated or None
+    return parsed
 
 
 # ------------------------------------------------------------------ OFAC
@@ -236,10 +238,14 @@ def _ofac_name(node: Element) -> str:
     return " ".join(p for p in (first, last) if p)
 
 
-def _ofac_xml(path: Path) -> list[dict[str, Any]]:
+def _ofac_xml(path: Path, published: list[str]) -> list[dict[str, Any]]:
     root = _xml(path)
     if _local(root.tag) != "sdnList":
         raise ValidationError(f"{path}: the root element is <{_local(root.tag)}>, not OFAC's <sdnList>")
+    info = _child(root, "publshInformation")  # sic: OFAC's spelling
+    date = _text(_child(info, "Publish_Date")) if info is not None else None
+    if date and re.match(r"^\d{2}/\d{2}/\d{4}$", date):  # MM/DD/YYYY
+        published.append(f"{date[6:]}-{date[:2]}-{date[3:5]}")
     rows = []
     for entry in _children(root, "sdnEntry"):
         uid = _text(_child(entry, "uid"))
@@ -283,12 +289,15 @@ def parse_ofac(paths: list[Path]) -> Parsed:
     """OFAC's SDN list (``sdn.csv``, ``-0-`` for empty) or its XML (``sdn.xml``,
     ``consolidated.xml``); files are combined, an entry in two files kept once."""
     rows: dict[str, dict[str, Any]] = {}
+    published: list[str] = []
     for path in paths:
         first = read_bytes(path)[:200].lstrip()
-        found = _ofac_xml(path) if first.startswith(b"<") else _ofac_csv(path)
+        found = _ofac_xml(path, published) if first.startswith(b"<") else _ofac_csv(path)
         for row in found:
             rows.setdefault(row["entity_id"], row)
-    return _finish(list(rows.values()), Unmapped(), "OFAC")
+    parsed = _finish(list(rows.values()), Unmapped(), "OFAC")
+    parsed.version = ", ".join(published) or None
+    return parsed
 
 
 # ------------------------------------------------------------------ OpenSanctions / FtM

@@ -54,7 +54,7 @@ def _paths_only(parse: Callable[[list[Path]], Parsed]) -> Callable[[list[Path], 
 
 def _cameo(paths: list[Path], _lake: Lake) -> Parsed:
     table = cameo.parse(paths)
-    return Parsed({"": table}, f"{table.num_rows} event codes")
+    return Parsed({"": table}, f"{table.num_rows} event codes", version="GDELT lookups")
 
 
 def _icews(paths: list[Path], lake: Lake) -> Parsed:
@@ -329,7 +329,7 @@ def load(
     tables = {src.name + suffix: table for suffix, table in parsed.tables.items()}
     record = Provenance(
         source=src.name,
-        version=version or src.version,
+        version=version or parsed.version or "unstated (give --version)",
         files="\n".join(str(p.resolve()) for p in paths),
         sha256=digest,
         rows=parsed.rows,
@@ -346,12 +346,13 @@ def load(
 
 
 def _years(parsed: Parsed) -> tuple[int | None, int | None]:
-    """The years the source covers: from the first of its tables with a ``year`` column."""
+    """The years the source covers: from the first of its tables with a year column."""
     import pyarrow.compute as pc
 
     for table in parsed.tables.values():
-        if "year" in table.column_names and table.num_rows:
-            span = pc.min_max(table.column("year")).as_py()
+        name = next((n for n in ("year", "order_year") if n in table.column_names), None)
+        if name is not None and table.num_rows:
+            span = pc.min_max(table.column(name)).as_py()
             return span["min"], span["max"]
     return None, None
 
@@ -378,8 +379,11 @@ def fetch(
     import httpx
 
     src = source(name)
-    version = version or src.version
-    urls = {Path(url.split("?")[0]).name or src.name: url} if url else src.resolved_urls(version)
+    if any("{" in u for u in src.urls.values()):  # the release names the file: record it
+        version = version or src.version
+    urls = (
+        {Path(url.split("?")[0]).name or src.name: url} if url else src.resolved_urls(version or src.version)
+    )
     if not urls:
         raise ValidationError(
             f"{src.name}: the provider publishes no stable download address; download it from "

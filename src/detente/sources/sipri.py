@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -65,12 +67,17 @@ def _number(text: str) -> float | None:
 
 def parse_sipri(paths: list[Path]) -> Parsed:
     records: list[tuple[int, list[str]]] = []
+    generated: list[str] = []
     rejects: list[tuple[str, int, str]] = []
     joined: list[int] = []
     for path in paths:
         text = read_text(path, fallback="cp1252")  # SIPRI's export is Windows-1252
         rows = list(csv.reader(io.StringIO(text, newline="")))
         start = _header_line(rows, path)
+        for row in rows[:start]:
+            stamp = re.match(r"Data generated: (\d{1,2} \w{3} \d{4})", row[0] if row else "")
+            if stamp:
+                generated.append(datetime.strptime(stamp.group(1), "%d %b %Y").date().isoformat())
         i = start + 1
         while i < len(rows):
             row, line = rows[i], i + 1
@@ -169,4 +176,6 @@ def parse_sipri(paths: list[Path]) -> Parsed:
         }
     )
     coverage = coverage_years(table.column("order_year"), f"{table.num_rows:,} deals (orders)")
-    return Parsed({"": table, "_rejects": reject_table}, coverage, unmapped, notes)
+    return Parsed(
+        {"": table, "_rejects": reject_table}, coverage, unmapped, notes, version=", ".join(generated) or None
+    )

@@ -89,6 +89,7 @@ class Parsed:
     coverage: str
     unmapped: Unmapped = field(default_factory=Unmapped)
     notes: list[str] = field(default_factory=list)
+    version: str | None = None  # the release, where the file says which
 
     @property
     def rows(self) -> int:

@@ -106,6 +106,15 @@ def _geojson(path: Path) -> Columns:
     return Columns(path=path, names=names, data=data, lines=list(range(1, len(rows) + 1)))
 
 
+def release(cols: Columns) -> str | None:
+    """UCDP's own ``version`` column ("23.1", "22,1" or "221") as ``23.1``."""
+    if not cols.has("version"):
+        return None
+    found = {v.strip().replace(",", ".") for v in cols.data["version"] if v and v.strip()}
+    found = {f"{v[:2]}.{v[2:]}" if v.isdigit() and len(v) == 3 else v for v in found}
+    return ", ".join(sorted(found)) or None
+
+
 def _concat(parts: list[dict[str, pa.Array]]) -> pa.Table:
     return (
         pa.concat_tables([pa.table(p) for p in parts], promote_options="default") if parts else pa.table({})
@@ -251,7 +260,7 @@ def parse_acd(paths: list[Path]) -> Parsed:
         table.column("year"),
         f"{table.num_rows:,} conflict-years, {len(pc.unique(table.column('conflict_id')))} conflicts",
     )
-    return Parsed({"": table}, coverage, unmapped)
+    return Parsed({"": table}, coverage, unmapped, version=release(cols))
 
 
 BRD = [
@@ -286,7 +295,7 @@ def parse_brd(paths: list[Path]) -> Parsed:
     coverage = coverage_years(
         table.column("year"), f"{table.num_rows:,} dyad-years, {deaths:,} deaths (best)"
     )
-    return Parsed({"": table}, coverage, unmapped)
+    return Parsed({"": table}, coverage, unmapped, version=release(cols))
 
 
 FATALITIES = [
@@ -317,7 +326,10 @@ def parse_onesided(paths: list[Path]) -> Parsed:
         parts.append(out)
     table = _concat(parts)
     return Parsed(
-        {"": table}, coverage_years(table.column("year"), f"{table.num_rows:,} actor-years"), unmapped
+        {"": table},
+        coverage_years(table.column("year"), f"{table.num_rows:,} actor-years"),
+        unmapped,
+        version=release(cols),
     )
 
 
@@ -344,7 +356,10 @@ def parse_nonstate(paths: list[Path]) -> Parsed:
         parts.append(out)
     table = _concat(parts)
     return Parsed(
-        {"": table}, coverage_years(table.column("year"), f"{table.num_rows:,} dyad-years"), unmapped
+        {"": table},
+        coverage_years(table.column("year"), f"{table.num_rows:,} dyad-years"),
+        unmapped,
+        version=release(cols),
     )
 
 

@@ -49,9 +49,13 @@ def _read_stata(path: Path) -> Columns:
         raise ValidationError(
             f"{path}: not a readable Stata .dta file ({type(exc).__name__}: {exc})"
         ) from None
+    names = [str(n) for n in frame.columns]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValidationError(f"{path}: variable(s) {', '.join(twice)} appear twice")
     data: dict[str, list[str | None]] = {}
-    for name in frame.columns:
-        values = frame[name].tolist()
+    for i, name in enumerate(names):
+        values = frame.iloc[:, i].tolist()
         data[str(name)] = [
             None
             if v is None or (isinstance(v, float) and v != v)

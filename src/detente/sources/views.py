@@ -34,9 +34,16 @@ def month_id(year: int, month: int) -> int:
 
 def _read_parquet(path: Path) -> pa.Table:
     try:
-        return pq.read_table(path)
-    except (pa.ArrowInvalid, OSError) as exc:
+        table = pq.read_table(path)
+        table.column_names  # noqa: B018 (names must decode: a broken file can hold bytes)
+        return table
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
         raise ValidationError(f"{path}: not a readable Parquet file ({exc})") from None
+
+
+def _quoted(name: str) -> str:
+    """A column name as an SQL identifier, whatever characters it holds."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _is_key(path: Path, table: pa.Table | None) -> bool:
@@ -118,15 +125,16 @@ def parse_views(paths: list[Path]) -> Parsed:
             if c not in ("month_id", "country_id")
         ]
         for c in columns:
+            q = _quoted(c)
             clash = db.execute(
                 f"SELECT month_id, country_id FROM ({union}) GROUP BY ALL "
-                f'HAVING max("{c}") - min("{c}") > 1e-9 * (1 + abs(max("{c}"))) LIMIT 1'
+                f"HAVING max({q}) - min({q}) > 1e-9 * (1 + abs(max({q}))) LIMIT 1"
             ).fetchone()
             if clash:
                 raise ValidationError(
                     f"two files give different {c} for month_id {clash[0]}, country_id {clash[1]}"
                 )
-        picks = ", ".join(f'max("{c}") AS "{c}"' for c in columns)
+        picks = ", ".join(f"max({_quoted(c)}) AS {_quoted(c)}" for c in columns)
         merged = (
             db.sql(
                 f"SELECT month_id, country_id, {picks} FROM ({union}) GROUP BY month_id, country_id "
