@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 from detente import __version__
 from detente.cli.context import console, err_console, open_registry, save_login, settings_from
 from detente.cli.records import register
+from detente.cli.relations import register as register_relations
 from detente.cli.sharing import register as register_sharing
 from detente.cli.sources import register as register_sources
 from detente.core.errors import DetenteError
@@ -374,6 +375,7 @@ def demo(
 
 register(app)
 register_sharing(app)
+register_relations(app)
 register_sources(app)
 
 

@@ -163,11 +163,11 @@ class Lake:
         return bool(
             self.db.execute(
                 "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
-            ).fetchone()[0]  # type: ignore[index]
+            ).fetchall()[0][0]  # type: ignore[index]
         )
 
     def rows(self, source: str) -> int:
-        return int(self.db.execute(f'SELECT count(*) FROM "{source}"').fetchone()[0])  # type: ignore[index]
+        return int(self.db.execute(f'SELECT count(*) FROM "{source}"').fetchall()[0][0])  # type: ignore[index]
 
 
 def now() -> datetime:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from detente.core.errors import NotFoundError, ValidationError
-from detente.sources import alliances, cameo, events, sanctions, sipri, ucdp, unga, views
+from detente.sources import alliances, cameo, events, sanctions, sipri, states, ucdp, unga, views
 from detente.sources.lake import Lake, Provenance, now, sha256
 from detente.sources.tabular import Parsed
 
@@ -67,6 +67,25 @@ def _icews(paths: list[Path], lake: Lake) -> Parsed:
 
 UCDP = "https://ucdp.uu.se/downloads/"
 _SOURCES = [
+    Source(
+        "cow_states",
+        "Correlates of War state system membership (states2016.csv)",
+        _paths_only(states.parse_cow_states),
+        "2016",
+        "https://correlatesofwar.org/data-sets/state-system-membership/",
+        {"states2016.csv": "https://correlatesofwar.org/wp-content/uploads/states2016.csv"},
+        cite="Correlates of War Project 2017, State System Membership v2016",
+    ),
+    Source(
+        "gw_states",
+        "Gleditsch-Ward independent states (ksgmdw.txt)",
+        _paths_only(states.parse_gw_states),
+        "GW",
+        "http://ksgleditsch.com/data-4.html",
+        {"iisystem.dat": "http://ksgleditsch.com/data/iisystem.dat"},
+        members="*.dat",
+        cite="Gleditsch & Ward 1999, A revised list of independent states",
+    ),
     Source(
         "cameo",
         "CAMEO event codes, Goldstein scale and quad class (GDELT lookup tables)",

@@ -1,0 +1,1 @@
+"""Partner relations: dyad panels, cooperation indices, alignment and networks."""

@@ -1,0 +1,191 @@
+"""State-year and dyad-year panels, the Python equivalent of peacesciencer's
+``create_stateyears`` / ``create_dyadyears`` and its ``add_*`` steps, on the context lake.
+
+A state-year exists when the state was a member of the system (COW or Gleditsch-Ward,
+loaded as ``cow_states`` / ``gw_states``) at any time in that year; a dyad-year pairs two
+states that were both members that year (directed: both orders; undirected: ``code1 <
+code2``). No dyad includes a state that did not exist.
+
+``add`` joins a lake source onto the panel. A source covers the years its provenance
+records (``first_year``-``last_year``): inside them a dyad-year without a row gets 0 (no
+alliance, no agreement in force, no joint exercise), outside them every value is missing
+(NULL), never 0. Alliances and agreements are symmetric: they are joined on the
+unordered pair, so in a directed panel (A, B) and (B, A) always carry the same flags.
+COW panels join on COW codes; GW panels join on ISO3 through the crosswalk (a GW state
+without an ISO code, e.g. Hyderabad, gets missing values: it is reported, not guessed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from detente.core.errors import ValidationError
+from detente.sources.lake import Lake
+
+__all__ = ["ADDITIONS", "add", "dyad_years", "state_years"]
+
+SYSTEMS = {"cow": "cow_states", "gw": "gw_states"}
+
+
+def _system_table(lake: Lake, system: str) -> str:
+    if system not in SYSTEMS:
+        raise ValidationError(f"unknown state system {system!r}; cow or gw")
+    table = SYSTEMS[system]
+    if not lake.has(table):
+        raise ValidationError(
+            f"the {system.upper()} state system is not in the lake: `detente sources load {table} FILE` "
+            f"({'states2016.csv' if system == 'cow' else 'ksgmdw.txt / iisystem.dat'})"
+        )
+    return table
+
+
+def _span(lake: Lake, system: str, first: int | None, last: int | None) -> tuple[int, int]:
+    table = _system_table(lake, system)
+    lo, hi = lake.db.execute(f"SELECT min(year(start_date)), max(year(end_date)) FROM {table}").fetchall()[0]
+    first, last = first or lo, last or hi
+    if first > last:
+        raise ValidationError(f"years {first}-{last}: the first is after the last")
+    return first, last
+
+
+def state_years_sql(lake: Lake, system: str, first: int, last: int) -> str:
+    table = _system_table(lake, system)
+    return f"""
+        SELECT DISTINCT s.code, s.abbr, s.iso3, r.year::INTEGER AS year
+        FROM {table} s, range(GREATEST(year(s.start_date), {first}),
+                              LEAST(year(s.end_date), {last}) + 1) AS r(year)
+    """
+
+
+def state_years(
+    lake: Lake, system: str = "cow", first: int | None = None, last: int | None = None
+) -> pa.Table:
+    """One row per state and year of membership: code, abbr, iso3, year."""
+    first, last = _span(lake, system, first, last)
+    sql = state_years_sql(lake, system, first, last)
+    return lake.db.sql(f"{sql} ORDER BY year, code").arrow().read_all()
+
+
+def dyad_years(
+    lake: Lake,
+    system: str = "cow",
+    first: int | None = None,
+    last: int | None = None,
+    *,
+    directed: bool = True,
+    additions: tuple[str, ...] = (),
+) -> pa.Table:
+    """Dyad-years of the system (``code1``, ``code2``, ``iso3_1``, ``iso3_2``, ``year``),
+    with each of ``additions`` (names in ``ADDITIONS``) joined on."""
+    first, last = _span(lake, system, first, last)
+    sy = state_years_sql(lake, system, first, last)
+    pair = "a.code <> b.code" if directed else "a.code < b.code"
+    sql = f"""
+        WITH sy AS ({sy})
+        SELECT a.code AS code1, b.code AS code2, a.iso3 AS iso3_1, b.iso3 AS iso3_2, a.year
+        FROM sy a JOIN sy b ON a.year = b.year AND {pair}
+    """
+    for name in additions:
+        sql = add(lake, sql, name, system)
+    return lake.db.sql(f"SELECT * FROM ({sql}) ORDER BY year, code1, code2").arrow().read_all()
+
+
+ADDITIONS: dict[str, dict[str, Any]] = {
+    "atop": {
+        "table": "atop",
+        "codes": ("ccode1", "ccode2"),
+        "year": "year",
+        "values": "defense, offense, neutral, nonagg, consul",
+        "columns": {
+            "atop_defense": "max(defense)",
+            "atop_offense": "max(offense)",
+            "atop_neutral": "max(neutral)",
+            "atop_nonagg": "max(nonagg)",
+            "atop_consul": "max(consul)",
+        },
+    },
+    "cow_alliance": {
+        "table": "cow_alliance",
+        "codes": ("ccode1", "ccode2"),
+        "year": "year",
+        "values": "defense, neutrality, nonaggression, entente",
+        "columns": {
+            "cow_defense": "max(defense)",
+            "cow_neutral": "max(neutrality)",
+            "cow_nonagg": "max(nonaggression)",
+            "cow_entente": "max(entente)",
+        },
+    },
+    "dcad": {
+        "table": "dcad_dyad_years",
+        "codes": ("ccode1", "ccode2"),
+        "year": "year",
+        "values": "dca_count, dca_general",
+        "columns": {"dca_count": "max(dca_count)", "dca_general": "max(dca_general)"},
+    },
+    "exercises": {
+        "table": "exercise_pairs",
+        "codes": ("gw1", "gw2"),
+        "year": "year",
+        "values": "exercise_id",
+        "columns": {"mme_joint_exercises": "count(DISTINCT exercise_id)"},
+    },
+}
+
+
+def _source_rows(lake: Lake, name: str) -> str:
+    """SELECT of (code1, code2, iso3_1, iso3_2, year, values...) for one addition."""
+    if name == "exercises":
+        # participants of the same exercise (MME codes participants by GW code)
+        return """
+            SELECT a.exercise_id, a.gwcode AS gw1, b.gwcode AS gw2, a.iso3 AS iso3_1, b.iso3 AS iso3_2,
+                   a.year
+            FROM exercises a JOIN exercises b ON a.exercise_id = b.exercise_id AND a.gwcode < b.gwcode
+        """
+    if name == "dcad":
+        return """
+            SELECT d.*, c1.iso3 AS iso3_1, c2.iso3 AS iso3_2
+            FROM dcad_dyad_years d
+            LEFT JOIN (SELECT DISTINCT ccode1 AS code, iso3_1 AS iso3 FROM dcad) c1 ON d.ccode1 = c1.code
+            LEFT JOIN (SELECT DISTINCT ccode2 AS code, iso3_2 AS iso3 FROM dcad) c2 ON d.ccode2 = c2.code
+        """
+    return f"SELECT * FROM {ADDITIONS[name]['table']}"
+
+
+def add(lake: Lake, panel_sql: str, name: str, system: str) -> str:
+    """The panel's SQL with one source's columns joined on: 0 where the source covers the
+    year and has no row for the pair, NULL outside its years."""
+    if name not in ADDITIONS:
+        raise ValidationError(f"cannot add {name!r}; one of {', '.join(ADDITIONS)}")
+    spec = ADDITIONS[name]
+    source = name
+    provenance = lake.current(source)
+    if provenance is None:
+        raise ValidationError(f"{source} is not in the lake: `detente sources load {source} FILE`")
+    if provenance.first_year is None:
+        raise ValidationError(f"{source}: the lake does not know which years it covers")
+    c1, c2 = spec["codes"]
+    rows = _source_rows(lake, name)
+    # exercises use GW codes; everything else COW: join on codes only within the same system
+    same_system = (system == "gw") == (name == "exercises")
+    if same_system:
+        keys = f"least({c1}, {c2}) AS lo, greatest({c1}, {c2}) AS hi"
+        panel_keys = "least(p.code1, p.code2)", "greatest(p.code1, p.code2)"
+        where = ""
+    else:
+        keys = "least(iso3_1, iso3_2) AS lo, greatest(iso3_1, iso3_2) AS hi"
+        panel_keys = "least(p.iso3_1, p.iso3_2)", "greatest(p.iso3_1, p.iso3_2)"
+        where = "WHERE iso3_1 IS NOT NULL AND iso3_2 IS NOT NULL"
+    aggregates = ", ".join(f"{expr} AS {col}" for col, expr in spec["columns"].items())
+    grouped = f"SELECT {keys}, {spec['year']} AS year, {aggregates} FROM ({rows}) {where} GROUP BY ALL"
+    covered = f"p.year BETWEEN {provenance.first_year} AND {provenance.last_year}"
+    picks = ", ".join(
+        f"CASE WHEN {covered} THEN coalesce(x.{col}, 0) END AS {col}" for col in spec["columns"]
+    )
+    return f"""
+        SELECT p.*, {picks}
+        FROM ({panel_sql}) p
+        LEFT JOIN ({grouped}) x ON x.lo = {panel_keys[0]} AND x.hi = {panel_keys[1]} AND x.year = p.year
+    """

@@ -1,0 +1,51 @@
+"""State-system membership (COW ``states2016.csv``, Gleditsch-Ward ``ksgmdw.txt`` or their
+peacesciencer forms) as lake tables: one row per membership spell, with ISO3.
+
+Dyad and state-year panels (``detente.relations.panel``) take which states existed
+when from these tables, so no dyad includes a state that did not exist."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+
+from detente.core.countries import load_state_system
+from detente.core.errors import ValidationError
+from detente.sources.tabular import Parsed, Unmapped, to_iso3
+
+__all__ = ["parse_cow_states", "parse_gw_states"]
+
+
+def _parse(paths: list[Path], system: str) -> Parsed:
+    if len(paths) != 1:
+        raise ValidationError(f"the {system.upper()} state system is one file")
+    states = load_state_system(paths[0], system)
+    if states.system != system:
+        raise ValidationError(f"{paths[0]}: this is a {states.system.upper()} list, not {system.upper()}")
+    spells = states.spells
+    unmapped = Unmapped()
+    iso = to_iso3(
+        [s.code for s in spells], system, column="code", unmapped=unmapped, year=[s.start for s in spells]
+    )
+    table = pa.table(
+        {
+            "code": pa.array([s.code for s in spells], pa.int64()),
+            "abbr": [s.abbr for s in spells],
+            "name": [s.name for s in spells],
+            "start_date": pa.array([s.start for s in spells], pa.date32()),
+            "end_date": pa.array([s.end for s in spells], pa.date32()),
+            "iso3": iso,
+        }
+    )
+    first, last = states.years
+    coverage = f"{first}-{last}, {len({s.code for s in spells})} states, {len(spells)} membership spells"
+    return Parsed({"": table}, coverage, unmapped)
+
+
+def parse_cow_states(paths: list[Path]) -> Parsed:
+    return _parse(paths, "cow")
+
+
+def parse_gw_states(paths: list[Path]) -> Parsed:
+    return _parse(paths, "gw")
