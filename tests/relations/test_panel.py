@@ -25,6 +25,7 @@ LOADS = {
     "cow_alliance": "peacesciencer/cow_alliance.csv.gz",
     "dcad": "dcad/DCAD-v1.0-main.csv",
     "exercises": "military_exercises/troopdata_mme_long.csv.gz",
+    "unga_ideal": "unga_votes/IdealpointsJuly2025.dta",
 }
 
 
@@ -152,3 +153,17 @@ def test_the_cli_writes_the_panel(cli: Callable[..., str], shared: Path, tmp_pat
     assert f"{table.num_rows:,} undirected COW dyad-years, 1990-1991" in out
     assert "atop_defense" in table.column_names
     assert "give YEAR or FIRST-LAST" in cli("relations", "dyads", "--years", "x", "--out", "d.csv", code=2)
+
+
+def test_un_ideal_point_distance_is_symmetric_and_read_from_the_stata_file(lake: Lake, shared: Path) -> None:
+    import pandas as pd
+
+    dyads = panel.dyad_years(lake, "cow", 1950, 1950, additions=("unga_ideal",))
+    by_pair = {(r["code1"], r["code2"]): r["unga_ideal_distance"] for r in dyads.to_pylist()}
+    points = pd.read_stata(shared / "unga_votes" / "IdealpointsJuly2025.dta")
+    year = points[points["year"] == 1950].set_index("ccode")["idealpointfp"]
+    assert by_pair[(2, 365)] == pytest.approx(abs(year[2] - year[365]))  # USA and the USSR
+    assert by_pair[(2, 365)] == by_pair[(365, 2)] and by_pair[(2, 365)] > 1
+    # a state with no ideal point that year (not a UN member) gives a missing distance, not 0
+    without = [c for c in {k[0] for k in by_pair} if c not in year.index]
+    assert without and all(by_pair[(c, 2)] is None for c in without)

@@ -37,7 +37,8 @@ def dyads(
     ] = None,
     undirected: Annotated[bool, typer.Option(help="One row per pair (code1 < code2).")] = False,
     add: Annotated[
-        list[str] | None, typer.Option(help="Join a lake source: atop, cow_alliance, dcad, exercises.")
+        list[str] | None,
+        typer.Option(help="Join a lake source: atop, cow_alliance, dcad, exercises, unga_ideal."),
     ] = None,
 ) -> None:
     """Dyad-years of the COW or GW system (no dyad with a state that did not exist), with

@@ -154,11 +154,31 @@ def _source_rows(lake: Lake, name: str) -> str:
     return f"SELECT * FROM {ADDITIONS[name]['table']}"
 
 
+def _add_ideal_points(lake: Lake, panel_sql: str, system: str) -> str:
+    """UN General Assembly ideal-point distance |a - b| (Bailey, Strezhnev & Voeten): a
+    state-year measure compared across the pair. NULL where either state has no ideal point
+    that year (not a UN member, or outside the data's years): a distance is never 0 by
+    default."""
+    if lake.current("unga_ideal") is None:
+        raise ValidationError("unga_ideal is not in the lake: `detente sources load unga_ideal FILE`")
+    key = "ccode" if system == "cow" else "iso3"
+    mine = ("code1", "code2") if system == "cow" else ("iso3_1", "iso3_2")
+    points = f"SELECT {key} AS k, year, avg(ideal_point) AS ideal FROM unga_ideal GROUP BY ALL"
+    return f"""
+        SELECT p.*, abs(a.ideal - b.ideal) AS unga_ideal_distance
+        FROM ({panel_sql}) p
+        LEFT JOIN ({points}) a ON a.k = p.{mine[0]} AND a.year = p.year
+        LEFT JOIN ({points}) b ON b.k = p.{mine[1]} AND b.year = p.year
+    """
+
+
 def add(lake: Lake, panel_sql: str, name: str, system: str) -> str:
     """The panel's SQL with one source's columns joined on: 0 where the source covers the
     year and has no row for the pair, NULL outside its years."""
+    if name == "unga_ideal":
+        return _add_ideal_points(lake, panel_sql, system)
     if name not in ADDITIONS:
-        raise ValidationError(f"cannot add {name!r}; one of {', '.join(ADDITIONS)}")
+        raise ValidationError(f"cannot add {name!r}; one of {', '.join([*ADDITIONS, 'unga_ideal'])}")
     spec = ADDITIONS[name]
     source = name
     provenance = lake.current(source)
