@@ -263,6 +263,21 @@ def parse_acd(paths: list[Path]) -> Parsed:
     return Parsed({"": table}, coverage, unmapped, version=release(cols))
 
 
+def _with_code_lists(
+    paths: list[Path], spec: list[Col], lists: list[str], required: tuple[str, ...]
+) -> tuple[pa.Table, Unmapped, str | None]:
+    """Each file read by ``spec``, its GW code-list fields mapped to ISO3 lists; the
+    tables concatenated, the misses counted, UCDP's release read from the (last) file."""
+    parts, unmapped, version = [], Unmapped(), None
+    for path in paths:
+        cols = read_table(path, required=required)
+        out = select(cols, spec)
+        _with_lists(cols, out, lists, unmapped)
+        parts.append(out)
+        version = release(cols)
+    return _concat(parts), unmapped, version
+
+
 BRD = [
     Col("conflict_id", "int"),
     Col("dyad_id"),  # "11979, 11978" where a dyad was merged
@@ -282,20 +297,13 @@ BRD = [
 
 def parse_brd(paths: list[Path]) -> Parsed:
     """UCDP battle-related deaths, dyadic (dyad-year)."""
-    parts, unmapped = [], Unmapped()
-    for path in paths:
-        cols = read_table(path, required=("gwno_a", "gwno_loc"))
-        out = select(cols, BRD)
-        _with_lists(
-            cols, out, ["gwno_a", "gwno_a_2nd", "gwno_b", "gwno_b_2nd", "gwno_loc", "gwno_battle"], unmapped
-        )
-        parts.append(out)
-    table = _concat(parts)
+    lists = ["gwno_a", "gwno_a_2nd", "gwno_b", "gwno_b_2nd", "gwno_loc", "gwno_battle"]
+    table, unmapped, version = _with_code_lists(paths, BRD, lists, ("gwno_a", "gwno_loc"))
     deaths = pc.sum(table.column("bd_best")).as_py() or 0
     coverage = coverage_years(
         table.column("year"), f"{table.num_rows:,} dyad-years, {deaths:,} deaths (best)"
     )
-    return Parsed({"": table}, coverage, unmapped, version=release(cols))
+    return Parsed({"": table}, coverage, unmapped, version=version)
 
 
 FATALITIES = [
@@ -318,19 +326,11 @@ ONESIDED = [
 
 def parse_onesided(paths: list[Path]) -> Parsed:
     """UCDP one-sided violence (actor-year)."""
-    parts, unmapped = [], Unmapped()
-    for path in paths:
-        cols = read_table(path, required=("gwno_location",))
-        out = select(cols, ONESIDED)
-        _with_lists(cols, out, ["gwno_location", "gwnoa"], unmapped)
-        parts.append(out)
-    table = _concat(parts)
-    return Parsed(
-        {"": table},
-        coverage_years(table.column("year"), f"{table.num_rows:,} actor-years"),
-        unmapped,
-        version=release(cols),
+    table, unmapped, version = _with_code_lists(
+        paths, ONESIDED, ["gwno_location", "gwnoa"], ("gwno_location",)
     )
+    coverage = coverage_years(table.column("year"), f"{table.num_rows:,} actor-years")
+    return Parsed({"": table}, coverage, unmapped, version=version)
 
 
 NONSTATE = [
@@ -348,19 +348,9 @@ NONSTATE = [
 
 def parse_nonstate(paths: list[Path]) -> Parsed:
     """UCDP non-state conflict (dyad-year)."""
-    parts, unmapped = [], Unmapped()
-    for path in paths:
-        cols = read_table(path, required=("gwno_location",))
-        out = select(cols, NONSTATE)
-        _with_lists(cols, out, ["gwno_location"], unmapped)
-        parts.append(out)
-    table = _concat(parts)
-    return Parsed(
-        {"": table},
-        coverage_years(table.column("year"), f"{table.num_rows:,} dyad-years"),
-        unmapped,
-        version=release(cols),
-    )
+    table, unmapped, version = _with_code_lists(paths, NONSTATE, ["gwno_location"], ("gwno_location",))
+    coverage = coverage_years(table.column("year"), f"{table.num_rows:,} dyad-years")
+    return Parsed({"": table}, coverage, unmapped, version=version)
 
 
 ONSETS = [

@@ -46,8 +46,8 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _is_key(path: Path, table: pa.Table | None) -> bool:
-    names = set(table.column_names) if table is not None else set()
+def _is_key(table: pa.Table) -> bool:
+    names = set(table.column_names)
     return "month_id" not in names and ("isoab" in names or "gwcode" in names)
 
 
@@ -71,7 +71,7 @@ def parse_views(paths: list[Path]) -> Parsed:
     for path in paths:
         if path.suffix == ".parquet":
             table = _read_parquet(path)
-            if _is_key(path, table):
+            if _is_key(table):
                 keys.append(_key_table(path))
                 continue
         elif path.name.startswith("country_key") or path.name.startswith("country"):
