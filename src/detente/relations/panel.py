@@ -22,9 +22,10 @@ from typing import Any
 import pyarrow as pa
 
 from detente.core.errors import ValidationError
+from detente.relations.index import RegistryActivity
 from detente.sources.lake import Lake
 
-__all__ = ["ADDITIONS", "add", "dyad_years", "state_years"]
+__all__ = ["ADDITIONS", "EXTRA", "add", "dyad_years", "state_years"]
 
 SYSTEMS = {"cow": "cow_states", "gw": "gw_states"}
 
@@ -76,9 +77,13 @@ def dyad_years(
     *,
     directed: bool = True,
     additions: tuple[str, ...] = (),
+    registry: RegistryActivity | None = None,
 ) -> pa.Table:
     """Dyad-years of the system (``code1``, ``code2``, ``iso3_1``, ``iso3_2``, ``year``),
-    with each of ``additions`` (names in ``ADDITIONS``) joined on."""
+    with each of ``additions`` (names in ``ADDITIONS`` or ``EXTRA``) joined on, and, given
+    a principal's ``registry`` activity (``relations.index.registry_activity``), its
+    engagements executed in the year (``reg_engagements``) and agreements in force at any
+    time in it (``reg_agreements``): only what that principal may read."""
     first, last = _span(lake, system, first, last)
     sy = state_years_sql(lake, system, first, last)
     pair = "a.code <> b.code" if directed else "a.code < b.code"
@@ -89,7 +94,23 @@ def dyad_years(
     """
     for name in additions:
         sql = add(lake, sql, name, system)
-    return lake.db.sql(f"SELECT * FROM ({sql}) ORDER BY year, code1, code2").arrow().read_all()
+    db = lake.db.cursor()
+    try:
+        if registry is not None:
+            db.register("registry_activity", registry.table())
+            sql = f"""
+                SELECT p.*, coalesce(r.engagements, 0) AS reg_engagements,
+                       coalesce(r.agreements, 0) AS reg_agreements
+                FROM ({sql}) p
+                LEFT JOIN (SELECT lo, hi, (mi // 12)::INTEGER AS year, sum(engagements) AS engagements,
+                                  max(agreements) AS agreements
+                           FROM registry_activity GROUP BY ALL) r
+                  ON r.lo = least(p.iso3_1, p.iso3_2) AND r.hi = greatest(p.iso3_1, p.iso3_2)
+                 AND r.year = p.year
+            """
+        return db.sql(f"SELECT * FROM ({sql}) ORDER BY year, code1, code2").arrow().read_all()
+    finally:
+        db.close()
 
 
 ADDITIONS: dict[str, dict[str, Any]] = {
@@ -172,13 +193,67 @@ def _add_ideal_points(lake: Lake, panel_sql: str, system: str) -> str:
     """
 
 
+def _add_events(lake: Lake, panel_sql: str) -> str:
+    """Event counts and the yearly military cooperation index (``relations.index``) on the
+    unordered ISO3 pair, over the months the loaded events cover (``event_months`` of
+    them): 0 in a covered year without events for the pair, NULL in years not covered."""
+    from detente.relations.index import covered_years_sql, dyad_year_sql
+
+    if not lake.has("events"):
+        raise ValidationError("no event data in the lake: `detente sources load gdelt|icews FILE...`")
+    span = lake.db.execute(f"SELECT min(year), max(year) FROM ({covered_years_sql(lake)})").fetchall()[0]
+    first, last = span if span[0] is not None else (0, 0)
+    cols = ("events_total", "mil_events", "mil_goldstein", "coop_index")
+    picks = ", ".join(f"CASE WHEN c.year IS NOT NULL THEN coalesce(x.{c}, 0) END AS {c}" for c in cols)
+    return f"""
+        SELECT p.*, c.event_months, {picks}
+        FROM ({panel_sql}) p
+        LEFT JOIN ({covered_years_sql(lake)}) c ON c.year = p.year
+        LEFT JOIN ({dyad_year_sql(lake, first, last)}) x
+          ON x.lo = least(p.iso3_1, p.iso3_2) AND x.hi = greatest(p.iso3_1, p.iso3_2) AND x.year = p.year
+    """
+
+
+def _add_arms(lake: Lake, panel_sql: str) -> str:
+    """SIPRI arms transfers by order year, in both directions of the pair: deals ordered
+    and their trend-indicator value (TIV, millions), from 1 to 2 (``_12``) and from 2 to 1
+    (``_21``). 0 inside the register's years, NULL outside."""
+    provenance = lake.current("sipri")
+    if provenance is None or provenance.first_year is None:
+        raise ValidationError("sipri is not in the lake: `detente sources load sipri FILE`")
+    deals = """
+        SELECT supplier_iso3 AS s, recipient_iso3 AS r, order_year AS year,
+               count(*) AS deals, coalesce(sum(tiv_total), 0) AS tiv
+        FROM sipri WHERE supplier_iso3 IS NOT NULL AND recipient_iso3 IS NOT NULL GROUP BY ALL
+    """
+    covered = f"p.year BETWEEN {provenance.first_year} AND {provenance.last_year}"
+    picks = ", ".join(
+        f"CASE WHEN {covered} THEN coalesce({t}.{v}, 0) END AS sipri_{v}_{d}"
+        for t, d in (("f", "12"), ("b", "21"))
+        for v in ("deals", "tiv")
+    )
+    return f"""
+        SELECT p.*, {picks}
+        FROM ({panel_sql}) p
+        LEFT JOIN ({deals}) f ON f.s = p.iso3_1 AND f.r = p.iso3_2 AND f.year = p.year
+        LEFT JOIN ({deals}) b ON b.s = p.iso3_2 AND b.r = p.iso3_1 AND b.year = p.year
+    """
+
+
+EXTRA = ("unga_ideal", "events", "sipri")
+
+
 def add(lake: Lake, panel_sql: str, name: str, system: str) -> str:
     """The panel's SQL with one source's columns joined on: 0 where the source covers the
     year and has no row for the pair, NULL outside its years."""
     if name == "unga_ideal":
         return _add_ideal_points(lake, panel_sql, system)
+    if name == "events":
+        return _add_events(lake, panel_sql)
+    if name == "sipri":
+        return _add_arms(lake, panel_sql)
     if name not in ADDITIONS:
-        raise ValidationError(f"cannot add {name!r}; one of {', '.join([*ADDITIONS, 'unga_ideal'])}")
+        raise ValidationError(f"cannot add {name!r}; one of {', '.join([*ADDITIONS, *EXTRA])}")
     spec = ADDITIONS[name]
     source = name
     provenance = lake.current(source)
