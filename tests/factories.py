@@ -115,3 +115,18 @@ def two_organisations(session: Session) -> dict[str, Any]:
     states = {c: state(reg, c, name=n, marking=public) for c, n in
               (("GBR", "United Kingdom"), ("KEN", "Kenya"), ("FRA", "France"))}  # fmt: skip
     return {"states": states, "gbr": gbr, "ken": ken}
+
+
+def clerk(session: Session, org: Any, username: str = "gbr-clerk") -> Principal:
+    """A user of ``org`` cleared to CONFIDENTIAL only (so a SECRET record is not theirs)."""
+    sharing = Sharing(session)
+    boss = sharing.principal("gbr-admin")
+    sharing.add_user(
+        username,
+        org.id,
+        role="analyst",
+        clearances={"national": "CONFIDENTIAL"},
+        password=PASSWORD,
+        actor=boss,
+    )
+    return sharing.principal(username)

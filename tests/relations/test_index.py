@@ -13,7 +13,7 @@ import pytest
 from detente.registry.service import Registry
 from detente.relations import index as idx
 from detente.relations import service
-from detente.relations.panel import dyad_years
+from detente.relations.panel import dyad_month_panel, dyad_years
 from detente.sharing.service import Sharing
 from detente.sources.lake import Lake, Provenance
 from detente.sources.service import load, refresh_events_view
@@ -24,7 +24,9 @@ LAM = 0.5 ** (1 / 3)
 
 def _events(rows: list[tuple[str, str, int, int, str, float]]) -> pa.Table:
     names = ("source_country", "target_country", "year", "month", "cameo_code", "goldstein")
-    return pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
+    table = pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
+    quad = [1 if r[4][:2] <= "05" else 2 if r[4][:2] <= "08" else 3 if r[4][:2] <= "13" else 4 for r in rows]
+    return table.append_column("quad_class", pa.array(quad, pa.int32()))
 
 
 def _lake_with(folder: Path, rows: list[tuple[str, str, int, int, str, float]]) -> Lake:
@@ -49,6 +51,7 @@ def test_formula_matches_the_documented_computation(tmp_path: Path) -> None:
         ("USA", "GBR", 2014, 1, "062", 7.4),  # cooperate militarily
         ("GBR", "USA", 2014, 1, "0422", 1.9),  # another event, other direction
         ("USA", "GBR", 2014, 1, "0312", 5.2),  # intent to cooperate militarily
+        ("GBR", "USA", 2014, 1, "112", -2.0),  # accuse: verbal conflict, in the volume
         ("USA", "USA", 2014, 1, "062", 7.4),  # domestic: not a dyad
         *_filler(2014, 1),
         *_filler(2014, 2),
@@ -61,16 +64,17 @@ def test_formula_matches_the_documented_computation(tmp_path: Path) -> None:
         ).to_pylist()
     jan, feb, mar = out
     assert (jan["iso3_1"], jan["iso3_2"]) == ("GBR", "USA")
-    assert (jan["events_total"], jan["mil_events"], jan["mil_062"], jan["mil_0312"]) == (3, 2, 1, 1)
+    assert (jan["events_total"], jan["mil_events"], jan["mil_062"], jan["mil_0312"]) == (4, 2, 1, 1)
+    assert (jan["verbal_conflict"], jan["material_conflict"]) == (1, 0)
     assert jan["mil_goldstein"] == pytest.approx(12.6)
-    assert jan["coop_index"] == pytest.approx(100 * 12.6 / (10 * (3 + 5)))
+    assert jan["coop_index"] == pytest.approx(100 * 12.6 / (10 * (4 + 5)))
     # February: covered, no events for the pair: 0 events, the index decays
     assert (feb["events_total"], feb["mil_events"]) == (0, 0)
-    assert feb["coop_index"] == pytest.approx(100 * LAM * 12.6 / (10 * (LAM * 3 + 5)))
+    assert feb["coop_index"] == pytest.approx(100 * LAM * 12.6 / (10 * (LAM * 4 + 5)))
     # March: not covered: event parts missing (not 0), but the smoothing still counts them
     assert mar["events_total"] is None and mar["mil_events"] is None
     num = LAM**2 * 12.6 + 8.3
-    vol = LAM**2 * 3 + 1
+    vol = LAM**2 * 4 + 1
     assert mar["coop_index"] == pytest.approx(100 * num / (10 * (vol + 5)))
     assert "index" in idx.explain(out) and "military-cooperation events" in idx.explain(out[:2])
 
@@ -89,6 +93,23 @@ def test_yearly_panel_columns_are_missing_outside_covered_years(tmp_path: Path, 
     for year in (2013, 2015):  # not covered: missing
         assert by[("USA", "GBR", year)]["events_total"] is None
         assert by[("USA", "GBR", year)]["coop_index"] is None
+
+
+def test_the_dyad_month_panel_covers_every_pair_and_month(tmp_path: Path, shared: Path) -> None:
+    rows = [("USA", "GBR", 2014, 1, "062", 7.4), *_filler(2014, 1), *_filler(2014, 2)]
+    with _lake_with(tmp_path, rows) as lake:
+        load(lake, "cow_states", [shared / "cow" / "states2016.csv"], user="t")
+        years = dyad_years(lake, "cow", 2014, 2014, directed=False)
+        panel = dyad_month_panel(lake, "cow", 2014, 2014, directed=False).to_pylist()
+    assert len(panel) == 12 * years.num_rows
+    by = {(r["iso3_1"], r["iso3_2"], r["month"]): r for r in panel}
+    assert by[("USA", "GBR", 1)]["mil_events"] == 1
+    assert by[("USA", "GBR", 1)]["coop_index"] == pytest.approx(100 * 7.4 / (10 * 6))
+    assert by[("USA", "GBR", 2)]["mil_events"] == 0  # covered, nothing that month
+    assert by[("USA", "GBR", 2)]["coop_index"] == pytest.approx(100 * LAM * 7.4 / (10 * (LAM + 5)))
+    assert by[("USA", "GBR", 3)]["events_total"] is None  # not covered: missing
+    assert by[("USA", "GBR", 3)]["coop_index"] > 0  # still decaying from January
+    assert by[("USA", "RUS", 2)]["coop_index"] == 0 and by[("USA", "RUS", 3)]["coop_index"] is None
 
 
 def test_real_events_give_counts_that_add_up(tmp_path: Path, shared: Path) -> None:
@@ -115,11 +136,7 @@ def test_a_secret_exercise_counts_only_for_those_who_may_see_it(ws, tmp_path: Pa
     with ws.session() as session:
         setup = f.two_organisations(session)
         sharing = Sharing(session)
-        boss = sharing.principal("gbr-admin")
-        sharing.add_user(
-            "gbr-clerk", setup["gbr"].id, role="analyst", clearances={"national": "CONFIDENTIAL"}, password=None,
-            actor=boss,
-        )  # fmt: skip
+        f.clerk(session, setup["gbr"])
         reg = Registry(session, sharing.principal("gbr-planner"))
         gbr, fra = setup["states"]["GBR"], setup["states"]["FRA"]
         f.engagement(

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from detente import __version__
 from detente.api import errors
 from detente.api.registry import router as registry_router
+from detente.api.relations import router as relations_router
 from detente.api.sharing import router as sharing_router
 from detente.core.errors import TooLargeError
 from detente.core.settings import Settings
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     errors.install(app)
     app.include_router(registry_router, prefix=API_PREFIX)
     app.include_router(sharing_router, prefix=API_PREFIX)
+    app.include_router(relations_router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/health", tags=["service"], operation_id="health", summary="Liveness")
     def health() -> dict[str, Any]:

@@ -44,6 +44,9 @@ def dyads(
         str | None, typer.Option(help="YEAR or FIRST-LAST (default: all the system has).")
     ] = None,
     undirected: Annotated[bool, typer.Option(help="One row per pair (code1 < code2).")] = False,
+    monthly: Annotated[
+        bool, typer.Option(help="Dyad-months with the military cooperation index and its parts.")
+    ] = False,
     add: Annotated[
         list[str] | None,
         typer.Option(
@@ -68,9 +71,24 @@ def dyads(
 
             lo, hi = first or 1816, last or date.today().year
             activity = registry_activity(reg, date(lo, 1, 1), date(hi, 12, 31))
-        table = dyad_years(
-            lake, system.lower(), first, last, directed=not undirected, additions=additions, registry=activity
-        )
+        if monthly:
+            from detente.relations.panel import dyad_month_panel
+
+            if additions:
+                raise ValidationError("--monthly takes no --add: join yearly sources to the dyad-year panel")
+            table = dyad_month_panel(
+                lake, system.lower(), first, last, directed=not undirected, registry=activity
+            )
+        else:
+            table = dyad_years(
+                lake,
+                system.lower(),
+                first,
+                last,
+                directed=not undirected,
+                additions=additions,
+                registry=activity,
+            )
     if out.suffix == ".parquet":
         pq.write_table(table, out)
     elif out.suffix == ".csv":
@@ -79,7 +97,8 @@ def dyads(
         raise ValidationError(f"{out}: write .parquet or .csv")
     span = f"{table.column('year')[0]}-{table.column('year')[-1]}" if table.num_rows else "no years"
     console.print(
-        f"{table.num_rows:,} {'undirected' if undirected else 'directed'} {system.upper()} dyad-years, "
+        f"{table.num_rows:,} {'undirected' if undirected else 'directed'} {system.upper()} "
+        f"dyad-{'months' if monthly else 'years'}, "
         f"{span}, columns: {', '.join(table.column_names)} -> {out}"
     )
 

@@ -12,7 +12,9 @@ For an unordered pair {A, B} and a month m (``mi`` = year x 12 + month - 1):
   - 072 provide military aid (8.3)
   - 074 provide military protection or peacekeeping (8.5)
 
-  (and their sub-codes), each also counted on its own (``mil_0312`` ...).
+  (and their sub-codes), each also counted on its own (``mil_0312`` ...); and, beside the
+  index, the pair's conflict events: ``verbal_conflict`` (CAMEO quad class 3, roots 09-13)
+  and ``material_conflict`` (quad class 4, roots 14-20).
 * **registry** (only the records the requesting principal may read): ``engagements``, the
   executed or assessed engagements that started in m with a participant of A and one of B
   (lead actor or partner, by the actor's country); ``agreements``, the agreements in force
@@ -83,6 +85,8 @@ PARTS = (
     "mil_events",
     "mil_goldstein",
     *(f"mil_{c}" for c in MILITARY_CODES),
+    "verbal_conflict",
+    "material_conflict",
     "engagements",
     "agreements",
 )
@@ -125,7 +129,9 @@ def event_month_sql(lake: Lake, first_mi: int, last_mi: int, country: str | None
                count(*)::DOUBLE AS events_total,
                count(*) FILTER (WHERE {_mil_match()})::DOUBLE AS mil_events,
                coalesce(sum(goldstein) FILTER (WHERE {_mil_match()}), 0)::DOUBLE AS mil_goldstein,
-               {by_code}
+               {by_code},
+               count(*) FILTER (WHERE quad_class = 3)::DOUBLE AS verbal_conflict,
+               count(*) FILTER (WHERE quad_class = 4)::DOUBLE AS material_conflict
         FROM events
         WHERE source_country IS NOT NULL AND target_country IS NOT NULL
           AND source_country <> target_country
@@ -298,7 +304,8 @@ def dyad_year_sql(lake: Lake, first: int, last: int) -> str:
     return f"""
         SELECT lo, hi, (mi // 12)::INTEGER AS year,
                sum(events_total) AS events_total, sum(mil_events) AS mil_events,
-               sum(mil_goldstein) AS mil_goldstein,
+               sum(mil_goldstein) AS mil_goldstein, sum(verbal_conflict) AS verbal_conflict,
+               sum(material_conflict) AS material_conflict,
                100 * sum(mil_goldstein) / (10 * (sum(events_total) + {PRIOR})) AS coop_index
         FROM ({events}) WHERE mi IN ({covered_months_sql(lake)}) GROUP BY ALL
     """

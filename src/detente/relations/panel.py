@@ -25,7 +25,7 @@ from detente.core.errors import ValidationError
 from detente.relations.index import RegistryActivity
 from detente.sources.lake import Lake
 
-__all__ = ["ADDITIONS", "EXTRA", "add", "dyad_years", "state_years"]
+__all__ = ["ADDITIONS", "EXTRA", "add", "dyad_month_panel", "dyad_years", "state_years"]
 
 SYSTEMS = {"cow": "cow_states", "gw": "gw_states"}
 
@@ -203,7 +203,14 @@ def _add_events(lake: Lake, panel_sql: str) -> str:
         raise ValidationError("no event data in the lake: `detente sources load gdelt|icews FILE...`")
     span = lake.db.execute(f"SELECT min(year), max(year) FROM ({covered_years_sql(lake)})").fetchall()[0]
     first, last = span if span[0] is not None else (0, 0)
-    cols = ("events_total", "mil_events", "mil_goldstein", "coop_index")
+    cols = (
+        "events_total",
+        "mil_events",
+        "mil_goldstein",
+        "verbal_conflict",
+        "material_conflict",
+        "coop_index",
+    )
     picks = ", ".join(f"CASE WHEN c.year IS NOT NULL THEN coalesce(x.{c}, 0) END AS {c}" for c in cols)
     return f"""
         SELECT p.*, c.event_months, {picks}
@@ -284,3 +291,51 @@ def add(lake: Lake, panel_sql: str, name: str, system: str) -> str:
         FROM ({panel_sql}) p
         LEFT JOIN ({grouped}) x ON x.lo = {panel_keys[0]} AND x.hi = {panel_keys[1]} AND x.year = p.year
     """
+
+
+def dyad_month_panel(
+    lake: Lake,
+    system: str = "cow",
+    first: int | None = None,
+    last: int | None = None,
+    *,
+    directed: bool = True,
+    registry: RegistryActivity | None = None,
+) -> pa.Table:
+    """Dyad-months of the system (every dyad-year times its twelve months) with the
+    military cooperation index and its parts (``relations.index``): 0 for a pair without
+    activity in a month the events cover, missing (NULL) event parts in months they do not
+    (the registry parts are never missing: the registry is always "covered"; the index is
+    missing only where neither events nor registry records say anything)."""
+    from datetime import date
+
+    from detente.relations.index import PARTS, covered_months_sql, dyad_months
+
+    first, last = _span(lake, system, first, last)
+    sy = state_years_sql(lake, system, first, last)
+    pair = "a.code <> b.code" if directed else "a.code < b.code"
+    months = dyad_months(lake, date(first, 1, 1), date(last, 12, 31), registry=registry)
+    event_parts = [p for p in PARTS if p not in ("engagements", "agreements")]
+    covered = "c.mi IS NOT NULL"
+    picks = ", ".join(f"CASE WHEN {covered} THEN coalesce(x.{p}, 0) END AS {p}" for p in event_parts)
+    db = lake.db.cursor()
+    try:
+        db.register("index_months", months)
+        sql = f"""
+            WITH sy AS ({sy}),
+            dy AS (SELECT a.code AS code1, b.code AS code2, a.iso3 AS iso3_1, b.iso3 AS iso3_2, a.year
+                   FROM sy a JOIN sy b ON a.year = b.year AND {pair})
+            SELECT d.*, m.month, {picks},
+                   coalesce(x.engagements, 0) AS engagements, coalesce(x.agreements, 0) AS agreements,
+                   CASE WHEN {covered} OR x.coop_index IS NOT NULL THEN coalesce(x.coop_index, 0) END
+                       AS coop_index
+            FROM dy d CROSS JOIN (SELECT range::INTEGER AS month FROM range(1, 13)) m
+            LEFT JOIN ({covered_months_sql(lake)}) c ON c.mi = d.year * 12 + m.month - 1
+            LEFT JOIN index_months x
+              ON x.iso3_1 = least(d.iso3_1, d.iso3_2) AND x.iso3_2 = greatest(d.iso3_1, d.iso3_2)
+             AND x.year = d.year AND x.month = m.month
+            ORDER BY d.year, m.month, d.code1, d.code2
+        """
+        return db.sql(sql).arrow().read_all()
+    finally:
+        db.close()

@@ -7,8 +7,12 @@ a record that principal may not read adds nothing to any figure here.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from detente.core.errors import ValidationError
@@ -18,9 +22,18 @@ from detente.relations import index as idx
 from detente.relations import network as net
 from detente.sources.lake import Lake
 
-__all__ = ["Answer", "dyad_alignment", "dyad_index", "network", "partner"]
+__all__ = ["Answer", "dyad_alignment", "dyad_index", "network", "open_lake", "partner"]
 
 OPEN = "UNCLASSIFIED//TLP:CLEAR"
+_lake_lock = threading.Lock()
+
+
+@contextmanager
+def open_lake(folder: Path) -> Iterator[Lake]:
+    """The workspace's lake for one request of a server: opened and closed around it (so a
+    `detente sources load` is not locked out between requests), one request at a time."""
+    with _lake_lock, Lake(folder) as lake:
+        yield lake
 
 
 @dataclass

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-__all__ = ["Chart", "engagements_by_month", "render_svg"]
+__all__ = ["Chart", "engagements_by_month", "line_chart", "render_svg"]
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 STATUS_COLOURS = {
@@ -71,3 +71,25 @@ def engagements_by_month(records: Iterable[Any], title: str) -> Chart:
     }
     svg = render_svg(spec) if rows else ""
     return Chart(title=title, svg=svg, rows=rows, columns=("month", "status", "engagements"))
+
+
+def line_chart(
+    rows: list[dict[str, Any]], *, x: str, y: str, series: str, title: str, x_type: str = "ordinal"
+) -> Chart:
+    """One line per ``series`` value: ``y`` over ``x`` (missing values leave gaps)."""
+    kept = [r for r in rows if r.get(y) is not None]
+    spec = {
+        "width": 640,
+        "height": 220,
+        "data": {"values": kept},
+        "mark": {"type": "line", "point": True},
+        "encoding": {
+            "x": {"field": x, "type": x_type, "title": x, "axis": {"labelAngle": -45}},
+            "y": {"field": y, "type": "quantitative", "title": y.replace("_", " ")},
+            "color": {"field": series, "type": "nominal", "title": series},
+            "tooltip": [{"field": series}, {"field": x}, {"field": y, "format": ".2f"}],
+        },
+    }
+    svg = render_svg(spec) if kept else ""
+    rounded = [{**r, y: round(r[y], 3)} for r in kept]
+    return Chart(title=title, svg=svg, rows=rounded, columns=(series, x, y))

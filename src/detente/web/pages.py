@@ -347,6 +347,11 @@ def partner(request: Request, ref: Annotated[Line, Path(max_length=200)]) -> HTM
                 people += reg.list("people", ListQuery(filters={side: actor.country}, limit=None))
         page.mark_all(people)
         commitments = page.mark_all(reg.list("commitments", ListQuery(involving=involved, limit=None)))
+        relations = None
+        if actor.kind == "state" and actor.country:
+            from detente.web.relations import partner_section
+
+            relations = partner_section(request, reg, page, actor.country)
         names = actor_names(
             reg,
             [
@@ -367,6 +372,7 @@ def partner(request: Request, ref: Annotated[Line, Path(max_length=200)]) -> HTM
             commitments=commitments,
             names=names,
             today=today,
+            relations=relations,
         )
 
 

@@ -1,0 +1,87 @@
+"""The relations API over a real server: answers from the lake, registry records counted
+and marked only for callers who may read them, bad input named."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from detente.core.workspace import Workspace
+from detente.registry.service import Registry
+from detente.sharing.service import Sharing
+from detente.sources.lake import Lake
+from detente.sources.service import load
+from tests import factories as f
+from tests.api.test_api import base, login  # noqa: F401  (the API tests' server and sign-in)
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def world(ws: Workspace, shared: Path) -> dict[str, Any]:
+    with ws.session() as session:
+        setup = f.two_organisations(session)
+        sharing = Sharing(session)
+        f.clerk(session, setup["gbr"])
+        reg = Registry(session, sharing.principal("gbr-planner"))
+        gbr, ken = setup["states"]["GBR"], setup["states"]["KEN"]
+        f.engagement(
+            reg, gbr, [ken], title="Exercise Askari Storm", kind="joint_exercise", status="executed",
+            start_date=date(2010, 6, 7), marking="SECRET//REL TO GBR",
+        )  # fmt: skip
+    with Lake(ws.path) as lake:
+        load(lake, "cow_states", [shared / "cow" / "states2016.csv"], user="t")
+        load(lake, "atop", [shared / "peacesciencer" / "atop_alliance.csv.gz"], user="t")
+        load(lake, "unga_ideal", [shared / "unga_votes" / "IdealpointsJuly2025.dta"], user="t")
+    return setup
+
+
+def test_registry_ties_and_markings_follow_the_caller(base: str) -> None:  # noqa: F811
+    with login(base, "gbr-planner") as planner, login(base, "gbr-clerk") as clerk:
+        params = {"year": 2010, "layer": ["alliance", "registry"]}
+        seen, unseen = (
+            planner.get("/relations/network", params=params),
+            clerk.get("/relations/network", params=params),
+        )
+        assert seen.status_code == 200 == unseen.status_code, seen.text
+        ties = {(e["a"], e["b"]): e["layers"] for e in seen.json()["data"]["edges"]}
+        assert "registry" in ties[("GBR", "KEN")]
+        other = {(e["a"], e["b"]): e["layers"] for e in unseen.json()["data"]["edges"]}
+        assert "registry" not in other.get(("GBR", "KEN"), [])
+        assert seen.json()["marking"].startswith("SECRET") and unseen.json()["marking"].startswith(
+            "UNCLASSIFIED"
+        )
+        window = {"a": "GBR", "b": "KEN", "first": "2010-06-01", "last": "2010-06-30"}
+        high = planner.get("/relations/index", params=window).json()
+        low = clerk.get("/relations/index", params=window).json()
+        assert high["data"]["months"][0]["engagements"] == 1 and high["data"]["months"][0]["coop_index"] > 0
+        assert low["data"]["months"][0]["engagements"] == 0 and low["data"]["months"][0]["coop_index"] == 0
+        assert "Exercise Askari Storm" not in str(low)
+
+
+def test_partner_and_alignment(base: str) -> None:  # noqa: F811
+    with login(base, "ken-analyst") as ken:
+        answer = ken.get("/relations/partners/KEN", params={"year": 2010, "top": 5})
+        assert answer.status_code == 200, answer.text
+        data = answer.json()["data"]
+        assert data["country"] == "KEN" and data["partners"] and data["node"]["degree"] >= 1
+        assert "exercise" in data["missing"] and "dca" in data["missing"]  # not loaded: said so
+        aligned = ken.get("/relations/alignment", params={"a": "UKR", "b": "RUS", "first": 2015})
+        assert any("2022" in t for t in aligned.json()["data"]["flags"])
+
+
+def test_bad_input_is_named(base: str) -> None:  # noqa: F811
+    with login(base, "ken-analyst") as ken:
+        response = ken.get(
+            "/relations/index", params={"a": "GB", "b": "KEN", "first": "2010-01-01", "last": "x"}
+        )
+        assert response.status_code == 422 and "a" in response.text
+        response = ken.get("/relations/network", params={"year": 2010, "layer": "nonsense"})
+        assert response.status_code in (400, 422) and "nonsense" in response.text
+        response = ken.get("/relations/partners/ATL", params={"year": 2010})
+        assert response.status_code in (400, 422) and "ATL" in response.text
+    assert httpx.get(f"{base}{API}/relations/network", params={"year": 2010}).status_code == 401
