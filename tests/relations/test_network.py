@@ -134,6 +134,8 @@ def test_cli_partner_network_index_alignment(cli: Callable[..., str], shared: Pa
     )
     columns = pq.read_schema(panel).names
     assert {"coop_index", "material_conflict", "reg_engagements", "reg_agreements"} <= set(columns)
+    out = cli("relations", "dyads", "--years", "2014", "--add", "events", "--out", str(panel))
+    assert "reg_engagements" not in pq.read_schema(panel).names  # only when asked for
     out = cli("relations", "dyads", "--monthly", "--years", "2014", "--undirected", "--out", str(panel))
     months = pq.read_table(panel)
     assert "undirected COW dyad-months" in out and set(months.column("month").to_pylist()) == set(

@@ -66,7 +66,7 @@ def dyads(
     additions = tuple(a for a in add or () if a != "registry")
     with _lake(ctx, need_user="registry" in (add or ())) as (lake, reg):
         activity = None
-        if reg is not None:
+        if reg is not None and "registry" in (add or ()):
             from detente.relations.index import registry_activity
 
             lo, hi = first or 1816, last or date.today().year
