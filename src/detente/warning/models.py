@@ -1,0 +1,123 @@
+"""Forecasting models: each turns a ``History`` (data to the cutoff) into draws
+``[country, horizon, draw]`` for the months after the cutoff.
+
+The ViEWS prediction challenge's benchmarks:
+
+* ``zero``: every draw 0.
+* ``poisson``: last-historical Poisson, draws from Poisson(the country's value in the
+  cutoff month).
+* ``bootstrap``: global bootstrap, draws from all countries' values in the last twelve
+  months.
+* ``conflictology``: each country's own last twelve months, as equally weighted draws.
+
+``published`` reads a submission or benchmark in the challenge's layout (``month_id``,
+``country_id``, ``draw``, ``outcome``) so it is scored by the same code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from detente.core.errors import ValidationError
+from detente.warning.data import History
+
+__all__ = ["BENCHMARKS", "Model", "published_draws"]
+
+
+class Model(Protocol):
+    name: str
+
+    def draws(self, history: History, horizons: int, k: int, rng: np.random.Generator) -> np.ndarray: ...
+
+
+def _filled(values: np.ndarray) -> np.ndarray:
+    return np.nan_to_num(values, nan=0.0)
+
+
+@dataclass(frozen=True)
+class Zero:
+    name: str = "zero"
+
+    def draws(self, history: History, horizons: int, k: int, rng: np.random.Generator) -> np.ndarray:
+        return np.zeros((len(history.countries), horizons, k))
+
+
+@dataclass(frozen=True)
+class LastPoisson:
+    name: str = "poisson"
+
+    def draws(self, history: History, horizons: int, k: int, rng: np.random.Generator) -> np.ndarray:
+        rate = _filled(history.last(1))[:, 0]
+        return rng.poisson(np.broadcast_to(rate[:, None, None], (len(rate), horizons, k))).astype(float)
+
+
+@dataclass(frozen=True)
+class GlobalBootstrap:
+    months: int = 12
+    name: str = "bootstrap"
+
+    def draws(self, history: History, horizons: int, k: int, rng: np.random.Generator) -> np.ndarray:
+        pool = history.last(self.months)
+        pool = pool[~np.isnan(pool)]
+        if not len(pool):
+            raise ValidationError("no observed country-months to bootstrap from")
+        return rng.choice(pool, size=(len(history.countries), horizons, k))
+
+
+@dataclass(frozen=True)
+class Conflictology:
+    months: int = 12
+    name: str = "conflictology"
+
+    def draws(self, history: History, horizons: int, k: int, rng: np.random.Generator) -> np.ndarray:
+        recent = _filled(history.last(self.months))
+        # each of the country's last months as often as k allows (the first k mod n once more)
+        picks = np.resize(np.arange(recent.shape[1]), k)
+        return np.broadcast_to(recent[:, None, picks], (len(recent), horizons, k)).copy()
+
+
+BENCHMARKS: dict[str, Model] = {
+    m.name: m for m in (Zero(), LastPoisson(), GlobalBootstrap(), Conflictology())
+}
+
+
+def published_draws(path: Path, countries: np.ndarray, months: list[int]) -> np.ndarray:
+    """Draws from a file in the challenge's layout, as ``[country, month, draw]`` for the
+    given countries and months (every one must be there, with the same number of draws)."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise ValidationError(f"{path}: not a readable parquet or CSV file ({exc})") from None
+    if not isinstance(frame.index, pd.RangeIndex):
+        frame = frame.reset_index()
+    missing = [c for c in ("month_id", "country_id", "draw", "outcome") if c not in frame.columns]
+    if missing:
+        raise ValidationError(
+            f"{path}: no column {missing[0]!r} (the layout is month_id, country_id, draw, outcome)"
+        )
+    frame = frame[frame.month_id.isin(months) & frame.country_id.isin(countries)]
+    if frame.outcome.isna().any() or (frame.outcome < 0).any():
+        raise ValidationError(f"{path}: outcome must be a number >= 0 in every row")
+    counts = frame.groupby(["country_id", "month_id"]).size()
+    if len(counts) != len(countries) * len(months):
+        raise ValidationError(
+            f"{path}: draws for {len(counts)} of the {len(countries) * len(months)} country-months scored"
+        )
+    if counts.nunique() != 1:
+        raise ValidationError(f"{path}: country-months have different numbers of draws")
+    k = int(counts.iloc[0])
+    ordered = frame.sort_values(["country_id", "month_id", "draw"])
+    ci = {c: i for i, c in enumerate(countries.tolist())}
+    mi = {m: i for i, m in enumerate(months)}
+    out = np.empty((len(countries), len(months), k))
+    values = ordered.outcome.to_numpy(dtype=float).reshape(-1, k)
+    keys = ordered[["country_id", "month_id"]].to_numpy()[::k]
+    for (c, m), row in zip(keys, values, strict=True):
+        out[ci[int(c)], mi[int(m)]] = row
+    return out

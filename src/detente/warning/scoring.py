@@ -1,0 +1,91 @@
+"""Scores of sample forecasts, as the ViEWS prediction challenge 2023/24 computes them.
+
+Forecasts are draws: an array ``draws[..., k]`` of k samples per country-month, scored
+against ``observed[...]`` (fatalities, >= 0). Lower is better for all three scores.
+
+* **CRPS** (continuous ranked probability score, the main metric), from the draws'
+  empirical distribution: E|X - y| - 1/2 E|X - X'|. With the draws sorted,
+  E|X - X'| = 2 / k^2 * sum_i x_(i) (2i - k - 1), so it costs a sort, not k^2 pairs.
+  It equals ``properscoring.crps_ensemble`` (the tests check it).
+* **Ignorance** (log score on bins): the draws and the observation are put in the bins
+  [0, 0.5, 2.5, 5.5, 10.5, 25.5, 50.5, 100.5, 250.5, 500.5, 1000.5, inf); one pseudo-draw
+  is added to each of the 11 bins so no outcome has probability 0; the score is
+  -log2 of the observation's bin's share. This is the challenge's implementation.
+* **MIS** (mean interval score) of the central 90% interval [l, u] of the draws
+  (numpy's linear quantiles): (u - l) + 2/alpha (l - y) if y < l, + 2/alpha (y - u) if
+  y > u, alpha = 0.1.
+
+Also: average precision of an onset probability, and the PIT histogram (randomised for
+counts) for calibration.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["BINS", "average_precision", "crps", "ignorance", "interval_score", "pit_histogram"]
+
+BINS = (0, 0.5, 2.5, 5.5, 10.5, 25.5, 50.5, 100.5, 250.5, 500.5, 1000.5)
+
+
+def _check(draws: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    draws = np.asarray(draws, dtype=float)
+    observed = np.asarray(observed, dtype=float)
+    if draws.shape[:-1] != observed.shape:
+        raise ValueError(f"draws {draws.shape} do not match observations {observed.shape} (draws last)")
+    if np.isnan(draws).any() or np.isnan(observed).any():
+        raise ValueError("draws and observations must not be missing")
+    return draws, observed
+
+
+def crps(draws: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """CRPS of each forecast (same shape as ``observed``)."""
+    draws, observed = _check(draws, observed)
+    k = draws.shape[-1]
+    x = np.sort(draws, axis=-1)
+    spread = (2.0 / k**2) * np.sum(x * (2 * np.arange(1, k + 1) - k - 1), axis=-1)
+    return np.mean(np.abs(x - observed[..., None]), axis=-1) - 0.5 * spread
+
+
+def ignorance(draws: np.ndarray, observed: np.ndarray, bins: tuple[float, ...] = BINS) -> np.ndarray:
+    """Ignorance score (bits) of each forecast on ``bins``, one pseudo-draw per bin."""
+    draws, observed = _check(draws, observed)
+    edges = np.asarray(bins, dtype=float)
+    classes = len(edges)
+    binned = np.digitize(draws, edges) - 1
+    target = np.digitize(observed, edges) - 1
+    hits = np.sum(binned == target[..., None], axis=-1)
+    return -np.log2((hits + 1) / (draws.shape[-1] + classes))
+
+
+def interval_score(draws: np.ndarray, observed: np.ndarray, alpha: float = 0.1) -> np.ndarray:
+    """Interval score of the central (1 - alpha) interval of each forecast's draws."""
+    draws, observed = _check(draws, observed)
+    low = np.quantile(draws, alpha / 2, axis=-1)
+    high = np.quantile(draws, 1 - alpha / 2, axis=-1)
+    below = (2 / alpha) * np.clip(low - observed, 0, None)
+    above = (2 / alpha) * np.clip(observed - high, 0, None)
+    return (high - low) + below + above
+
+
+def average_precision(probability: np.ndarray, onset: np.ndarray) -> float | None:
+    """Average precision of ``probability`` for the binary ``onset``; None when no onset."""
+    from sklearn.metrics import average_precision_score
+
+    onset = np.asarray(onset, dtype=int)
+    if onset.sum() == 0:
+        return None
+    return float(average_precision_score(onset, np.asarray(probability, dtype=float)))
+
+
+def pit_histogram(draws: np.ndarray, observed: np.ndarray, bins: int = 10, seed: int = 0) -> np.ndarray:
+    """Shares of the randomised probability integral transform in ``bins`` equal bins:
+    flat when the forecasts are calibrated. For counts, PIT = F(y-1) + u (F(y) - F(y-1)),
+    u uniform, with F the draws' empirical distribution."""
+    draws, observed = _check(draws, observed)
+    below = np.mean(draws < observed[..., None], axis=-1)
+    at = np.mean(draws <= observed[..., None], axis=-1)
+    u = np.random.default_rng(seed).uniform(size=observed.shape)
+    pit = below + u * (at - below)
+    counts, _ = np.histogram(pit.ravel(), bins=bins, range=(0, 1))
+    return counts / max(1, counts.sum())

@@ -1,0 +1,95 @@
+"""The challenge protocol on the shared ViEWS files: the benchmarks reproduce the published
+2019 figures, forecasts never read past the cutoff, and the CLI writes and re-scores draws
+in the challenge's layout."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from detente.sources.lake import Lake
+from detente.sources.service import load
+from detente.warning.backtest import backtest
+from detente.warning.data import Window, history
+from detente.warning.models import BENCHMARKS
+
+
+def _files(shared: Path) -> list[Path]:
+    return [
+        shared / "ucdp_ged_cm" / "ged_cm_postpatch_to_oct2019.parquet",
+        shared / "ucdp_ged_cm" / "country.parquet",
+        *sorted((shared / "views_cm").glob("cm_*201[89].parquet")),
+    ]
+
+
+@pytest.fixture(scope="module")
+def lake(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lake]:
+    with Lake(tmp_path_factory.mktemp("lake")) as lake:
+        load(lake, "views", _files(shared), user="t")
+        yield lake
+
+
+def test_benchmarks_reproduce_the_published_2019_figures(lake: Lake, shared: Path) -> None:
+    published = shared / "views_cm" / "benchmarks" / "Conflictology_2019.csv"
+    result = backtest(lake, 2019, published={"conflictology (published)": published})
+    crps = {s.model: s.crps for s in result.scores}
+    assert round(crps["zero"], 2) == 22.64  # exactly: the mean of the actuals
+    assert crps["poisson"] == pytest.approx(9.64, rel=0.03)
+    assert crps["bootstrap"] == pytest.approx(22.07, rel=0.05)
+    assert round(crps["conflictology (published)"], 2) == 9.27
+    assert all(s.countries == 191 and s.months == 12 for s in result.scores)
+    assert {s.model: s.draws for s in result.scores}["conflictology (published)"] == 12
+
+
+def test_no_forecast_reads_past_the_cutoff(shared: Path, tmp_path: Path) -> None:
+    window = Window(2019)
+    with Lake(tmp_path) as lake:
+        load(lake, "views", _files(shared), user="t")
+        before = {
+            n: m.draws(history(lake, window.cutoff), 14, 200, np.random.default_rng(1))
+            for n, m in BENCHMARKS.items()
+        }
+        described = lake.db.execute("SELECT column_name, column_type FROM (DESCRIBE views)").fetchall()
+        keys = {"month_id", "country_id", "year", "month", "gwcode"}
+        values = [f'"{c}"' for c, t in described if c not in keys and t in ("DOUBLE", "BIGINT", "INTEGER")]
+        assert len(values) > 100  # every feature column, not only the outcome
+        perturb = ", ".join(f"{c} = {c} * 7 + 13" for c in values)
+        changed = lake.db.execute(f"UPDATE views SET {perturb} WHERE month_id > {window.cutoff}").fetchall()[
+            0
+        ][0]
+        assert changed > 1000
+        after = {
+            n: m.draws(history(lake, window.cutoff), 14, 200, np.random.default_rng(1))
+            for n, m in BENCHMARKS.items()
+        }
+        # and the perturbation is real: the scored months moved
+        moved = backtest(lake, 2019, models={"zero": BENCHMARKS["zero"]}, k=10).scores[0].crps
+    for name in BENCHMARKS:
+        assert np.array_equal(before[name], after[name]), name
+    assert moved > 100  # the zero model's CRPS is the mean actual, now 7x + 13
+
+
+def test_cli_backtest_writes_the_challenge_layout_and_scores_it_again(
+    cli: Callable[..., str], shared: Path, tmp_path: Path
+) -> None:
+    cli("sources", "load", "views", *[str(p) for p in _files(shared)])
+    out = cli("warning", "backtest", "--window", "2019", "--draws", "100", "--out", str(tmp_path / "draws"))
+    assert "Window 2019" in out and "191 countries x 12 months" in out
+    for name in BENCHMARKS:
+        assert name in out
+    table = pq.read_table(tmp_path / "draws" / "poisson_2019.parquet")
+    assert table.column_names == ["month_id", "country_id", "draw", "outcome"]
+    assert table.num_rows == 191 * 14 * 100
+    assert sorted(set(table.column("month_id").to_pylist())) == list(range(467, 481))
+    rescored = cli("warning", "score", str(tmp_path / "draws" / "poisson_2019.parquet"), "--window", "2019")
+    line = next(x for x in out.splitlines() if x.startswith("│ poisson"))
+    assert line.split("│")[2].strip() in rescored  # the same CRPS from the file
+    assert "unknown model" in cli("warning", "backtest", "--window", "2019", "--model", "oracle", code=2)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("month_id,country_id,draw\n469,1,0\n")
+    assert "no column 'outcome'" in cli("warning", "score", str(bad), "--window", "2019", code=2)
+    assert "has outcomes for" in cli("warning", "backtest", "--window", "2021", code=2)
