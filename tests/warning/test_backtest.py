@@ -15,7 +15,7 @@ from detente.sources.lake import Lake
 from detente.sources.service import load
 from detente.warning.backtest import backtest
 from detente.warning.data import Window, history
-from detente.warning.models import BENCHMARKS
+from detente.warning.models import BENCHMARKS, MODELS, Recency
 
 
 def _files(shared: Path) -> list[Path]:
@@ -45,13 +45,35 @@ def test_benchmarks_reproduce_the_published_2019_figures(lake: Lake, shared: Pat
     assert {s.model: s.draws for s in result.scores}["conflictology (published)"] == 12
 
 
+@pytest.mark.parametrize("year", [2018, 2019])
+def test_the_recency_model_beats_every_benchmark_on_crps(lake: Lake, year: int) -> None:
+    result = backtest(lake, year)
+    crps = {s.model: s.crps for s in result.scores}
+    best = min(v for name, v in crps.items() if name in BENCHMARKS)
+    assert crps["recency"] < best
+    if year == 2019:
+        assert crps["recency"] < 9.27  # the challenge's bar (conflictology as published)
+    ign = {s.model: s.ign for s in result.scores}
+    assert ign["recency"] < min(v for name, v in ign.items() if name in BENCHMARKS)
+
+
+def test_recency_chooses_its_decay_by_cross_validation_before_the_cutoff(lake: Lake) -> None:
+    window = Window(2019)
+    lam, folds = Recency().choose(history(lake, window.cutoff))
+    assert set(folds) == set(Recency().candidates) and folds[lam] == min(folds.values())
+    # with the last fold's December after the cutoff, that fold is not used
+    short = Recency(folds=1).choose(history(lake, window.cutoff - 11))[1]
+    longer = Recency(folds=1).choose(history(lake, window.cutoff))[1]
+    assert short != longer  # October 2017 cutoff: its last full window is 2016, not 2017
+
+
 def test_no_forecast_reads_past_the_cutoff(shared: Path, tmp_path: Path) -> None:
     window = Window(2019)
     with Lake(tmp_path) as lake:
         load(lake, "views", _files(shared), user="t")
         before = {
             n: m.draws(history(lake, window.cutoff), 14, 200, np.random.default_rng(1))
-            for n, m in BENCHMARKS.items()
+            for n, m in MODELS.items()
         }
         described = lake.db.execute("SELECT column_name, column_type FROM (DESCRIBE views)").fetchall()
         keys = {"month_id", "country_id", "year", "month", "gwcode"}
@@ -64,11 +86,11 @@ def test_no_forecast_reads_past_the_cutoff(shared: Path, tmp_path: Path) -> None
         assert changed > 1000
         after = {
             n: m.draws(history(lake, window.cutoff), 14, 200, np.random.default_rng(1))
-            for n, m in BENCHMARKS.items()
+            for n, m in MODELS.items()
         }
         # and the perturbation is real: the scored months moved
         moved = backtest(lake, 2019, models={"zero": BENCHMARKS["zero"]}, k=10).scores[0].crps
-    for name in BENCHMARKS:
+    for name in MODELS:
         assert np.array_equal(before[name], after[name]), name
     assert moved > 100  # the zero model's CRPS is the mean actual, now 7x + 13
 
@@ -79,7 +101,7 @@ def test_cli_backtest_writes_the_challenge_layout_and_scores_it_again(
     cli("sources", "load", "views", *[str(p) for p in _files(shared)])
     out = cli("warning", "backtest", "--window", "2019", "--draws", "100", "--out", str(tmp_path / "draws"))
     assert "Window 2019" in out and "191 countries x 12 months" in out
-    for name in BENCHMARKS:
+    for name in MODELS:
         assert name in out
     table = pq.read_table(tmp_path / "draws" / "poisson_2019.parquet")
     assert table.column_names == ["month_id", "country_id", "draw", "outcome"]

@@ -63,16 +63,16 @@ def backtest(
     from detente.sources.lake import Lake
     from detente.warning.backtest import backtest as run
     from detente.warning.backtest import write_draws
-    from detente.warning.models import BENCHMARKS
+    from detente.warning.models import MODELS
 
-    chosen = model or list(BENCHMARKS)
-    unknown = [m for m in chosen if m not in BENCHMARKS]
+    chosen = model or list(MODELS)
+    unknown = [m for m in chosen if m not in MODELS]
     if unknown:
-        raise ValidationError(f"unknown model {unknown[0]!r}; one of {', '.join(BENCHMARKS)}", field="model")
+        raise ValidationError(f"unknown model {unknown[0]!r}; one of {', '.join(MODELS)}", field="model")
     settings = settings_from(ctx)
     with open_workspace(settings) as ws, Lake(ws.path) as lake:
         result = run(
-            lake, window, models={m: BENCHMARKS[m] for m in chosen}, k=draws, seed=seed,
+            lake, window, models={m: MODELS[m] for m in chosen}, k=draws, seed=seed,
             published=_published(published),
         )  # fmt: skip
     w = result.window

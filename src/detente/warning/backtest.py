@@ -19,7 +19,7 @@ import numpy as np
 from detente.sources.lake import Lake
 from detente.warning import scoring
 from detente.warning.data import HORIZONS, History, Window, history, truth
-from detente.warning.models import BENCHMARKS, Model, published_draws
+from detente.warning.models import MODELS, Model, published_draws
 
 __all__ = ["Score", "backtest", "score", "write_draws"]
 
@@ -93,7 +93,7 @@ def backtest(
     onsets = _onsets(lake, window, actual)
     first_scored = window.forecast_months.index(window.scored_months[0])
     result = Backtest(window, [], countries=actual.countries)
-    for name, model in (BENCHMARKS if models is None else models).items():
+    for name, model in (MODELS if models is None else models).items():
         rng = np.random.default_rng(seed)
         draws = model.draws(past, HORIZONS, k, rng)
         result.draws[name] = draws

@@ -25,7 +25,7 @@ import numpy as np
 from detente.core.errors import ValidationError
 from detente.warning.data import History
 
-__all__ = ["BENCHMARKS", "Model", "published_draws"]
+__all__ = ["BENCHMARKS", "MODELS", "Model", "Recency", "published_draws"]
 
 
 class Model(Protocol):
@@ -83,6 +83,68 @@ class Conflictology:
 BENCHMARKS: dict[str, Model] = {
     m.name: m for m in (Zero(), LastPoisson(), GlobalBootstrap(), Conflictology())
 }
+
+
+def _recency_draws(recent: np.ndarray, lam: float, k: int) -> np.ndarray:
+    """``k`` draws per row from its months, month j (0 = the latest) weighted lam^j: each
+    month repeated in proportion to its weight (largest remainders get the rest)."""
+    span = recent.shape[1]
+    weights = lam ** np.arange(span)[::-1]
+    weights = weights / weights.sum()
+    counts = np.floor(weights * k).astype(int)
+    counts[np.argsort(-(weights * k - counts))[: k - counts.sum()]] += 1
+    return recent[:, np.repeat(np.arange(span), counts)]
+
+
+@dataclass(frozen=True)
+class Recency:
+    """detente's recency-weighted empirical model.
+
+    A country's next months are drawn from its own last three years, month j back weighted
+    lam^j, the same distribution at every horizon. It is conflictology with a decay
+    instead of a 12-month box. lam is chosen by time-series cross-validation inside the
+    training data: for a forecast made at cutoff T, each candidate forecasts the five
+    challenge windows whose scored months all end before T (data to October Y-1, scored
+    on Y), and the lowest mean CRPS wins. Nothing after T is used, and the 2019 actuals
+    played no part in the design."""
+
+    span: int = 36
+    candidates: tuple[float, ...] = (0.75, 0.8, 0.85, 0.9, 0.95)
+    folds: int = 5
+    name: str = "recency"
+
+    def choose(self, history: History, k: int = 200) -> tuple[float, dict[float, float]]:
+        from detente.warning.scoring import crps
+
+        months = history.months.tolist()
+        # the last window fully observed by the cutoff: its December is at or before it
+        last = (history.cutoff - 12) // 12 + 1980
+        scores: dict[float, list[float]] = {lam: [] for lam in self.candidates}
+        for year in range(last - self.folds + 1, last + 1):
+            cut = (year - 1 - 1980) * 12 + 10
+            first = (year - 1980) * 12 + 1
+            if cut not in months or cut - self.span + 1 < months[0]:
+                continue
+            c = months.index(cut)
+            truth = history.values[:, months.index(first) : months.index(first) + 12]
+            recent = history.values[:, c - self.span + 1 : c + 1]
+            ok = ~np.isnan(truth).any(axis=1) & ~np.isnan(recent[:, -1])
+            for lam in self.candidates:
+                d = _recency_draws(_filled(recent[ok]), lam, k)
+                scores[lam].append(float(np.mean(crps(np.repeat(d[:, None, :], 12, axis=1), truth[ok]))))
+        means = {lam: float(np.mean(v)) for lam, v in scores.items() if v}
+        if not means:  # too little history to cross-validate: the middle of the grid
+            return self.candidates[len(self.candidates) // 2], {}
+        return min(means, key=lambda lam: (means[lam], lam)), means
+
+    def draws(self, history: History, horizons: int, k: int, rng: np.random.Generator) -> np.ndarray:
+        lam, _ = self.choose(history)
+        recent = _filled(history.last(self.span))
+        d = _recency_draws(recent, lam, k)
+        return np.broadcast_to(d[:, None, :], (len(d), horizons, k)).copy()
+
+
+MODELS: dict[str, Model] = {**BENCHMARKS, "recency": Recency()}
 
 
 def published_draws(path: Path, countries: np.ndarray, months: list[int]) -> np.ndarray:
