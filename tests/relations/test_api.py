@@ -19,6 +19,7 @@ from tests import factories as f
 from tests.api.test_api import base, login  # noqa: F401  (the API tests' server and sign-in)
 
 API = "/api/v1"
+SLOW = 120  # seconds: a network and its year before are built per call (the API tests' client waits 5)
 
 
 @pytest.fixture
@@ -44,8 +45,8 @@ def test_registry_ties_and_markings_follow_the_caller(base: str) -> None:  # noq
     with login(base, "gbr-planner") as planner, login(base, "gbr-clerk") as clerk:
         params = {"year": 2010, "layer": ["alliance", "registry"]}
         seen, unseen = (
-            planner.get("/relations/network", params=params),
-            clerk.get("/relations/network", params=params),
+            planner.get("/relations/network", params=params, timeout=SLOW),
+            clerk.get("/relations/network", params=params, timeout=SLOW),
         )
         assert seen.status_code == 200 == unseen.status_code, seen.text
         ties = {(e["a"], e["b"]): e["layers"] for e in seen.json()["data"]["edges"]}
@@ -56,8 +57,8 @@ def test_registry_ties_and_markings_follow_the_caller(base: str) -> None:  # noq
             "UNCLASSIFIED"
         )
         window = {"a": "GBR", "b": "KEN", "first": "2010-06-01", "last": "2010-06-30"}
-        high = planner.get("/relations/index", params=window).json()
-        low = clerk.get("/relations/index", params=window).json()
+        high = planner.get("/relations/index", params=window, timeout=SLOW).json()
+        low = clerk.get("/relations/index", params=window, timeout=SLOW).json()
         assert high["data"]["months"][0]["engagements"] == 1 and high["data"]["months"][0]["coop_index"] > 0
         assert low["data"]["months"][0]["engagements"] == 0 and low["data"]["months"][0]["coop_index"] == 0
         assert "Exercise Askari Storm" not in str(low)
@@ -65,12 +66,14 @@ def test_registry_ties_and_markings_follow_the_caller(base: str) -> None:  # noq
 
 def test_partner_and_alignment(base: str) -> None:  # noqa: F811
     with login(base, "ken-analyst") as ken:
-        answer = ken.get("/relations/partners/KEN", params={"year": 2010, "top": 5})
+        answer = ken.get("/relations/partners/KEN", params={"year": 2010, "top": 5}, timeout=SLOW)
         assert answer.status_code == 200, answer.text
         data = answer.json()["data"]
         assert data["country"] == "KEN" and data["partners"] and data["node"]["degree"] >= 1
         assert "exercise" in data["missing"] and "dca" in data["missing"]  # not loaded: said so
-        aligned = ken.get("/relations/alignment", params={"a": "UKR", "b": "RUS", "first": 2015})
+        aligned = ken.get(
+            "/relations/alignment", params={"a": "UKR", "b": "RUS", "first": 2015}, timeout=SLOW
+        )
         assert any("2022" in t for t in aligned.json()["data"]["flags"])
 
 
@@ -80,8 +83,8 @@ def test_bad_input_is_named(base: str) -> None:  # noqa: F811
             "/relations/index", params={"a": "GB", "b": "KEN", "first": "2010-01-01", "last": "x"}
         )
         assert response.status_code == 422 and "a" in response.text
-        response = ken.get("/relations/network", params={"year": 2010, "layer": "nonsense"})
+        response = ken.get("/relations/network", params={"year": 2010, "layer": "nonsense"}, timeout=SLOW)
         assert response.status_code in (400, 422) and "nonsense" in response.text
-        response = ken.get("/relations/partners/ATL", params={"year": 2010})
+        response = ken.get("/relations/partners/ATL", params={"year": 2010}, timeout=SLOW)
         assert response.status_code in (400, 422) and "ATL" in response.text
     assert httpx.get(f"{base}{API}/relations/network", params={"year": 2010}).status_code == 401

@@ -104,5 +104,76 @@ def score(
     console.print(_table(f"Window {window}", result.scores))
 
 
+def _risk_table(title: str, rows: list[dict]) -> Table:  # type: ignore[type-arg]
+    table = Table(title=title, caption="P(>=25): share of draws with a month of 25 or more battle deaths")
+    for col in ("country", "P(>=25)", "median", "90% interval"):
+        table.add_column(col, justify="left" if col == "country" else "right", no_wrap=True)
+    for r in rows:
+        table.add_row(r["iso3"] or str(r["country_id"]), f"{r['p25']:.2f}", f"{r['median']:.0f}",
+                      f"{r['low']:.0f}-{r['high']:.0f}")  # fmt: skip
+    return table
+
+
+@app.command()
+def forecast(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Option(help="Model: recency (default) or a benchmark.")] = "recency",
+    horizons: Annotated[int, typer.Option(min=1, max=36, help="Months ahead.")] = 36,
+    draws: Annotated[int, typer.Option(min=10, max=10000, help="Draws per country-month.")] = 1000,
+    top: Annotated[int, typer.Option(help="Countries to list.")] = 20,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 2024,
+) -> None:
+    """Forecast from the latest data in the lake; saved (with the model and the inputs'
+    provenance) in the workspace's forecasts/ folder."""
+    from detente.sources.lake import Lake
+    from detente.warning.forecast import forecast as run
+    from detente.warning.forecast import save, summary
+
+    settings = settings_from(ctx)
+    with open_workspace(settings) as ws, Lake(ws.path) as lake:
+        fc = run(lake, model, horizons=horizons, k=draws, seed=seed)
+        path = save(fc, ws.path / "forecasts")
+    meta = fc.meta
+    console.print(
+        f"{model} forecast from data to {meta['cutoff']} (month_id {fc.cutoff}), "
+        f"{len(fc.countries)} countries, {horizons} months, {draws} draws, seed {seed}"
+        + (f", lambda {meta['params']['lambda']}" if meta["params"].get("lambda") else "")
+    )
+    console.print(_risk_table("Highest risk in the next three months", summary(fc)[:top]))
+    console.print(f"-> {path} (provenance in {path.with_suffix('.json').name})")
+
+
+@app.command()
+def alerts(
+    ctx: typer.Context,
+    threshold: Annotated[float, typer.Option(min=0, max=1, help="Alert at this P(>=25) or above.")] = 0.5,
+) -> None:
+    """Registry partners (states you may see) whose risk in the latest saved forecast
+    crosses the threshold."""
+    from detente.cli.context import open_registry
+    from detente.registry.service import ListQuery
+    from detente.warning.forecast import latest, load_forecast, summary
+
+    with open_registry(ctx) as (ws, reg):
+        path = latest(ws.path / "forecasts")
+        if path is None:
+            raise ValidationError("no saved forecast: run `detente warning forecast` first")
+        fc = load_forecast(path)
+        states = {
+            a.country: a.name
+            for a in reg.list("actors", ListQuery(filters={"kind": "state"}, limit=None))
+            if a.country
+        }
+    rows = [r for r in summary(fc) if r["iso3"] in states and r["p25"] >= threshold]
+    console.print(
+        _risk_table(
+            f"Partners at or above P(>=25) = {threshold:g} "
+            f"(forecast {path.name}, data to {fc.meta['cutoff']})",
+            rows,
+        )
+    )
+    console.print(f"{len(rows)} of {len(states)} partner states alerted")
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="warning")

@@ -31,7 +31,7 @@ def _error_page(request: Request, status: int, code: str, message: str) -> Respo
 
 def mount(app: FastAPI) -> None:
     """Add the web app's pages and static files to ``app``."""
-    from detente.web import admin, auth, pages, relations
+    from detente.web import admin, auth, pages, relations, warning
 
     app.state.html_error = _error_page
 
@@ -47,4 +47,5 @@ def mount(app: FastAPI) -> None:
     app.include_router(auth.router)
     app.include_router(admin.router)
     app.include_router(relations.router)
+    app.include_router(warning.router)
     app.include_router(pages.router)  # last: it ends with the catch-all for sections to come

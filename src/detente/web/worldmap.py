@@ -18,7 +18,7 @@ from typing import Any
 from detente.core.errors import ValidationError
 from detente.web.charts import Chart, render_svg
 
-__all__ = ["engagements_map", "world"]
+__all__ = ["engagements_map", "value_map", "world"]
 
 
 def _source() -> Path:
@@ -94,3 +94,49 @@ def engagements_map(records: Iterable[Any], countries: Mapping[str, str | None],
     }
     rows = [{"country": c, "engagements": n} for c, n in counts.most_common()]
     return Chart(title=title, svg=render_svg(spec), rows=rows, columns=("country", "engagements"))
+
+
+def value_map(values: Mapping[str, float], field: str, title: str, *, scheme: str = "reds") -> Chart:
+    """A choropleth of one value per country (ISO3); countries without a value stay grey."""
+    features = [
+        {**f, "properties": {**f["properties"], field: values.get(f["properties"]["iso3"])}} for f in world()
+    ]
+    spec = {
+        "width": 720,
+        "height": 360,
+        "layer": [
+            {
+                "data": {"values": features, "format": {"type": "json"}},
+                "projection": {"type": "equalEarth"},
+                "mark": {
+                    "type": "geoshape",
+                    "stroke": "#ffffff",
+                    "strokeWidth": 0.4,
+                    "fill": "#dddddd",
+                    "aria": False,
+                },
+            },
+            {
+                "data": {
+                    "values": [f for f in features if f["properties"][field] is not None],
+                    "format": {"type": "json"},
+                },
+                "projection": {"type": "equalEarth"},
+                "mark": {"type": "geoshape", "stroke": "#ffffff", "strokeWidth": 0.4},
+                "encoding": {
+                    "color": {
+                        "field": f"properties.{field}",
+                        "type": "quantitative",
+                        "title": field,
+                        "scale": {"scheme": scheme, "domain": [0, 1]},
+                    },
+                    "tooltip": [
+                        {"field": "properties.name", "title": "country"},
+                        {"field": f"properties.{field}", "title": field, "format": ".2f"},
+                    ],
+                },
+            },
+        ],
+    }
+    rows = [{"country": c, field: round(v, 3)} for c, v in sorted(values.items(), key=lambda kv: -kv[1])]
+    return Chart(title=title, svg=render_svg(spec), rows=rows, columns=("country", field))

@@ -1,0 +1,104 @@
+"""Operational forecasts: the latest data, 36 months, saved with the model and the inputs'
+provenance and read back the same; alerts for the user's registry partners above a
+threshold; and the web page with its risk map, in Chromium."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from playwright.sync_api import Browser, expect
+
+from detente.core.workspace import Workspace
+from detente.sources.lake import Lake
+from detente.sources.service import load
+from detente.warning.forecast import forecast, load_forecast, save, summary
+from tests import factories as f
+from tests.live import live_server
+from tests.warning.test_backtest import _files
+from tests.web.test_browser import accessible, browser, page_banner, shoot, sign_in_with_keyboard  # noqa: F401
+
+
+def test_forecast_saves_draws_and_provenance_and_reads_back(shared: Path, tmp_path: Path) -> None:
+    with Lake(tmp_path / "lake") as lake:
+        load(lake, "views", _files(shared), user="t")
+        fc = forecast(lake, horizons=36, k=200, seed=5)
+        again = forecast(lake, horizons=36, k=200, seed=5)
+        sha = lake.current("views").sha256  # type: ignore[union-attr]
+    assert fc.meta["cutoff"] == "2019-12" and fc.draws.shape[1:] == (36, 200)
+    assert np.array_equal(fc.draws, again.draws)  # fixed seed: reproducible
+    assert fc.meta["params"]["lambda"] in (0.75, 0.8, 0.85, 0.9, 0.95)
+    assert fc.meta["inputs"]["views"]["sha256"] == sha
+    path = save(fc, tmp_path / "forecasts")
+    table = pq.read_table(path)
+    assert table.column_names == ["month_id", "country_id", "draw", "outcome"]
+    assert json.loads(path.with_suffix(".json").read_text())["seed"] == 5
+    back = load_forecast(path)
+    assert np.array_equal(back.draws, fc.draws) and back.iso3 == fc.iso3
+    rows = summary(back)
+    assert [r["p25"] for r in rows] == sorted((r["p25"] for r in rows), reverse=True)
+    top = rows[0]
+    assert top["iso3"] in {"AFG", "SYR"} and top["low"] <= top["median"] <= top["high"]
+    quiet = next(r for r in rows if r["iso3"] == "NOR")
+    assert quiet["p25"] == 0 and quiet["high"] == 0
+
+
+def test_cli_forecast_and_alerts_for_registry_partners(cli: Callable[..., str], shared: Path) -> None:
+    cli("sources", "load", "views", *[str(p) for p in _files(shared)])
+    assert "no saved forecast" in cli("warning", "alerts", code=2)
+    out = cli("warning", "forecast", "--horizons", "6", "--draws", "200", "--top", "5")
+    assert "recency forecast from data to 2019-12" in out and "AFG" in out and "-> " in out
+    for name, iso in (("Nigeria", "NGA"), ("Norway", "NOR")):
+        cli(
+            "actors", "add", name, "--kind", "state", "--country", iso, "--marking", "UNCLASSIFIED//TLP:CLEAR"
+        )
+    out = cli("warning", "alerts", "--threshold", "0.5")
+    assert "NGA" in out and "NOR" not in out.split("Partners at or above")[1]
+    assert "1 of 2 partner states alerted" in out
+
+
+@pytest.fixture
+def site(ws: Workspace, shared: Path) -> Iterator[str]:
+    with ws.session() as session:
+        world = f.two_organisations(session)
+        reg = f.Registry(session, f.Sharing(session).principal("gbr-planner"))
+        f.state(reg, "NGA", name="Nigeria", marking="UNCLASSIFIED//TLP:CLEAR")
+        f.state(reg, "AFG", name="Afghanistan", marking="SECRET//REL TO GBR")
+        del world
+    with Lake(ws.path) as lake:
+        load(lake, "views", _files(shared), user="t")
+        save(forecast(lake, horizons=12, k=200), ws.path / "forecasts")
+    with live_server(ws) as base:
+        yield base
+
+
+def test_the_warning_page_maps_risk_and_alerts_partners_by_marking(
+    browser: Browser,  # noqa: F811
+    site: str,
+    database_url: str,
+) -> None:
+    store = database_url.split(":")[0].split("+")[0]
+    gbr = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    sign_in_with_keyboard(gbr, site, "gbr-planner")
+    gbr.goto(f"{site}/warning")
+    expect(gbr.get_by_role("heading", level=1)).to_have_text("Early warning")
+    assert gbr.locator("figure.chart svg").count() == 1
+    assert gbr.locator("#top-risk tbody tr").count() == 25
+    alerts = gbr.locator("#alerts tbody").inner_text()
+    assert "Nigeria" in alerts and "Afghanistan" in alerts
+    assert page_banner(gbr).startswith("SECRET")  # an alert names a SECRET actor
+    accessible(gbr)
+    shoot(gbr, "30-warning", store)
+    gbr.get_by_label("Alert at a probability of").fill("1")
+    gbr.get_by_role("button", name="Apply").click()
+    expect(gbr.locator("#alert-count")).to_contain_text("at or above 1")
+    ken = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    sign_in_with_keyboard(ken, site, "ken-analyst")
+    ken.goto(f"{site}/warning")
+    assert "Afghanistan" not in ken.locator("#alerts tbody").inner_text()  # not releasable to KEN
+    assert "SECRET" not in page_banner(ken)
+    assert "AFG" in ken.locator("#top-risk tbody").inner_text()  # the open forecast itself is shown
