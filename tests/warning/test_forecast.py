@@ -96,6 +96,15 @@ def test_the_warning_page_maps_risk_and_alerts_partners_by_marking(
     gbr.get_by_label("Alert at a probability of").fill("1")
     gbr.get_by_role("button", name="Apply").click()
     expect(gbr.locator("#alert-count")).to_contain_text("at or above 1")
+    # a partner's page: the fan chart, the risk and what drives it
+    gbr.goto(f"{site}/warning")
+    gbr.locator("#alerts").get_by_role("link", name="Nigeria").click()
+    expect(gbr.locator("#h-risk")).to_have_text("Conflict risk")
+    fan = gbr.locator("figure.chart", has_text="Forecast battle deaths per month, NGA")
+    assert fan.locator("svg").count() == 1 and fan.locator("tbody tr").count() == 12
+    assert "what drives it" in gbr.locator("#h-risk + p + figure + p").inner_text().lower()
+    accessible(gbr)
+    shoot(gbr, "31-partner-risk", store)
     ken = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     sign_in_with_keyboard(ken, site, "ken-analyst")
     ken.goto(f"{site}/warning")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-__all__ = ["Chart", "engagements_by_month", "line_chart", "render_svg"]
+__all__ = ["Chart", "engagements_by_month", "fan_chart", "line_chart", "render_svg"]
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 STATUS_COLOURS = {
@@ -93,3 +93,32 @@ def line_chart(
     svg = render_svg(spec) if kept else ""
     rounded = [{**r, y: round(r[y], 3)} for r in kept]
     return Chart(title=title, svg=svg, rows=rounded, columns=(series, x, y))
+
+
+def fan_chart(rows: list[dict[str, Any]], title: str) -> Chart:
+    """Forecast quantiles per month: the 90% and 50% bands and the median line. Each row:
+    month, q05, q25, q50, q75, q95."""
+    base = {"x": {"field": "month", "type": "ordinal", "title": "month", "axis": {"labelAngle": -45}}}
+    spec = {
+        "width": 640,
+        "height": 220,
+        "data": {"values": rows},
+        "layer": [
+            {
+                "mark": {"type": "area", "opacity": 0.25, "color": "#b3261e"},
+                "encoding": {**base, "y": {"field": "q05", "type": "quantitative", "title": "battle deaths"},
+                             "y2": {"field": "q95"}},
+            },
+            {
+                "mark": {"type": "area", "opacity": 0.45, "color": "#b3261e"},
+                "encoding": {**base, "y": {"field": "q25", "type": "quantitative"}, "y2": {"field": "q75"}},
+            },
+            {
+                "mark": {"type": "line", "color": "#7a1a14", "point": True},
+                "encoding": {**base, "y": {"field": "q50", "type": "quantitative"},
+                             "tooltip": [{"field": f} for f in ("month", "q05", "q50", "q95")]},
+            },
+        ],
+    }  # fmt: skip
+    svg = render_svg(spec) if rows else ""
+    return Chart(title=title, svg=svg, rows=rows, columns=("month", "q05", "q25", "q50", "q75", "q95"))

@@ -352,6 +352,11 @@ def partner(request: Request, ref: Annotated[Line, Path(max_length=200)]) -> HTM
             from detente.web.relations import partner_section
 
             relations = partner_section(request, reg, page, actor.country)
+        forecast = None
+        if actor.kind == "state" and actor.country:
+            from detente.web.warning import country_section
+
+            forecast = country_section(request, actor.country)
         names = actor_names(
             reg,
             [
@@ -373,6 +378,7 @@ def partner(request: Request, ref: Annotated[Line, Path(max_length=200)]) -> HTM
             names=names,
             today=today,
             relations=relations,
+            forecast=forecast,
         )
 
 

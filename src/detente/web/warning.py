@@ -5,7 +5,7 @@ markings."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from detente.registry.service import ListQuery
 from detente.web.auth import opened
 
-__all__ = ["router"]
+__all__ = ["country_section", "router"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -54,3 +54,45 @@ def warning_page(request: Request, threshold: Annotated[float, Query(ge=0, le=1)
             partners=len(states),
             threshold=threshold,
         )
+
+
+def country_section(request: Request, iso3: str) -> dict[str, Any] | None:
+    """A country's forecast from the latest saved forecast: the fan chart of monthly battle
+    deaths (median, 50% and 90% bands), the risk, and what drives it (for the recency
+    model: the country's own recent months, with the weight each carries)."""
+    import numpy as np
+
+    from detente.sources.views import month_of
+    from detente.warning.forecast import latest, load_forecast, summary
+    from detente.web.charts import fan_chart
+
+    path = latest(request.app.state.workspace.path / "forecasts")
+    if path is None:
+        return None
+    fc = load_forecast(path)
+    if iso3 not in fc.iso3:
+        return None
+    i = fc.iso3.index(iso3)
+    qs = np.quantile(fc.draws[i], [0.05, 0.25, 0.5, 0.75, 0.95], axis=1)
+    rows = []
+    for h, m in enumerate(fc.months):
+        y, mo = month_of(m)
+        rows.append(
+            {
+                "month": f"{y}-{mo:02d}",
+                **{k: float(qs[j, h]) for j, k in enumerate(("q05", "q25", "q50", "q75", "q95"))},
+            }
+        )
+    risk = next(r for r in summary(fc) if r["iso3"] == iso3)
+    drivers: list[dict[str, Any]] = []
+    lam = fc.meta.get("params", {}).get("lambda")
+    if lam:
+        span = int(fc.meta["params"].get("span", 36))
+        weights = lam ** np.arange(span)
+        weights = weights / weights.sum()
+        drivers = [
+            {"month": "{}-{:02d}".format(*month_of(fc.cutoff - j)), "weight": float(weights[j])}
+            for j in range(min(6, span))
+        ]
+    chart = fan_chart(rows, f"Forecast battle deaths per month, {iso3} (data to {fc.meta['cutoff']})")
+    return {"chart": chart, "risk": risk, "drivers": drivers, "model": fc.model, "lam": lam}
