@@ -15,14 +15,14 @@ The COW state list in ../shared/data ends in 2016, so "1816-2018" is 1816-2016.
 
 from __future__ import annotations
 
-import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import child_main, in_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("DETENTE_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -91,15 +91,8 @@ def run_pandas(_folder: Path) -> dict[str, float]:
 RUNNERS = {"detente": run_detente, "pandas": run_pandas}
 
 
-def child(name: str, folder: Path) -> None:
-    result = RUNNERS[name](folder)
-    result["peak"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps(result))
-
-
 def main() -> None:
-    if len(sys.argv) == 4 and sys.argv[1] == "--child":
-        child(sys.argv[2], Path(sys.argv[3]))
+    if child_main(lambda name, folder: RUNNERS[name](folder)):
         return
     from detente.sources.lake import Lake
     from detente.sources.service import load
@@ -108,12 +101,7 @@ def main() -> None:
         with Lake(Path(tmp)) as lake:  # loading is not timed: both read the same parsed inputs
             for name, path in FILES.items():
                 load(lake, name, [path], user="bench")
-        results = {}
-        for name in RUNNERS:
-            done = subprocess.run(
-                [sys.executable, __file__, "--child", name, tmp], capture_output=True, text=True, check=True
-            )
-            results[name] = json.loads(done.stdout.strip().splitlines()[-1])
+        results = in_processes(__file__, RUNNERS, tmp)
     mine, base = results["detente"], results["pandas"]
     print(f"COW directed dyad-years {FIRST}-{LAST} (the list ends 2016) with ATOP and COW alliances")
     for name, r in results.items():

@@ -13,14 +13,14 @@ in its own process so its peak memory is its own.
 
 from __future__ import annotations
 
-import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import child_main, in_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("DETENTE_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -63,15 +63,8 @@ def run(name: str, folder: Path) -> dict[str, float]:
     }
 
 
-def child(name: str, folder: Path) -> None:
-    result = run(name, folder)
-    result["peak"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps(result))
-
-
 def main() -> None:
-    if len(sys.argv) == 4 and sys.argv[1] == "--child":
-        child(sys.argv[2], Path(sys.argv[3]))
+    if child_main(run):
         return
     from detente.sources.lake import Lake
     from detente.sources.service import load
@@ -79,12 +72,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         with Lake(Path(tmp)) as lake:  # loading is not timed
             load(lake, "views", FILES, user="bench")
-        results = {}
-        for name in ("detente", "naive"):
-            done = subprocess.run(
-                [sys.executable, __file__, "--child", name, tmp], capture_output=True, text=True, check=True
-            )
-            results[name] = json.loads(done.stdout.strip().splitlines()[-1])
+        results = in_processes(__file__, ("detente", "naive"), tmp)
     mine, base = results["detente"], results["naive"]
     print(f"recency model, window {YEAR}: {K:,} draws x {mine['shape'][0]} countries x {HORIZONS} horizons")
     for name, r in results.items():
