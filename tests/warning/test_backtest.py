@@ -101,6 +101,7 @@ def test_cli_backtest_writes_the_challenge_layout_and_scores_it_again(
     cli("sources", "load", "views", *[str(p) for p in _files(shared)])
     out = cli("warning", "backtest", "--window", "2019", "--draws", "100", "--out", str(tmp_path / "draws"))
     assert "Window 2019" in out and "191 countries x 12 months" in out
+    assert "recency: decay 0.85, chosen by mean CRPS over the five earlier windows" in out
     for name in MODELS:
         assert name in out
     table = pq.read_table(tmp_path / "draws" / "poisson_2019.parquet")

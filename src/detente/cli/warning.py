@@ -83,6 +83,8 @@ def backtest(
             result.scores,
         )
     )
+    for name, text in result.choices.items():
+        console.print(f"{name}: {text}")
     if out:
         for path in write_draws(result, out):
             console.print(f"-> {path}")

@@ -19,7 +19,7 @@ import numpy as np
 from detente.sources.lake import Lake
 from detente.warning import scoring
 from detente.warning.data import HORIZONS, History, Window, history, truth
-from detente.warning.models import MODELS, Model, published_draws
+from detente.warning.models import MODELS, Model, Recency, published_draws
 
 __all__ = ["Score", "backtest", "score", "write_draws"]
 
@@ -76,6 +76,7 @@ class Backtest:
     scores: list[Score]
     draws: dict[str, np.ndarray] = field(default_factory=dict)  # [country, 14 horizons, draw]
     countries: np.ndarray = field(default_factory=lambda: np.array([], dtype=int))
+    choices: dict[str, str] = field(default_factory=dict)  # model -> what it chose and why
 
 
 def backtest(
@@ -97,6 +98,12 @@ def backtest(
         rng = np.random.default_rng(seed)
         draws = model.draws(past, HORIZONS, k, rng)
         result.draws[name] = draws
+        if isinstance(model, Recency):
+            lam, folds = model.choose(past)
+            tried = ", ".join(f"{a:g}: {b:.2f}" for a, b in sorted(folds.items()))
+            result.choices[name] = (
+                f"decay {lam:g}, chosen by mean CRPS over the five earlier windows ({tried})"
+            )
         result.scores.append(score(name, draws[:, first_scored:, :], actual, onsets))
     for name, path in (published or {}).items():
         draws = published_draws(path, actual.countries, window.scored_months)
