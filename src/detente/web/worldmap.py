@@ -1,65 +1,16 @@
-"""A world map of engagements by country, from Natural Earth shapes.
-
-The shapes are Natural Earth's 1:110m admin-0 countries (public domain) as shipped
-inside the ``pyogrio`` wheel (its ``naturalearth_lowres`` dataset), read with pyogrio
-and turned into GeoJSON with shapely, so the map needs no download and no internet.
-Old Natural Earth releases code France, Norway and Kosovo as ``-99``: those are
-resolved by name through detente's country crosswalk.
-"""
+"""World maps (choropleths by country) rendered with Vega-Lite, from the Natural Earth
+shapes of ``detente.core.geography``, so the maps need no download and no internet."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-from detente.core.errors import ValidationError
+from detente.core.geography import world
 from detente.web.charts import Chart, render_svg
 
 __all__ = ["engagements_map", "value_map", "world"]
-
-
-def _source() -> Path:
-    import pyogrio
-
-    return (
-        Path(pyogrio.__file__).parent
-        / "tests"
-        / "fixtures"
-        / "naturalearth_lowres"
-        / "naturalearth_lowres.shp"
-    )
-
-
-@cache
-def world() -> tuple[dict[str, Any], ...]:
-    """Natural Earth 1:110m countries as GeoJSON features with ``iso3`` and ``name``."""
-    import pyogrio.raw
-    import shapely
-
-    from detente.core.countries import resolve
-
-    meta, _ids, geometries, fields = pyogrio.raw.read(_source())
-    columns = {name: values for name, values in zip(meta["fields"], fields, strict=True)}
-    features = []
-    for wkb, name, iso3 in zip(geometries, columns["name"], columns["iso_a3"], strict=True):
-        code = str(iso3)
-        if code == "-99":
-            try:
-                code = resolve(str(name)).iso3 or ""
-            except ValidationError:
-                code = ""  # N. Cyprus, Somaliland: no ISO code
-        shape = shapely.from_wkb(wkb)
-        features.append(
-            {
-                "type": "Feature",
-                "properties": {"iso3": code, "name": str(name)},
-                "geometry": shapely.geometry.mapping(shape),
-            }
-        )
-    return tuple(features)
 
 
 def engagements_map(records: Iterable[Any], countries: Mapping[str, str | None], title: str) -> Chart:

@@ -1,0 +1,98 @@
+"""Country-month features from the outcome's own history, causal by construction: the
+features of month t use months up to t only (rolling windows that end at t), so a panel
+built from data to the cutoff cannot see past it.
+
+For each country and month t (fatalities y, with unobserved months as 0):
+
+* ``log_lag_1``, ``log_lag_2``, ``log_lag_3``: log1p(y) one to three months back from t
+  (``log_lag_1`` is t itself: the last observed month when forecasting from t);
+* ``log_sum_3``, ``log_sum_12``, ``log_sum_36``: log1p of the sums over the last 3, 12 and
+  36 months;
+* ``since_25``: months since the last month with 25 or more deaths (120 when none in the
+  data so far) and ``decay_6`` = 2^(-since_25 / 6), ViEWS' decay with a six-month
+  half-life;
+* ``nb_log_lag_1``, ``nb_log_sum_12``: the same over the country's neighbours together
+  (``detente.core.geography``), the spatial lags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from detente.warning.data import History
+
+__all__ = ["NAMES", "features", "neighbour_matrix"]
+
+NAMES = (
+    "log_lag_1",
+    "log_lag_2",
+    "log_lag_3",
+    "log_sum_3",
+    "log_sum_12",
+    "log_sum_36",
+    "since_25",
+    "decay_6",
+    "nb_log_lag_1",
+    "nb_log_sum_12",
+)
+NEVER = 120
+
+
+def _rolling_sum(y: np.ndarray, n: int) -> np.ndarray:
+    """Sum over the last ``n`` months ending at each month (fewer at the start)."""
+    c = np.cumsum(y, axis=1)
+    out = c.copy()
+    out[:, n:] = c[:, n:] - c[:, :-n]
+    return out
+
+
+def _lag(y: np.ndarray, k: int) -> np.ndarray:
+    """``y`` shifted ``k`` >= 1 months later (the first k months are 0)."""
+    out = np.zeros_like(y)
+    out[:, k:] = y[:, : y.shape[1] - k]
+    return out
+
+
+def neighbour_matrix(
+    iso3: Sequence[str | None], near: Mapping[str, Sequence[str]] | None = None
+) -> np.ndarray:
+    """0/1 matrix [country, country]: 1 where the column is a neighbour of the row."""
+    if near is None:
+        from detente.core.geography import neighbours
+
+        near = neighbours()
+    index = {code: i for i, code in enumerate(iso3) if code}
+    m = np.zeros((len(iso3), len(iso3)))
+    for i, code in enumerate(iso3):
+        for other in near.get(code or "", ()):
+            if other in index:
+                m[i, index[other]] = 1.0
+    return m
+
+
+def features(history: History, near: Mapping[str, Sequence[str]] | None = None) -> np.ndarray:
+    """Array [country, month, feature] in the order of ``NAMES``."""
+    y = np.nan_to_num(history.values, nan=0.0)
+    n_countries, n_months = y.shape
+    since = np.full(y.shape, float(NEVER))
+    last = np.full(n_countries, -np.inf)
+    for t in range(n_months):
+        last = np.where(y[:, t] >= 25, t, last)
+        since[:, t] = np.minimum(t - last, NEVER)
+    sum12 = _rolling_sum(y, 12)
+    neighbour = neighbour_matrix(history.iso3, near)
+    columns = [
+        np.log1p(y),
+        np.log1p(_lag(y, 1)),
+        np.log1p(_lag(y, 2)),
+        np.log1p(_rolling_sum(y, 3)),
+        np.log1p(sum12),
+        np.log1p(_rolling_sum(y, 36)),
+        since,
+        2.0 ** (-since / 6),
+        np.log1p(neighbour @ y),
+        np.log1p(neighbour @ sum12),
+    ]
+    return np.stack(columns, axis=-1)
