@@ -240,16 +240,13 @@ def network(
 
 
 def _month(text: str, end: bool = False) -> date:
+    """The first day of YYYY or YYYY-MM, or with ``end`` its last day."""
+    import calendar
+
     try:
         parts = [int(p) for p in text.split("-")]
-        if len(parts) == 1:
-            return date(parts[0], 12 if end else 1, 31 if end else 1)
-        y, m = parts[0], parts[1]
-        if end:
-            return date(y + (m == 12), m % 12 + 1, 1).fromordinal(
-                date(y + (m == 12), m % 12 + 1, 1).toordinal() - 1
-            )
-        return date(y, m, 1)
+        y, m = parts[0], parts[1] if len(parts) > 1 else (12 if end else 1)
+        return date(y, m, calendar.monthrange(y, m)[1] if end else 1)
     except (ValueError, IndexError):
         raise ValidationError(f"{text!r}: give YYYY or YYYY-MM") from None
 

@@ -74,9 +74,7 @@ def _layer_columns(lake: Lake, year: int, wanted: tuple[str, ...]) -> tuple[list
             if p is None or p.first_year is None or not (p.first_year <= year <= (p.last_year or year)):
                 missing[layer] = f"{source} does not cover {year}"
                 continue
-        additions.append(
-            {"alliance": "atop", "dca": "dcad", "exercise": "exercises", "events": "events"}[layer]
-        )
+        additions.append(source)
     return additions, missing
 
 

@@ -95,15 +95,16 @@ def backtest(
     first_scored = window.forecast_months.index(window.scored_months[0])
     result = Backtest(window, [], countries=actual.countries)
     for name, model in (MODELS if models is None else models).items():
-        rng = np.random.default_rng(seed)
-        draws = model.draws(past, HORIZONS, k, rng)
-        result.draws[name] = draws
-        if isinstance(model, Recency):
+        if isinstance(model, Recency):  # cross-validated once: for the draws and for the report
             lam, folds = model.choose(past)
+            draws = model.sample(past, lam, HORIZONS, k)
             tried = ", ".join(f"{a:g}: {b:.2f}" for a, b in sorted(folds.items()))
             result.choices[name] = (
                 f"decay {lam:g}, chosen by mean CRPS over the five earlier windows ({tried})"
             )
+        else:
+            draws = model.draws(past, HORIZONS, k, np.random.default_rng(seed))
+        result.draws[name] = draws
         result.scores.append(score(name, draws[:, first_scored:, :], actual, onsets))
     for name, path in (published or {}).items():
         draws = published_draws(path, actual.countries, window.scored_months)

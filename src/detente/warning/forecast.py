@@ -68,11 +68,13 @@ def forecast(
     observed = ~np.isnan(past.values[:, -1])
     past = past.subset(past.countries[observed])
     chosen = MODELS[model]
-    draws = chosen.draws(past, horizons, k, np.random.default_rng(seed))
     params: dict[str, Any] = {}
-    if isinstance(chosen, Recency):
+    if isinstance(chosen, Recency):  # cross-validated once: for the draws and the provenance
         lam, folds = chosen.choose(past)
         params = {"lambda": lam, "cv_crps": {str(a): b for a, b in folds.items()}, "span": chosen.span}
+        draws = chosen.sample(past, lam, horizons, k)
+    else:
+        draws = chosen.draws(past, horizons, k, np.random.default_rng(seed))
     views = lake.current("views")
     year, month = month_of(cutoff)
     meta = {

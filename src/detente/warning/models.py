@@ -137,11 +137,13 @@ class Recency:
             return self.candidates[len(self.candidates) // 2], {}
         return min(means, key=lambda lam: (means[lam], lam)), means
 
-    def draws(self, history: History, horizons: int, k: int, rng: np.random.Generator) -> np.ndarray:
-        lam, _ = self.choose(history)
-        recent = _filled(history.last(self.span))
-        d = _recency_draws(recent, lam, k)
+    def sample(self, history: History, lam: float, horizons: int, k: int) -> np.ndarray:
+        """Draws with a given decay (``choose`` gives the cross-validated one)."""
+        d = _recency_draws(_filled(history.last(self.span)), lam, k)
         return np.broadcast_to(d[:, None, :], (len(d), horizons, k)).copy()
+
+    def draws(self, history: History, horizons: int, k: int, rng: np.random.Generator) -> np.ndarray:
+        return self.sample(history, self.choose(history)[0], horizons, k)
 
 
 MODELS: dict[str, Model] = {**BENCHMARKS, "recency": Recency()}

@@ -251,9 +251,11 @@ def partner_section(request: Request, reg: Any, page: Any, iso3: str) -> dict[st
         )
         activity = idx.registry_activity(reg, first, last, iso3)
         months = idx.dyad_months(lake, first, last, country=iso3, registry=activity).to_pylist()
-        top = sorted({(r["iso3_1"], r["iso3_2"]) for r in months}, key=lambda p: -max(
-            r["coop_index"] for r in months if (r["iso3_1"], r["iso3_2"]) == p
-        ))[:5]  # fmt: skip
+        peak: dict[tuple[str, str], float] = {}
+        for r in months:
+            pair = (r["iso3_1"], r["iso3_2"])
+            peak[pair] = max(peak.get(pair, 0.0), r["coop_index"])
+        top = sorted(peak, key=lambda p: -peak[p])[:5]
         index_rows = [
             {
                 "pair": f"{r['iso3_1']}-{r['iso3_2']}",
