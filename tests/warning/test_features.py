@@ -31,6 +31,11 @@ def test_hand_checked_values() -> None:
     assert syr[3, col["decay_6"]] == pytest.approx(2 ** (-2 / 6))
     assert syr[3, col["nb_log_lag_1"]] == pytest.approx(np.log1p(1))  # Iraq's month
     assert f[1, 3, col["nb_log_sum_12"]] == pytest.approx(np.log1p(35))  # Syria's 12 months
+    assert np.isnan(f[..., col["os_log_sum_12"]]).all()  # one-sided deaths not loaded: missing
+    h.extra["os"] = np.array([[2, np.nan, 3, 0, 0], [0, 0, 0, 0, 0]], dtype=float)
+    f = features(h, {"SYR": ("IRQ",), "IRQ": ("SYR",)})
+    assert f[0, 4, col["os_log_sum_12"]] == pytest.approx(np.log1p(5)) and f[1, 4, col["os_log_sum_12"]] == 0
+    assert np.isnan(f[..., col["ns_log_sum_12"]]).all()
 
 
 def test_neighbours_from_the_shapes() -> None:
@@ -54,4 +59,4 @@ def test_features_of_a_month_do_not_see_later_months(t: int, seed: int) -> None:
     later[:, t + 1 :] = rng.integers(0, 5000, size=later[:, t + 1 :].shape)
     before = features(h)[:, : t + 1]
     after = features(_history(later.tolist(), ["SYR", "IRQ", "JOR"]))[:, : t + 1]
-    assert np.array_equal(before, after)
+    assert np.array_equal(before, after, equal_nan=True)

@@ -5,6 +5,7 @@ threshold; and the web page with its risk map, in Chromium."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -31,7 +32,15 @@ def test_forecast_saves_draws_and_provenance_and_reads_back(shared: Path, tmp_pa
         sha = lake.current("views").sha256  # type: ignore[union-attr]
     assert fc.meta["cutoff"] == "2019-12" and fc.draws.shape[1:] == (36, 200)
     assert np.array_equal(fc.draws, again.draws)  # fixed seed: reproducible
-    assert fc.meta["params"]["lambda"] in (0.75, 0.8, 0.85, 0.9, 0.95)
+    params = fc.meta["params"]
+    assert fc.model == "ensemble" and params["boost_share"] in (0.0, 0.25, 0.5, 0.75, 1.0)
+    assert params["members"]["recency"]["lambda"] in (0.75, 0.8, 0.85, 0.9, 0.95)
+    assert (
+        params["members"]["boost"]["lightgbm"]["seed"] == 2024 and "chosen by mean CRPS" in params["choice"]
+    )
+    nga = fc.meta["drivers"]["NGA"]  # the boosted model's feature contributions, largest first
+    sizes = [abs(c) for _, _, c in nga["features"]]
+    assert sizes == sorted(sizes, reverse=True) and nga["level"] > 0
     assert fc.meta["inputs"]["views"]["sha256"] == sha
     path = save(fc, tmp_path / "forecasts")
     table = pq.read_table(path)
@@ -51,7 +60,8 @@ def test_cli_forecast_and_alerts_for_registry_partners(cli: Callable[..., str], 
     cli("sources", "load", "views", *[str(p) for p in _files(shared)])
     assert "no saved forecast" in cli("warning", "alerts", code=2)
     out = cli("warning", "forecast", "--horizons", "6", "--draws", "200", "--top", "5")
-    assert "recency forecast from data to 2019-12" in out and "AFG" in out and "-> " in out
+    assert "ensemble forecast from data to 2019-12" in out and "AFG" in out and "-> " in out
+    assert "ensemble: " in out and "% boost" in out
     for name, iso in (("Nigeria", "NGA"), ("Norway", "NOR")):
         cli(
             "actors", "add", name, "--kind", "state", "--country", iso, "--marking", "UNCLASSIFIED//TLP:CLEAR"
@@ -61,17 +71,26 @@ def test_cli_forecast_and_alerts_for_registry_partners(cli: Callable[..., str], 
     assert "1 of 2 partner states alerted" in out
 
 
+@pytest.fixture(scope="module")
+def saved(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One forecast for both stores' sites (the forecast is open data, not in the registry)."""
+    folder = tmp_path_factory.mktemp("forecast")
+    with Lake(folder / "lake") as lake:
+        load(lake, "views", _files(shared), user="t")
+        return save(forecast(lake, horizons=12, k=200), folder / "forecasts")
+
+
 @pytest.fixture
-def site(ws: Workspace, shared: Path) -> Iterator[str]:
+def site(ws: Workspace, saved: Path) -> Iterator[str]:
     with ws.session() as session:
         world = f.two_organisations(session)
         reg = f.Registry(session, f.Sharing(session).principal("gbr-planner"))
         f.state(reg, "NGA", name="Nigeria", marking="UNCLASSIFIED//TLP:CLEAR")
         f.state(reg, "AFG", name="Afghanistan", marking="SECRET//REL TO GBR")
         del world
-    with Lake(ws.path) as lake:
-        load(lake, "views", _files(shared), user="t")
-        save(forecast(lake, horizons=12, k=200), ws.path / "forecasts")
+    (ws.path / "forecasts").mkdir()
+    for path in (saved, saved.with_suffix(".json")):
+        shutil.copy(path, ws.path / "forecasts" / path.name)
     with live_server(ws) as base:
         yield base
 
@@ -102,7 +121,10 @@ def test_the_warning_page_maps_risk_and_alerts_partners_by_marking(
     expect(gbr.locator("#h-risk")).to_have_text("Conflict risk")
     fan = gbr.locator("figure.chart", has_text="Forecast battle deaths per month, NGA")
     assert fan.locator("svg").count() == 1 and fan.locator("tbody tr").count() == 12
-    assert "what drives it" in gbr.locator("#h-risk + p + figure + p").inner_text().lower()
+    drivers = gbr.locator("#drivers")  # the boosted model's share: its feature contributions
+    assert "What drives the boosted model" in drivers.locator("caption").inner_text()
+    assert drivers.locator("tbody tr").count() == 6 and "×" in drivers.inner_text()
+    assert "recency model" in gbr.locator("#recency-drivers").inner_text()
     accessible(gbr)
     shoot(gbr, "31-partner-risk", store)
     ken = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()

@@ -63,7 +63,7 @@ def backtest(
     from detente.sources.lake import Lake
     from detente.warning.backtest import backtest as run
     from detente.warning.backtest import write_draws
-    from detente.warning.models import MODELS
+    from detente.warning.catalog import MODELS
 
     chosen = model or list(MODELS)
     unknown = [m for m in chosen if m not in MODELS]
@@ -119,7 +119,9 @@ def _risk_table(title: str, rows: list[dict]) -> Table:  # type: ignore[type-arg
 @app.command()
 def forecast(
     ctx: typer.Context,
-    model: Annotated[str, typer.Option(help="Model: recency (default) or a benchmark.")] = "recency",
+    model: Annotated[
+        str, typer.Option(help="Model: ensemble (default), boost, recency or a benchmark.")
+    ] = "ensemble",
     horizons: Annotated[int, typer.Option(min=1, max=36, help="Months ahead.")] = 36,
     draws: Annotated[int, typer.Option(min=10, max=10000, help="Draws per country-month.")] = 1000,
     top: Annotated[int, typer.Option(help="Countries to list.")] = 20,
@@ -139,8 +141,9 @@ def forecast(
     console.print(
         f"{model} forecast from data to {meta['cutoff']} (month_id {fc.cutoff}), "
         f"{len(fc.countries)} countries, {horizons} months, {draws} draws, seed {seed}"
-        + (f", lambda {meta['params']['lambda']}" if meta["params"].get("lambda") else "")
     )
+    if meta["params"].get("choice"):
+        console.print(f"{model}: {meta['params']['choice']}")
     console.print(_risk_table("Highest risk in the next three months", summary(fc)[:top]))
     console.print(f"-> {path} (provenance in {path.with_suffix('.json').name})")
 

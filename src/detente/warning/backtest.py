@@ -18,8 +18,9 @@ import numpy as np
 
 from detente.sources.lake import Lake
 from detente.warning import scoring
+from detente.warning.catalog import MODELS
 from detente.warning.data import HORIZONS, History, Window, history, truth
-from detente.warning.models import MODELS, Model, Recency, published_draws
+from detente.warning.models import Model, Run, published_draws, run_model
 
 __all__ = ["Score", "backtest", "score", "write_draws"]
 
@@ -94,18 +95,13 @@ def backtest(
     onsets = _onsets(lake, window, actual)
     first_scored = window.forecast_months.index(window.scored_months[0])
     result = Backtest(window, [], countries=actual.countries)
+    done: dict[str, Run] = {}
     for name, model in (MODELS if models is None else models).items():
-        if isinstance(model, Recency):  # cross-validated once: for the draws and for the report
-            lam, folds = model.choose(past)
-            draws = model.sample(past, lam, HORIZONS, k)
-            tried = ", ".join(f"{a:g}: {b:.2f}" for a, b in sorted(folds.items()))
-            result.choices[name] = (
-                f"decay {lam:g}, chosen by mean CRPS over the five earlier windows ({tried})"
-            )
-        else:
-            draws = model.draws(past, HORIZONS, k, np.random.default_rng(seed))
-        result.draws[name] = draws
-        result.scores.append(score(name, draws[:, first_scored:, :], actual, onsets))
+        done[name] = run_model(model, past, HORIZONS, k, np.random.default_rng(seed), done)
+        if done[name].choice:
+            result.choices[name] = done[name].choice
+        result.draws[name] = done[name].draws
+        result.scores.append(score(name, done[name].draws[:, first_scored:, :], actual, onsets))
     for name, path in (published or {}).items():
         draws = published_draws(path, actual.countries, window.scored_months)
         result.scores.append(score(name, draws, actual, onsets))

@@ -3,7 +3,9 @@
 The outcome is UCDP state-based fatalities per country-month in ViEWS' ids
 (``month_id`` 121 = January 1990; ViEWS ``country_id``), read from the lake's ``views``
 table: the challenge's ``ged_sb`` where the loaded files have it (features and actuals),
-else ``ged_best_sb`` (UCDP's GED country-month file). Everything a model sees comes from
+else ``ged_best_sb`` (UCDP's GED country-month file). Non-state and one-sided fatalities
+(``ged_ns``/``ged_best_ns``, ``ged_os``/``ged_best_os``) come along as ``History.extra``
+where the lake has them. Everything a model sees comes from
 ``history(lake, cutoff)``, whose SQL keeps only months up to the cutoff: a forecast made at
 month T cannot read any value dated after T.
 
@@ -14,7 +16,7 @@ December of Y for the countries the actuals cover.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,7 +24,7 @@ from detente.core.errors import ValidationError
 from detente.sources.lake import Lake
 from detente.sources.views import month_id, month_of
 
-__all__ = ["History", "Window", "history", "truth"]
+__all__ = ["History", "Window", "fold_windows", "history", "truth"]
 
 HORIZONS = 14
 
@@ -54,10 +56,26 @@ class History:
     iso3: list[str | None]
     months: np.ndarray  # month_id, ascending, the last is the cutoff
     values: np.ndarray
+    extra: dict[str, np.ndarray] = field(default_factory=dict)  # "ns", "os": like values
 
     @property
     def cutoff(self) -> int:
         return int(self.months[-1])
+
+    def until(self, cutoff: int) -> History:
+        """The same countries with months up to ``cutoff`` only (a cross-validation fold)."""
+        n = int(np.searchsorted(self.months, cutoff, side="right"))
+        return History(
+            self.countries, self.iso3, self.months[:n], self.values[:, :n],
+            {k: v[:, :n] for k, v in self.extra.items()},
+        )  # fmt: skip
+
+    def rows(self, keep: np.ndarray) -> History:
+        """The countries where ``keep`` is true."""
+        return History(
+            self.countries[keep], [i for i, k in zip(self.iso3, keep, strict=True) if k], self.months,
+            self.values[keep], {k: v[keep] for k, v in self.extra.items()},
+        )  # fmt: skip
 
     def last(self, n: int) -> np.ndarray:
         return self.values[:, -n:]
@@ -65,12 +83,41 @@ class History:
     def subset(self, countries: np.ndarray) -> History:
         index = {c: i for i, c in enumerate(self.countries.tolist())}
         rows = [index.get(c, -1) for c in countries.tolist()]
-        values = np.full((len(countries), len(self.months)), np.nan)
-        for out, row in enumerate(rows):
-            if row >= 0:
-                values[out] = self.values[row]
+        picked = np.array(rows, dtype=int)
+
+        def pick(matrix: np.ndarray) -> np.ndarray:
+            out = np.full((len(countries), len(self.months)), np.nan)
+            out[picked >= 0] = matrix[picked[picked >= 0]]
+            return out
+
         iso = [self.iso3[r] if r >= 0 else None for r in rows]
-        return History(countries, iso, self.months, values)
+        return History(
+            countries, iso, self.months, pick(self.values), {k: pick(v) for k, v in self.extra.items()}
+        )
+
+
+def fold_windows(history: History, folds: int, span: int = 0) -> list[tuple[int, int, int]]:
+    """The last ``folds`` challenge windows fully observed by the history's cutoff (their
+    December at or before it), as (year, index of the window's cutoff month, index of its
+    January) into ``history.months``; windows with fewer than ``span`` months of data
+    before their cutoff are left out. Models cross-validate on these, never on later data."""
+    months = history.months.tolist()
+    last = (history.cutoff - 12) // 12 + 1980
+    out = []
+    for year in range(last - folds + 1, last + 1):
+        cut, first = month_id(year - 1, 10), month_id(year, 1)
+        if cut in months and first + 11 in months and cut - span + 1 >= months[0]:
+            out.append((year, months.index(cut), months.index(first)))
+    return out
+
+
+def _columns(lake: Lake) -> set[str]:
+    return {r[0] for r in lake.db.execute("SELECT column_name FROM (DESCRIBE views)").fetchall()}
+
+
+def _measure(columns: set[str], kind: str) -> str | None:
+    present = [c for c in (f"ged_{kind}", f"ged_best_{kind}") if c in columns]
+    return f"coalesce({', '.join(present)})" if present else None
 
 
 def _outcome(lake: Lake) -> str:
@@ -79,50 +126,54 @@ def _outcome(lake: Lake) -> str:
             "no country-month data in the lake: `detente sources load views FILE...` "
             "(ViEWS features/actuals, or UCDP's GED country-month file with its country table)"
         )
-    columns = {r[0] for r in lake.db.execute("SELECT column_name FROM (DESCRIBE views)").fetchall()}
-    present = [c for c in ("ged_sb", "ged_best_sb") if c in columns]
-    if not present:
+    outcome = _measure(_columns(lake), "sb")
+    if outcome is None:
         raise ValidationError("the lake's views table has no ged_sb or ged_best_sb column")
-    return f"coalesce({', '.join(present)})" if len(present) > 1 else present[0]
+    return outcome
 
 
-def _matrix(lake: Lake, where: str) -> tuple[np.ndarray, list[str | None], np.ndarray, np.ndarray]:
+def _matrix(
+    lake: Lake, where: str, extra: bool = False
+) -> tuple[np.ndarray, list[str | None], np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    columns = _columns(lake) if extra else set()
+    kinds = [k for k in ("ns", "os") if _measure(columns, k)]
+    measures = "".join(f", max({_measure(columns, k)})" for k in kinds)
     rows = lake.db.execute(
-        f"SELECT country_id, any_value(iso3), month_id, max({_outcome(lake)}) FROM views WHERE {where} "
-        "GROUP BY country_id, month_id ORDER BY country_id, month_id"
+        f"SELECT country_id, any_value(iso3), month_id, max({_outcome(lake)}){measures} FROM views "
+        f"WHERE {where} GROUP BY country_id, month_id ORDER BY country_id, month_id"
     ).fetchall()
     countries = np.array(sorted({r[0] for r in rows}), dtype=int)
     months = np.array(sorted({r[2] for r in rows}), dtype=int)
     ci = {c: i for i, c in enumerate(countries.tolist())}
     mi = {m: i for i, m in enumerate(months.tolist())}
-    values = np.full((len(countries), len(months)), np.nan)
+    matrices = [np.full((len(countries), len(months)), np.nan) for _ in range(1 + len(kinds))]
     iso: list[str | None] = [None] * len(countries)
-    for c, i3, m, v in rows:
-        if v is not None:
-            values[ci[c], mi[m]] = float(v)
+    for c, i3, m, *measured in rows:
+        for matrix, v in zip(matrices, measured, strict=True):
+            if v is not None:
+                matrix[ci[c], mi[m]] = float(v)
         iso[ci[c]] = iso[ci[c]] or i3
-    return countries, iso, months, values
+    return countries, iso, months, matrices[0], dict(zip(kinds, matrices[1:], strict=True))
 
 
 def history(lake: Lake, cutoff: int, first: int = 1) -> History:
     """Outcomes from month ``first`` up to and including ``cutoff``: nothing later is read."""
-    countries, iso, months, values = _matrix(lake, f"month_id BETWEEN {int(first)} AND {int(cutoff)}")
+    countries, iso, months, values, extra = _matrix(
+        lake, f"month_id BETWEEN {int(first)} AND {int(cutoff)}", extra=True
+    )
     if not len(months) or months[-1] != cutoff:
         y, m = month_of(cutoff)
         raise ValidationError(f"the lake has no country-month outcomes for {y}-{m:02d} (month_id {cutoff})")
-    return History(countries, iso, months, values)
+    return History(countries, iso, months, values, extra)
 
 
 def truth(lake: Lake, window: Window) -> History:
     """The scored months' outcomes, for the countries observed in all of them."""
     months = window.scored_months
-    countries, iso, got, values = _matrix(lake, f"month_id BETWEEN {months[0]} AND {months[-1]}")
+    countries, iso, got, values, _ = _matrix(lake, f"month_id BETWEEN {months[0]} AND {months[-1]}")
     if len(got) != len(months):
         raise ValidationError(
             f"window {window.year}: the lake has outcomes for {len(got)} of its 12 months; "
             f"load the actuals (e.g. cm_actuals_{window.year}.parquet)"
         )
-    complete = ~np.isnan(values).any(axis=1)
-    return History(
-        countries[complete], [i for i, k in zip(iso, complete, strict=True) if k], got, values[complete]
-    )
+    return History(countries, iso, got, values).rows(~np.isnan(values).any(axis=1))

@@ -12,7 +12,9 @@ For each country and month t (fatalities y, with unobserved months as 0):
   data so far) and ``decay_6`` = 2^(-since_25 / 6), ViEWS' decay with a six-month
   half-life;
 * ``nb_log_lag_1``, ``nb_log_sum_12``: the same over the country's neighbours together
-  (``detente.core.geography``), the spatial lags.
+  (``detente.core.geography``), the spatial lags;
+* ``ns_log_sum_12``, ``os_log_sum_12``: log1p of the last 12 months' non-state and
+  one-sided fatalities (UCDP GED), missing (NaN) when the lake does not hold them.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import numpy as np
 
 from detente.warning.data import History
 
-__all__ = ["NAMES", "features", "neighbour_matrix"]
+__all__ = ["LABELS", "NAMES", "features", "neighbour_matrix"]
 
 NAMES = (
     "log_lag_1",
@@ -36,7 +38,24 @@ NAMES = (
     "decay_6",
     "nb_log_lag_1",
     "nb_log_sum_12",
+    "ns_log_sum_12",
+    "os_log_sum_12",
 )
+LABELS = {
+    "log_lag_1": "deaths in the last month",
+    "log_lag_2": "deaths two months back",
+    "log_lag_3": "deaths three months back",
+    "log_sum_3": "deaths over 3 months",
+    "log_sum_12": "deaths over 12 months",
+    "log_sum_36": "deaths over 36 months",
+    "since_25": "months since a month with 25+ deaths",
+    "decay_6": "recency of 25+ deaths (6-month half-life)",
+    "nb_log_lag_1": "neighbours' deaths last month",
+    "nb_log_sum_12": "neighbours' deaths over 12 months",
+    "ns_log_sum_12": "non-state deaths over 12 months",
+    "os_log_sum_12": "one-sided deaths over 12 months",
+    "horizon": "months ahead",
+}
 NEVER = 120
 
 
@@ -95,4 +114,10 @@ def features(history: History, near: Mapping[str, Sequence[str]] | None = None) 
         np.log1p(neighbour @ y),
         np.log1p(neighbour @ sum12),
     ]
+    for kind in ("ns", "os"):
+        other = history.extra.get(kind)
+        if other is None:
+            columns.append(np.full(y.shape, np.nan))
+        else:
+            columns.append(np.log1p(_rolling_sum(np.nan_to_num(other, nan=0.0), 12)))
     return np.stack(columns, axis=-1)

@@ -21,8 +21,10 @@ import numpy as np
 from detente.core.errors import ValidationError
 from detente.sources.lake import Lake
 from detente.sources.views import month_of
+from detente.warning.catalog import DEFAULT, MODELS
 from detente.warning.data import history
-from detente.warning.models import MODELS, Recency
+from detente.warning.features import NAMES
+from detente.warning.models import run_model
 
 __all__ = ["Forecast", "forecast", "latest", "load_forecast", "save", "summary"]
 
@@ -57,7 +59,7 @@ def _latest_cutoff(lake: Lake) -> int:
 
 
 def forecast(
-    lake: Lake, model: str = "recency", *, horizons: int = 36, k: int = 1000, seed: int = 2024
+    lake: Lake, model: str = DEFAULT, *, horizons: int = 36, k: int = 1000, seed: int = 2024
 ) -> Forecast:
     if model not in MODELS:
         raise ValidationError(f"unknown model {model!r}; one of {', '.join(MODELS)}", field="model")
@@ -67,14 +69,9 @@ def forecast(
     past = history(lake, cutoff)
     observed = ~np.isnan(past.values[:, -1])
     past = past.subset(past.countries[observed])
-    chosen = MODELS[model]
-    params: dict[str, Any] = {}
-    if isinstance(chosen, Recency):  # cross-validated once: for the draws and the provenance
-        lam, folds = chosen.choose(past)
-        params = {"lambda": lam, "cv_crps": {str(a): b for a, b in folds.items()}, "span": chosen.span}
-        draws = chosen.sample(past, lam, horizons, k)
-    else:
-        draws = chosen.draws(past, horizons, k, np.random.default_rng(seed))
+    done = run_model(MODELS[model], past, horizons, k, np.random.default_rng(seed))
+    draws, params = done.draws, {**done.params, "choice": done.choice}
+    drivers = _drivers(done.fitted, past.iso3) if done.fitted is not None else {}
     views = lake.current("views")
     year, month = month_of(cutoff)
     meta = {
@@ -85,6 +82,7 @@ def forecast(
         "horizons": horizons,
         "cutoff_month_id": cutoff,
         "cutoff": f"{year}-{month:02d}",
+        "drivers": drivers,
         "made_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "inputs": {
             "views": {
@@ -99,6 +97,32 @@ def forecast(
         },
     }
     return Forecast(cutoff, model, past.countries, past.iso3, draws, meta)
+
+
+def _drivers(fitted: Any, iso3: list[str | None], months: int = 3, top: int = 6) -> dict[str, Any]:
+    """Per country, the boosted model's feature contributions averaged over the first
+    ``months`` horizons, largest first: [feature, its value, contribution to log deaths]."""
+    from detente.warning.boost import Boost, _base
+
+    contrib, expected = Boost().contributions(fitted)
+    names = [*NAMES, "horizon"]
+    n = len(iso3)
+    rows = fitted.rows.reshape(-1, n, len(names))[:months]
+    out: dict[str, Any] = {}
+    for i, code in enumerate(iso3):
+        if not code:
+            continue
+        mean = contrib[i, :months].mean(axis=0)
+        order = [j for j in np.argsort(-np.abs(mean)) if names[j] != "horizon"][:top]
+        values = rows[:, i, :].mean(axis=0)
+        out[code] = {
+            "level": float(np.expm1(_base(rows[0, i, : len(NAMES)]))),
+            "expected_change": float(expected[0]),
+            "features": [
+                [names[j], None if np.isnan(values[j]) else float(values[j]), float(mean[j])] for j in order
+            ],
+        }
+    return out
 
 
 def summary(fc: Forecast, months: int = 3) -> list[dict[str, Any]]:

@@ -16,22 +16,45 @@ The ViEWS prediction challenge's benchmarks:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from detente.core.errors import ValidationError
-from detente.warning.data import History
+from detente.warning.data import History, fold_windows
 
-__all__ = ["BENCHMARKS", "MODELS", "Model", "Recency", "published_draws"]
+__all__ = ["BENCHMARKS", "Model", "Recency", "Run", "published_draws", "run_model"]
 
 
 class Model(Protocol):
     name: str
 
     def draws(self, history: History, horizons: int, k: int, rng: np.random.Generator) -> np.ndarray: ...
+
+
+@dataclass
+class Run:
+    """A model's draws ``[country, horizon, draw]`` with what it chose and why (for the
+    backtest report) and its parameters (for a forecast's provenance)."""
+
+    draws: np.ndarray
+    choice: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    fitted: Any = None  # the boosted model's fit, for its feature contributions
+
+
+def run_model(
+    model: Model, history: History, horizons: int, k: int, rng: np.random.Generator,
+    done: dict[str, Run] | None = None,
+) -> Run:  # fmt: skip
+    """Run ``model``; ``done`` holds runs already made on the same history (an ensemble
+    reuses its members' draws instead of fitting them again)."""
+    own = getattr(model, "run", None)
+    if own is not None:
+        return own(history, horizons, k, rng, done or {})
+    return Run(model.draws(history, horizons, k, rng))
 
 
 def _filled(values: np.ndarray) -> np.ndarray:
@@ -116,17 +139,9 @@ class Recency:
     def choose(self, history: History, k: int = 200) -> tuple[float, dict[float, float]]:
         from detente.warning.scoring import crps
 
-        months = history.months.tolist()
-        # the last window fully observed by the cutoff: its December is at or before it
-        last = (history.cutoff - 12) // 12 + 1980
         scores: dict[float, list[float]] = {lam: [] for lam in self.candidates}
-        for year in range(last - self.folds + 1, last + 1):
-            cut = (year - 1 - 1980) * 12 + 10
-            first = (year - 1980) * 12 + 1
-            if cut not in months or cut - self.span + 1 < months[0]:
-                continue
-            c = months.index(cut)
-            truth = history.values[:, months.index(first) : months.index(first) + 12]
+        for _year, c, first in fold_windows(history, self.folds, self.span):
+            truth = history.values[:, first : first + 12]
             recent = history.values[:, c - self.span + 1 : c + 1]
             ok = ~np.isnan(truth).any(axis=1) & ~np.isnan(recent[:, -1])
             for lam in self.candidates:
@@ -142,11 +157,19 @@ class Recency:
         d = _recency_draws(_filled(history.last(self.span)), lam, k)
         return np.broadcast_to(d[:, None, :], (len(d), horizons, k)).copy()
 
+    def run(
+        self, history: History, horizons: int, k: int, rng: np.random.Generator, done: dict[str, Run]
+    ) -> Run:
+        lam, folds = self.choose(history)  # cross-validated once: for the draws and the report
+        tried = ", ".join(f"{a:g}: {b:.2f}" for a, b in sorted(folds.items()))
+        return Run(
+            self.sample(history, lam, horizons, k),
+            f"decay {lam:g}, chosen by mean CRPS over the five earlier windows ({tried})",
+            {"lambda": lam, "cv_crps": {str(a): b for a, b in folds.items()}, "span": self.span},
+        )
+
     def draws(self, history: History, horizons: int, k: int, rng: np.random.Generator) -> np.ndarray:
         return self.sample(history, self.choose(history)[0], horizons, k)
-
-
-MODELS: dict[str, Model] = {**BENCHMARKS, "recency": Recency()}
 
 
 def published_draws(path: Path, countries: np.ndarray, months: list[int]) -> np.ndarray:

@@ -85,9 +85,11 @@ def country_section(request: Request, iso3: str) -> dict[str, Any] | None:
         )
     risk = next(r for r in summary(fc) if r["iso3"] == iso3)
     drivers: list[dict[str, Any]] = []
-    lam = fc.meta.get("params", {}).get("lambda")
-    if lam:
-        span = int(fc.meta["params"].get("span", 36))
+    params = fc.meta.get("params", {})
+    recency = params.get("members", {}).get("recency", params)
+    lam = recency.get("lambda")
+    if lam and params.get("boost_share", 0) < 1:
+        span = int(recency.get("span", 36))
         weights = lam ** np.arange(span)
         weights = weights / weights.sum()
         drivers = [
@@ -95,4 +97,35 @@ def country_section(request: Request, iso3: str) -> dict[str, Any] | None:
             for j in range(min(6, span))
         ]
     chart = fan_chart(rows, f"Forecast battle deaths per month, {iso3} (data to {fc.meta['cutoff']})")
-    return {"chart": chart, "risk": risk, "drivers": drivers, "model": fc.model, "lam": lam}
+    boosted = fc.meta.get("drivers", {}).get(iso3)
+    return {
+        "chart": chart,
+        "risk": risk,
+        "drivers": drivers,
+        "model": fc.model,
+        "lam": lam,
+        "boost_share": params.get("boost_share", 1.0 if fc.model == "boost" else 0.0),
+        "choice": params.get("choice", ""),
+        "contributions": _contributions(boosted) if boosted else None,
+    }
+
+
+def _contributions(entry: dict[str, Any]) -> dict[str, Any]:
+    """The boosted model's drivers for display: each feature's value in its own unit and the
+    factor by which it moves the expected deaths (exp of its contribution to log deaths)."""
+    import math
+
+    from detente.warning.features import LABELS
+
+    rows = []
+    for name, value, contribution in entry["features"]:
+        if value is None:
+            shown = "not loaded"
+        elif "log_" in name:
+            shown = f"{math.expm1(value):,.0f} deaths"
+        elif name == "since_25":
+            shown = "none in 10 years" if value >= 120 else f"{value:.0f} months"
+        else:
+            shown = f"{value:.2f}"
+        rows.append({"label": LABELS.get(name, name), "value": shown, "factor": math.exp(contribution)})
+    return {"level": entry["level"], "rows": rows}
