@@ -111,13 +111,16 @@ class Boost:
         data = lgb.Dataset(x[keep], z[keep], weight=weight, free_raw_data=True)
         return lgb.train(self.params(), data, self.trees)
 
-    def fit(self, history: History, horizons: int) -> Fitted:
+    def fit(self, history: History, horizons: int, only: list[int] | None = None) -> Fitted:
+        """Fit for horizons 1..``horizons`` (or just those in ``only``: one model per horizon,
+        as the benchmark's naive baseline does)."""
+        steps = only or list(range(1, horizons + 1))
         f = features(history)
         y = history.values
         c = y.shape[1] - 1  # the cutoff's index
         end = c - self.holdout  # the last month whose outcome the model is fitted on
         first = max(0, end - 12 * self.years)
-        train = [(t, h) for h in range(1, horizons + 1) for t in range(first, end - h + 1)]
+        train = [(t, h) for h in steps for t in range(first, end - h + 1)]
         x, z, _ = self._stack(f, y, train)
         if len(z) < 1000:
             raise ValidationError(
@@ -126,7 +129,7 @@ class Boost:
             )
         booster = self._train(x, z)
         errors = []
-        for h in range(1, horizons + 1):
+        for h in steps:
             held = [(t, h) for t in range(max(0, end - h + 1), c - h + 1)]
             xh, zh, base = self._stack(f, y, held)
             pred = booster.predict(xh) if len(zh) else np.empty(0)
@@ -134,13 +137,11 @@ class Boost:
             errors.append(((pred + base)[order], (zh - pred)[order]))
         if self.refit:  # the forecast itself from a model that has seen the held-out months too
             start = max(0, c - 12 * self.years)
-            pairs = [(t, h) for h in range(1, horizons + 1) for t in range(start, c - h + 1)]
+            pairs = [(t, h) for h in steps for t in range(start, c - h + 1)]
             x, z, _ = self._stack(f, y, pairs)
             booster = self._train(x, z)
-        rows = np.concatenate(
-            [np.column_stack([f[:, c, :], np.full(len(y), h)]) for h in range(1, horizons + 1)]
-        )
-        prediction = (booster.predict(rows) + _base(rows[:, : len(NAMES)])).reshape(horizons, -1).T
+        rows = np.concatenate([np.column_stack([f[:, c, :], np.full(len(y), h)]) for h in steps])
+        prediction = (booster.predict(rows) + _base(rows[:, : len(NAMES)])).reshape(len(steps), -1).T
         held_out = sum(len(e[0]) for e in errors)
         return Fitted(booster, prediction, rows, errors, len(z), held_out)
 
