@@ -44,9 +44,9 @@ class Score:
 
 def _onsets(lake: Lake, window: Window, actual: History) -> tuple[np.ndarray, np.ndarray]:
     """(eligible, onset) per scored country-month: eligible after twelve quiet months."""
-    before = history(lake, window.scored_months[0] - 1, first=window.scored_months[0] - 12).subset(
-        actual.countries
-    )
+    before = history(
+        lake, window.scored_months[0] - 1, first=window.scored_months[0] - 12, context=False
+    ).subset(actual.countries)
     series = np.concatenate([np.nan_to_num(before.values, nan=0.0), actual.values], axis=1)
     eligible = np.zeros(actual.values.shape, dtype=bool)
     for j in range(actual.values.shape[1]):

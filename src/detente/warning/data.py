@@ -56,7 +56,7 @@ class History:
     iso3: list[str | None]
     months: np.ndarray  # month_id, ascending, the last is the cutoff
     values: np.ndarray
-    extra: dict[str, np.ndarray] = field(default_factory=dict)  # "ns", "os": like values
+    extra: dict[str, np.ndarray] = field(default_factory=dict)  # "ns", "os", context: like values
 
     @property
     def cutoff(self) -> int:
@@ -156,14 +156,20 @@ def _matrix(
     return countries, iso, months, matrices[0], dict(zip(kinds, matrices[1:], strict=True))
 
 
-def history(lake: Lake, cutoff: int, first: int = 1) -> History:
-    """Outcomes from month ``first`` up to and including ``cutoff``: nothing later is read."""
+def history(lake: Lake, cutoff: int, first: int = 1, *, context: bool = True) -> History:
+    """Outcomes from month ``first`` up to and including ``cutoff``: nothing later is read.
+    With ``context``, the rest of the lake's country-month context too
+    (``detente.warning.context``), under the same cutoff."""
     countries, iso, months, values, extra = _matrix(
         lake, f"month_id BETWEEN {int(first)} AND {int(cutoff)}", extra=True
     )
     if not len(months) or months[-1] != cutoff:
         y, m = month_of(cutoff)
         raise ValidationError(f"the lake has no country-month outcomes for {y}-{m:02d} (month_id {cutoff})")
+    if context:
+        from detente.warning.context import context as lake_context
+
+        extra.update(lake_context(lake, iso, months, cutoff))
     return History(countries, iso, months, values, extra)
 
 

@@ -14,7 +14,9 @@ For each country and month t (fatalities y, with unobserved months as 0):
 * ``nb_log_lag_1``, ``nb_log_sum_12``: the same over the country's neighbours together
   (``detente.core.geography``), the spatial lags;
 * ``ns_log_sum_12``, ``os_log_sum_12``: log1p of the last 12 months' non-state and
-  one-sided fatalities (UCDP GED), missing (NaN) when the lake does not hold them.
+  one-sided fatalities (UCDP GED), missing (NaN) when the lake does not hold them;
+* ``arms_imports``, ``un_ideal_point``, ``event_conflict``: the rest of the lake's context
+  (``detente.warning.context``), missing when not loaded.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from detente.warning.context import CONTEXT
 from detente.warning.data import History
 
 __all__ = ["LABELS", "NAMES", "features", "neighbour_matrix"]
@@ -40,6 +43,7 @@ NAMES = (
     "nb_log_sum_12",
     "ns_log_sum_12",
     "os_log_sum_12",
+    *CONTEXT,
 )
 LABELS = {
     "log_lag_1": "deaths in the last month",
@@ -54,6 +58,9 @@ LABELS = {
     "nb_log_sum_12": "neighbours' deaths over 12 months",
     "ns_log_sum_12": "non-state deaths over 12 months",
     "os_log_sum_12": "one-sided deaths over 12 months",
+    "arms_imports": "arms ordered last year (SIPRI TIV, millions)",
+    "un_ideal_point": "UN General Assembly ideal point last year",
+    "event_conflict": "material-conflict events this month",
     "horizon": "months ahead",
 }
 NEVER = 120
@@ -120,4 +127,6 @@ def features(history: History, near: Mapping[str, Sequence[str]] | None = None) 
             columns.append(np.full(y.shape, np.nan))
         else:
             columns.append(np.log1p(_rolling_sum(np.nan_to_num(other, nan=0.0), 12)))
+    for name in CONTEXT:  # from the rest of the lake, already per month (missing: NaN)
+        columns.append(history.extra.get(name, np.full(y.shape, np.nan)))
     return np.stack(columns, axis=-1)

@@ -123,6 +123,8 @@ def _contributions(entry: dict[str, Any]) -> dict[str, Any]:
             shown = "not loaded"
         elif "log_" in name:
             shown = f"{math.expm1(value):,.0f} deaths"
+        elif name in ("arms_imports", "event_conflict"):
+            shown = f"{math.expm1(value):,.0f}"
         elif name == "since_25":
             shown = "none in 10 years" if value >= 120 else f"{value:.0f} months"
         else:
