@@ -4,6 +4,8 @@ in the challenge's layout."""
 
 from __future__ import annotations
 
+import runpy
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,7 +18,8 @@ from detente.sources.service import load
 from detente.warning.backtest import backtest
 from detente.warning.catalog import MODELS
 from detente.warning.data import Window, history
-from detente.warning.models import BENCHMARKS, Recency
+from detente.warning.models import BENCHMARKS, Recency, Run, run_model
+from tests.conftest import ROOT
 
 
 def _files(shared: Path) -> list[Path]:
@@ -70,14 +73,19 @@ def test_recency_chooses_its_decay_by_cross_validation_before_the_cutoff(lake: L
     assert short != longer  # October 2017 cutoff: its last full window is 2016, not 2017
 
 
+def _every_model(lake: Lake, cutoff: int) -> dict[str, np.ndarray]:
+    """Every model's draws from the data to ``cutoff`` (the ensemble reuses its members' runs)."""
+    past, done = history(lake, cutoff), dict[str, Run]()
+    for name, model in MODELS.items():
+        done[name] = run_model(model, past, 14, 200, np.random.default_rng(1), done)
+    return {name: run.draws for name, run in done.items()}
+
+
 def test_no_forecast_reads_past_the_cutoff(shared: Path, tmp_path: Path) -> None:
     window = Window(2019)
     with Lake(tmp_path) as lake:
         load(lake, "views", _files(shared), user="t")
-        before = {
-            n: m.draws(history(lake, window.cutoff), 14, 200, np.random.default_rng(1))
-            for n, m in MODELS.items()
-        }
+        before = _every_model(lake, window.cutoff)
         described = lake.db.execute("SELECT column_name, column_type FROM (DESCRIBE views)").fetchall()
         keys = {"month_id", "country_id", "year", "month", "gwcode"}
         values = [f'"{c}"' for c, t in described if c not in keys and t in ("DOUBLE", "BIGINT", "INTEGER")]
@@ -87,10 +95,7 @@ def test_no_forecast_reads_past_the_cutoff(shared: Path, tmp_path: Path) -> None
             0
         ][0]
         assert changed > 1000
-        after = {
-            n: m.draws(history(lake, window.cutoff), 14, 200, np.random.default_rng(1))
-            for n, m in MODELS.items()
-        }
+        after = _every_model(lake, window.cutoff)
         # and the perturbation is real: the scored months moved
         moved = backtest(lake, 2019, models={"zero": BENCHMARKS["zero"]}, k=10).scores[0].crps
     for name in MODELS:
@@ -119,3 +124,29 @@ def test_cli_backtest_writes_the_challenge_layout_and_scores_it_again(
     bad.write_text("month_id,country_id,draw\n469,1,0\n")
     assert "no column 'outcome'" in cli("warning", "score", str(bad), "--window", "2019", code=2)
     assert "has outcomes for" in cli("warning", "backtest", "--window", "2021", code=2)
+
+
+def test_the_many_windows_analysis_runs_on_the_ged_file(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    argv = [
+        "warning_windows.py",
+        "--years",
+        "2016-2017",
+        "--models",
+        "zero,conflictology,recency",
+        "--draws",
+        "50",
+    ]
+    monkeypatch.setattr(sys, "argv", argv)
+    runpy.run_path(str(ROOT / "analyses" / "warning_windows.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    lines = {int(x[:4]): x for x in out.splitlines() if x[:4] in ("2016", "2017") and ": zero" in x}
+    assert set(lines) == {2016, 2017}
+    scores = {
+        int(y): dict(p.rsplit(" ", 1) for p in x.split(": ", 1)[1].split(" | ")[0].split(", "))
+        for y, x in lines.items()
+    }
+    for row in scores.values():  # the zero model scores the mean outcome, far above the others
+        assert float(row["zero"]) > 2 * float(row["conflictology"]) > 0 and float(row["recency"]) > 0
+    assert "CRPS per window" in out

@@ -27,7 +27,7 @@ def fitted(past: History) -> Fitted:
 
 
 def test_contributions_add_up_to_the_predicted_change(past: History, fitted: Fitted) -> None:
-    contrib, expected = Boost().contributions(fitted)
+    contrib, expected = fitted.contributions()
     n = len(past.countries)
     assert contrib.shape == (n, 14, len(NAMES) + 1)
     base = _base(fitted.rows[:, : len(NAMES)]).reshape(14, n).T

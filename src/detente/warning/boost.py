@@ -26,7 +26,7 @@ fold's data only: nothing after the cutoff is used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -55,6 +55,12 @@ class Fitted:
     errors: list[tuple[np.ndarray, np.ndarray]]  # per horizon: (sorted predictions, their errors)
     trained_rows: int
     held_out_rows: int
+
+    def contributions(self) -> tuple[np.ndarray, np.ndarray]:
+        """(contributions [country, horizon, column], expected value) on the log-change scale."""
+        n, horizons = self.prediction.shape
+        raw = self.booster.predict(self.rows, pred_contrib=True)
+        return raw[:, :-1].reshape(horizons, n, -1).transpose(1, 0, 2), raw[:, -1]
 
 
 @dataclass(frozen=True)
@@ -161,12 +167,6 @@ class Boost:
             out[:, j, :] = np.maximum(np.round(np.expm1(p[:, None] + picked)), 0)
         return out
 
-    def contributions(self, fitted: Fitted) -> tuple[np.ndarray, np.ndarray]:
-        """(contributions [country, horizon, column], expected value) on the log-change scale."""
-        n, horizons = fitted.prediction.shape
-        raw = fitted.booster.predict(fitted.rows, pred_contrib=True)
-        return raw[:, :-1].reshape(horizons, n, -1).transpose(1, 0, 2), raw[:, -1]
-
     def run(
         self, history: History, horizons: int, k: int, rng: np.random.Generator, done: dict[str, Run]
     ) -> Run:
@@ -219,8 +219,8 @@ class Ensemble:
             truth = history.values[:, first : first + 12]
             ok = ~np.isnan(truth).any(axis=1) & ~np.isnan(fold.values[:, -1])
             fold = fold.rows(ok)
-            try:
-                boosted = self.boost.draws(fold, 14, k, np.random.default_rng(0))
+            try:  # scored by the hold-out fit: refitting on the fold's last months changes little
+                boosted = self.boost.sample(replace(self.boost, refit=False).fit(fold, 14), k)
             except ValidationError:
                 continue  # too little history before this fold
             recent = self.recency.draws(fold, 14, k, np.random.default_rng(0))

@@ -33,7 +33,7 @@ def _yearly(sql: str, months: np.ndarray) -> str:
     """Rows (iso3, month_id, value) spreading a yearly value of year Y over the months of Y+1."""
     return f"""
         SELECT y.iso3, m.month_id, y.value FROM ({sql}) y
-        JOIN (SELECT unnest({[int(x) for x in months]}) AS month_id) m
+        JOIN (SELECT range AS month_id FROM range({int(months[0])}, {int(months[-1]) + 1})) m
           ON 1980 + (m.month_id - 1) // 12 = y.year + 1
     """
 

@@ -24,7 +24,7 @@ from detente.core.errors import ValidationError
 from detente.sources.lake import Lake
 from detente.sources.views import month_id, month_of
 
-__all__ = ["History", "Window", "fold_windows", "history", "truth"]
+__all__ = ["History", "Window", "fold_windows", "history", "outcome_sql", "truth"]
 
 HORIZONS = 14
 
@@ -120,7 +120,8 @@ def _measure(columns: set[str], kind: str) -> str | None:
     return f"coalesce({', '.join(present)})" if present else None
 
 
-def _outcome(lake: Lake) -> str:
+def outcome_sql(lake: Lake) -> str:
+    """The SQL expression for the outcome, state-based deaths, in the lake's views table."""
     if not lake.has("views"):
         raise ValidationError(
             "no country-month data in the lake: `detente sources load views FILE...` "
@@ -139,7 +140,7 @@ def _matrix(
     kinds = [k for k in ("ns", "os") if _measure(columns, k)]
     measures = "".join(f", max({_measure(columns, k)})" for k in kinds)
     rows = lake.db.execute(
-        f"SELECT country_id, any_value(iso3), month_id, max({_outcome(lake)}){measures} FROM views "
+        f"SELECT country_id, any_value(iso3), month_id, max({outcome_sql(lake)}){measures} FROM views "
         f"WHERE {where} GROUP BY country_id, month_id ORDER BY country_id, month_id"
     ).fetchall()
     countries = np.array(sorted({r[0] for r in rows}), dtype=int)

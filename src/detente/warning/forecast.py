@@ -22,7 +22,7 @@ from detente.core.errors import ValidationError
 from detente.sources.lake import Lake
 from detente.sources.views import month_of
 from detente.warning.catalog import DEFAULT, MODELS
-from detente.warning.data import history
+from detente.warning.data import history, outcome_sql
 from detente.warning.features import NAMES
 from detente.warning.models import run_model
 
@@ -47,10 +47,8 @@ class Forecast:
 
 
 def _latest_cutoff(lake: Lake) -> int:
-    from detente.warning.data import _outcome
-
     row = lake.db.execute(
-        f"SELECT max(month_id) FROM (SELECT month_id FROM views WHERE {_outcome(lake)} IS NOT NULL "
+        f"SELECT max(month_id) FROM (SELECT month_id FROM views WHERE {outcome_sql(lake)} IS NOT NULL "
         f"GROUP BY month_id HAVING count(*) >= {MIN_COUNTRIES})"
     ).fetchall()[0]
     if row[0] is None:
@@ -102,9 +100,9 @@ def forecast(
 def _drivers(fitted: Any, iso3: list[str | None], months: int = 3, top: int = 6) -> dict[str, Any]:
     """Per country, the boosted model's feature contributions averaged over the first
     ``months`` horizons, largest first: [feature, its value, contribution to log deaths]."""
-    from detente.warning.boost import Boost, _base
+    from detente.warning.boost import _base
 
-    contrib, expected = Boost().contributions(fitted)
+    contrib, expected = fitted.contributions()
     names = [*NAMES, "horizon"]
     n = len(iso3)
     rows = fitted.rows.reshape(-1, n, len(names))[:months]

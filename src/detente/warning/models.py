@@ -25,7 +25,7 @@ import numpy as np
 from detente.core.errors import ValidationError
 from detente.warning.data import History, fold_windows
 
-__all__ = ["BENCHMARKS", "Model", "Recency", "Run", "published_draws", "run_model"]
+__all__ = ["BENCHMARKS", "Conflictology", "Model", "Recency", "Run", "published_draws", "run_model"]
 
 
 class Model(Protocol):
