@@ -20,6 +20,7 @@ from detente.cli.records import register
 from detente.cli.relations import register as register_relations
 from detente.cli.sharing import register as register_sharing
 from detente.cli.sources import register as register_sources
+from detente.cli.vetting import register as register_vetting
 from detente.cli.warning import register as register_warning
 from detente.core.errors import DetenteError
 from detente.core.migrate import current_revision, head_revision
@@ -379,6 +380,7 @@ register_sharing(app)
 register_relations(app)
 register_sources(app)
 register_warning(app)
+register_vetting(app)
 
 
 def main() -> None:

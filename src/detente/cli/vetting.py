@@ -1,0 +1,95 @@
+"""``detente vet``: screen people, organisations, units and vessels against the loaded
+sanctions lists, with the evidence for each candidate; and measure the matcher on
+labelled name pairs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from detente.cli.context import console, settings_from
+from detente.core.workspace import open_workspace
+
+__all__ = ["register"]
+
+app = typer.Typer(help="Vetting: screen names against sanctions lists, with evidence.", no_args_is_help=True)
+
+
+@app.command()
+def screen(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The name to screen, in any script.")],
+    schema: Annotated[
+        str, typer.Option(help="Person, Organization, Company, LegalEntity, Vessel or Aircraft.")
+    ] = "Person",
+    alias: Annotated[list[str] | None, typer.Option(help="Another name the subject uses.")] = None,
+    dob: Annotated[str | None, typer.Option(help="Date of birth: YYYY, YYYY-MM or YYYY-MM-DD.")] = None,
+    country: Annotated[list[str] | None, typer.Option(help="Nationality or country (name or code).")] = None,
+    identifier: Annotated[
+        list[str] | None, typer.Option(help="A passport, registration or IMO number.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100, help="Candidates to show.")] = 5,
+) -> None:
+    """Screen one subject against every list in the lake; candidates best first, each with
+    the features that matched."""
+    from detente.sources.lake import Lake
+    from detente.vetting.match import THRESHOLD, Subject
+    from detente.vetting.screen import Screener
+
+    subject = Subject(
+        name, schema, tuple(alias or ()), dob, tuple(country or ()), tuple(identifier or ())
+    )  # fmt: skip
+    settings = settings_from(ctx)
+    with open_workspace(settings) as ws, Lake(ws.path) as lake:
+        screener = Screener.from_lake(lake)
+    found = screener.screen(subject, limit=limit)
+    lists = ", ".join(f"{k} {v}" for k, v in screener.versions.items())
+    table = Table(title=f"Screening {subject.name!r} against {len(screener.listed):,} listed entities")
+    table.caption = f"lists: {lists}; a match scores {THRESHOLD} or more"
+    for col in ("#", "score", "verdict", "listed as", "list", "programmes"):
+        table.add_column(col, overflow="fold", justify="right" if col in ("#", "score") else "left")
+    for i, m in enumerate(found, start=1):
+        born = f", born {'/'.join(m.listed.birth_dates)}" if m.listed.birth_dates else ""
+        table.add_row(
+            str(i), f"{m.score:.2f}", "MATCH" if m.matched else "no match",
+            f"{m.listed.name} ({m.listed.schema}{born})", m.listed.key, ", ".join(m.listed.programs) or "-",
+        )  # fmt: skip
+    console.print(table)
+    for i, m in enumerate(found, start=1):
+        console.print(f"{i}. why: " + "; ".join(m.explain()), highlight=False)
+    hits = sum(m.matched for m in found)
+    console.print(f"{hits} match{'es' if hits != 1 else ''} at or above {THRESHOLD}" if hits else "no match")
+
+
+@app.command()
+def evaluate(
+    pairs: Annotated[Path, typer.Argument(help="CSV of labelled pairs: name1, name2, is_match[, schema].")],
+    step: Annotated[float, typer.Option(min=0.01, max=0.5, help="Threshold step of the curve.")] = 0.05,
+) -> None:
+    """Precision, recall and F1 of the matcher on labelled name pairs, at its threshold
+    and along the precision-recall curve."""
+    from detente.vetting.evaluate import evaluate as run
+    from detente.vetting.evaluate import read_pairs
+    from detente.vetting.match import THRESHOLD
+
+    loaded = read_pairs(pairs)
+    result = run(loaded)
+    table = Table(title=f"{pairs.name}: {len(loaded)} pairs, {int(result.labels.sum())} matches")
+    for col in ("threshold", "precision", "recall", "F1"):
+        table.add_column(col, justify="right")
+    for t, p, r, f in result.curve(step):
+        mark = " (default)" if abs(t - THRESHOLD) < 1e-9 else ""
+        table.add_row(f"{t:.2f}{mark}", f"{p:.3f}", f"{r:.3f}", f"{f:.3f}")
+    console.print(table)
+    p, r, f = result.at(THRESHOLD)
+    console.print(
+        f"at the default threshold {THRESHOLD}: precision {p:.3f}, recall {r:.3f}, F1 {f:.3f}; "
+        f"average precision {result.average_precision:.3f}"
+    )
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="vet")

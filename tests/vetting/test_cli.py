@@ -1,0 +1,64 @@
+"""``detente vet`` end to end: screening against the UN and OFAC lists with the evidence,
+listed dates of birth read in the lists' own formats, and bad input named."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from detente.vetting.match import iso_dates
+
+
+def test_screen_shows_candidates_with_their_evidence(cli: Callable[..., str], shared: Path) -> None:
+    assert "no sanctions list in the lake" in cli("vet", "screen", "Kim Jong Un", code=2)
+    cli("sources", "load", "un_sanctions", str(shared / "un_consolidated" / "un_consolidated_2024-09-26.xml"))
+    cli("sources", "load", "ofac", str(shared / "ofac_sdn" / "sdn_2024-05-03.csv.gz"))
+    out = cli("vet", "screen", "Kim Jong Un", "--dob", "1984", "--country", "North Korea", "--limit", "3")
+    assert "against 15,840 listed entities" in out and "un_sanctions 2024-09-26" in out
+    first = next(line for line in out.splitlines() if line.startswith("│ 1 "))
+    assert "MATCH" in first and "ofac:ofac-20157" in first
+    assert "dob_year_disjoint 1.00 x -0.15: Birth years: 1984 vs" in out  # a relative, born elsewhen
+    assert "1 match at or above 0.7" in out
+    cyrillic = cli("vet", "screen", "Путин Владимир Владимирович", "--limit", "1")  # another script and order
+    assert "ofac:ofac-35096" in cyrillic and "PUTIN, Vladimir" in cyrillic and "1 match" in cyrillic
+    assert "give the date of birth as YYYY" in cli("vet", "screen", "Kim", "--dob", "soon", code=2)
+    assert "control character U+0007" in cli("vet", "screen", "Kim\x07", code=2)
+    assert "is not one of Person" in cli("vet", "screen", "Kim", "--schema", "Planet", code=2)
+
+
+def test_evaluate_reports_the_curve_and_names_bad_rows(cli: Callable[..., str], tmp_path: Path) -> None:
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(
+        "schema,name1,name2,is_match\n"
+        "Person,Vladimir Putin,Владимир Путин,true\n"
+        "Person,Olaf Scholz,Angela Merkel,false\n"
+        "Company,Gazprom OOO,Gazprom LLC,true\n"
+        "Person,John Smith,Jane Smyth,false\n",
+        encoding="utf-8",
+    )
+    out = cli("vet", "evaluate", str(pairs))
+    assert "4 pairs, 2 matches" in out
+    assert "at the default threshold 0.7: precision 1.000, recall 1.000, F1 1.000" in out
+    pairs.write_text("name1,name2,is_match\nA,B,perhaps\n", encoding="utf-8")
+    assert "line 2: is_match 'perhaps'" in cli("vet", "evaluate", str(pairs), code=2)
+    pairs.write_text("name,other\nA,B\n", encoding="utf-8")
+    assert "no column 'name1'" in cli("vet", "evaluate", str(pairs), code=2)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("08 Jan 1984", ["1984-01-08"]),
+        ("Jan 1984", ["1984-01"]),
+        ("1984", ["1984"]),
+        ("1984-01-08", ["1984-01-08"]),
+        ("circa 1970", ["1970"]),
+        ("1965 to 1967", ["1965", "1966", "1967"]),
+        ("1900 to 1990", []),  # too wide to say anything
+        ("unknown", []),
+    ],
+)
+def test_listed_birth_dates_are_read_in_the_lists_formats(text: str, expected: list[str]) -> None:
+    assert iso_dates(text) == expected
