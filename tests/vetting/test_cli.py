@@ -62,3 +62,29 @@ def test_evaluate_reports_the_curve_and_names_bad_rows(cli: Callable[..., str], 
 )
 def test_listed_birth_dates_are_read_in_the_lists_formats(text: str, expected: list[str]) -> None:
     assert iso_dates(text) == expected
+
+
+def test_batch_screens_a_file_and_the_registry(cli: Callable[..., str], shared: Path, tmp_path: Path) -> None:
+    cli("sources", "load", "ofac", str(shared / "ofac_sdn" / "sdn_2024-05-03.csv.gz"))
+    subjects = tmp_path / "subjects.csv"
+    subjects.write_text(
+        "ref,name,schema,dob,country,aliases\n"
+        "A1,Vladimir Putin,Person,1952,RUS,\n"
+        "A2,Wagner Group,Organization,,,PMC Wagner;ChVK Vagner\n"
+        "A3,Kwame Mensah-Boateng,Person,1970,GHA,\n",
+        encoding="utf-8",
+    )
+    out = cli("vet", "batch", str(subjects), "--out", str(tmp_path / "found.csv"))
+    assert "2 of 3 subjects match a listed entity" in out
+    assert "ofac:ofac-35096" in out and "ofac:ofac-22543" in out and "A3" not in out
+    rows = (tmp_path / "found.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("ref,subject,rank,score,verdict,listed_key")
+    assert any(r.startswith("A2,Wagner Group,1,") and "symbolMatch [ORGCLS:MIL]" in r for r in rows)
+    subjects.write_text("name,dob\nAli,tomorrow\n,1970\nOmar,1970\n", encoding="utf-8")
+    bad = cli("vet", "batch", str(subjects), code=2)
+    assert "2 bad row(s), nothing screened" in bad and "line 2: dob" in bad and "line 3: name: empty" in bad
+    for name, kind in (("PMC Wagner", "private_military_company"), ("Ghana Armed Forces", "armed_service")):
+        cli("actors", "add", name, "--kind", kind, "--country", "GHA", "--marking", "UNCLASSIFIED//TLP:CLEAR")
+    registry = cli("vet", "batch", "--registry", "--show", "all")
+    assert "2 subjects" in registry and "1 of 2 subjects match" in registry
+    assert "give a subjects FILE or --registry" in cli("vet", "batch", code=2)

@@ -99,3 +99,16 @@ def test_hostile_names_are_refused_with_the_reason() -> None:
         Subject("Ali Hassan", birth_date="next year")
     assert clean_name("  Ali\u200b  Hassan ") == "Ali Hassan"  # invisible marks dropped
     assert "\u200c" in clean_name("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645")  # Persian ZWNJ kept
+
+
+def test_every_schema_the_lists_use_can_be_scored() -> None:
+    from detente.vetting.match import SCHEMAS, compare, entity
+
+    for schema in SCHEMAS:
+        listed = Listed(f"t:{schema}", "t", schema, "Ocean Star Trading", identifiers=("9123456",))
+        exact = compare(entity(Subject("Ocean Star Trading", schema)), listed)
+        assert exact.score >= THRESHOLD, schema
+    vessel = Listed("t:v", "t", "Vessel", "OCEAN STAR", identifiers=("IMO 9074729",))
+    same_imo = compare(entity(Subject("Ocean Starr", "Vessel", identifiers=("IMO 9074729",))), vessel)
+    no_imo = compare(entity(Subject("Ocean Starr", "Vessel")), vessel)
+    assert same_imo.score > no_imo.score  # an identifier confirms a near name

@@ -20,6 +20,7 @@ from detente.api import errors
 from detente.api.registry import router as registry_router
 from detente.api.relations import router as relations_router
 from detente.api.sharing import router as sharing_router
+from detente.api.vetting import router as vetting_router
 from detente.core.errors import TooLargeError
 from detente.core.settings import Settings
 from detente.core.workspace import Workspace, open_workspace
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     app.include_router(registry_router, prefix=API_PREFIX)
     app.include_router(sharing_router, prefix=API_PREFIX)
     app.include_router(relations_router, prefix=API_PREFIX)
+    app.include_router(vetting_router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/health", tags=["service"], operation_id="health", summary="Liveness")
     def health() -> dict[str, Any]:

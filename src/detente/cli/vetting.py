@@ -65,6 +65,86 @@ def screen(
 
 
 @app.command()
+def batch(
+    ctx: typer.Context,
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="CSV of subjects: name[, schema, aliases, dob, country, identifiers, ref]."),
+    ] = None,
+    registry: Annotated[
+        bool, typer.Option("--registry", help="Screen the registry's non-state actors, units and people.")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Write every candidate scoring 0.5 or more here (CSV).")
+    ] = None,
+    show: Annotated[str, typer.Option(help="Rows to print: matches (default) or all.")] = "matches",
+) -> None:
+    """Screen many subjects at once: a file, or the registry records you may see."""
+    import csv
+    import time
+
+    from detente.core.errors import ValidationError
+    from detente.sources.lake import Lake
+    from detente.vetting.batch import from_registry, read_subjects, screen_all
+    from detente.vetting.match import THRESHOLD
+    from detente.vetting.screen import Screener
+
+    if (file is None) == (not registry):
+        raise ValidationError("give a subjects FILE or --registry (one of them)")
+    if registry:
+        from detente.cli.context import open_registry
+        from detente.registry.service import ListQuery
+
+        with open_registry(ctx) as (_ws, reg):
+            subjects = from_registry(
+                reg.list("actors", ListQuery(limit=None)), reg.list("people", ListQuery(limit=None))
+            )
+    else:
+        assert file is not None
+        subjects = read_subjects(file)
+    settings = settings_from(ctx)
+    with open_workspace(settings) as ws, Lake(ws.path) as lake:
+        screener = Screener.from_lake(lake)
+    if subjects:  # the matcher loads its name data once, before the clock starts
+        screener.screen(subjects[0][1])
+    start = time.perf_counter()
+    results = screen_all(screener, subjects)
+    seconds = time.perf_counter() - start
+    table = Table(title=f"Batch screening: {len(results):,} subjects against {len(screener.listed):,} listed")
+    for col in ("ref", "subject", "score", "verdict", "best candidate", "list"):
+        table.add_column(col, overflow="fold", justify="right" if col == "score" else "left")
+    matched = 0
+    for r in results:
+        best = r.best
+        hit = best is not None and best.matched
+        matched += hit
+        if hit or show == "all":
+            table.add_row(
+                r.ref, r.subject.name, f"{best.score:.2f}" if best else "-", "MATCH" if hit else "clear",
+                best.listed.name if best else "-", best.listed.key if best else "-",
+            )  # fmt: skip
+    console.print(table)
+    rate = len(results) / seconds if seconds else float("inf")
+    console.print(
+        f"{matched} of {len(results)} subjects match a listed entity (score >= {THRESHOLD}); "
+        f"screened in {seconds:.2f} s, {rate:,.0f} subjects/s"
+    )
+    if out is not None:
+        with out.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(
+                ["ref", "subject", "rank", "score", "verdict", "listed_key", "listed_name", "programs", "why"]
+            )
+            for r in results:
+                for rank, m in enumerate(r.matches, start=1):
+                    writer.writerow(
+                        [r.ref, r.subject.name, rank, f"{m.score:.3f}", "match" if m.matched else "no match",
+                         m.listed.key, m.listed.name, "; ".join(m.listed.programs), " | ".join(m.explain())]
+                    )  # fmt: skip
+        console.print(f"-> {out}")
+
+
+@app.command()
 def evaluate(
     pairs: Annotated[Path, typer.Argument(help="CSV of labelled pairs: name1, name2, is_match[, schema].")],
     step: Annotated[float, typer.Option(min=0.01, max=0.5, help="Threshold step of the curve.")] = 0.05,

@@ -158,6 +158,7 @@ def entity(thing: Subject | Listed, key: str | None = None) -> Any:
     from followthemoney import model
 
     schema = thing.schema if thing.schema in SCHEMAS else "LegalEntity"
+    schema = "Airplane" if schema == "Aircraft" else schema  # FollowTheMoney's name for it
     proxy = model.make_entity(schema)
     proxy.id = key or _fingerprint(thing)
     proxy.add("name", thing.name, cleaned=True)

@@ -8,6 +8,7 @@ best first with their explanations and the list versions they were screened agai
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,8 @@ from detente.vetting.match import Listed, Match, Subject, compare, entity
 __all__ = ["LISTS", "Screener", "listed_entities"]
 
 LISTS = ("un_sanctions", "ofac", "opensanctions")
+_CACHE: dict[tuple[str, tuple[tuple[str, str], ...]], Screener] = {}
+_LOCK = threading.Lock()
 
 
 def _tuple(value: Any) -> tuple[str, ...]:
@@ -78,6 +81,21 @@ class Screener:
                 "(or ofac, opensanctions), or `detente sources fetch un_sanctions`"
             )
         return cls(listed, versions)
+
+    @classmethod
+    def cached(cls, lake: Lake, lists: Sequence[str] = LISTS) -> Screener:
+        """The screener for the lake's current list versions, built once per version set
+        (a server keeps it between requests; loading a new list builds a new one)."""
+        versions = tuple(
+            (source, meta.sha256) for source in lists if lake.has(source) and (meta := lake.current(source))
+        )
+        key = (str(lake.path), versions)
+        with _LOCK:
+            found = _CACHE.get(key)
+            if found is None:
+                _CACHE.clear()
+                found = _CACHE[key] = cls.from_lake(lake, lists)
+            return found
 
     def _candidate(self, i: int) -> Any:
         found = self._entities.get(i)

@@ -1,0 +1,105 @@
+"""REST routes for vetting: screen a subject against the sanctions lists in the context
+lake, every candidate with the features that matched.
+
+The lists are open data, so answers are marked ``UNCLASSIFIED//TLP:CLEAR``; the subject a
+caller screens is not stored (a vetting decision, which is a marked record, will be)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from detente.api.deps import Unit, unit
+from detente.api.errors import responses
+from detente.relations.service import open_lake
+from detente.vetting.match import MAX_NAME, THRESHOLD, Match, Subject
+from detente.vetting.screen import Screener
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/vetting", tags=["vetting"])
+Work = Annotated[Unit, Depends(unit)]
+OPEN = "UNCLASSIFIED//TLP:CLEAR"
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+Short = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class ScreenRequest(BaseModel):
+    name: Name = Field(description="The name to screen, in any script.")
+    schema_: str = Field(
+        "Person",
+        alias="schema",
+        description="Person, Organization, Company, LegalEntity, Vessel or Aircraft.",
+    )
+    aliases: list[Name] = Field(default_factory=list, max_length=50)
+    dob: str | None = Field(None, max_length=10, description="Date of birth: YYYY, YYYY-MM or YYYY-MM-DD.")
+    countries: list[Short] = Field(default_factory=list, max_length=20, description="Names or ISO codes.")
+    identifiers: list[Short] = Field(default_factory=list, max_length=20)
+    limit: int = Field(10, ge=1, le=100)
+
+
+class Feature(BaseModel):
+    name: str
+    score: float
+    weight: float = Field(description="Its weight in the total; negative features only lower it.")
+    detail: str
+
+
+class Candidate(BaseModel):
+    key: str
+    list: str
+    name: str
+    schema_: str = Field(alias="schema")
+    aliases: list[str]
+    birth_dates: list[str]
+    countries: list[str]
+    programs: list[str]
+    score: float
+    matched: bool
+    features: list[Feature]
+
+
+class ScreenResult(BaseModel):
+    marking: str
+    threshold: float
+    lists: dict[str, str]
+    listed: int
+    candidates: list[Candidate]
+
+
+def _candidate(m: Match) -> Candidate:
+    listed = m.listed
+    return Candidate(
+        key=listed.key, list=listed.source, name=listed.name, schema=listed.schema,
+        aliases=list(listed.aliases), birth_dates=list(listed.birth_dates), countries=list(listed.countries),
+        programs=list(listed.programs), score=m.score, matched=m.matched,
+        features=[Feature(name=n, score=s, weight=w, detail=d) for n, (s, w, d) in m.features.items()],
+    )  # fmt: skip
+
+
+@router.post(
+    "/screen",
+    response_model=ScreenResult,
+    response_model_by_alias=True,
+    summary="Screen a person, organisation, unit or vessel against the loaded sanctions lists",
+    responses=responses(401, 422),
+    operation_id="vetting_screen",
+)
+def screen(work: Work, body: ScreenRequest) -> ScreenResult:
+    with work.sharing():  # signed in, and nothing else: the lists are open data
+        pass
+    subject = Subject(
+        body.name, body.schema_, tuple(body.aliases), body.dob, tuple(body.countries), tuple(body.identifiers)
+    )  # fmt: skip
+    with open_lake(work.workspace.path) as lake:
+        screener = Screener.cached(lake)
+    found = screener.screen(subject, limit=body.limit)
+    return ScreenResult(
+        marking=OPEN,
+        threshold=THRESHOLD,
+        lists=screener.versions,
+        listed=len(screener.listed),
+        candidates=[_candidate(m) for m in found],
+    )
