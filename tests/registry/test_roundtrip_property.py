@@ -57,8 +57,9 @@ def registry_content(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
                 "marking": draw(markings),
             }
         )
-    for name in names[n_states:]:
+    for j, name in enumerate(names[n_states:]):
         kinds = [k for k in taxonomy().actor_kinds if k != "state"]
+        external = draw(st.none() | line)
         actors.append(
             {
                 "name": name,
@@ -66,7 +67,7 @@ def registry_content(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
                 "country": draw(st.sampled_from([None, *COUNTRIES])),
                 "abbreviation": draw(st.none() | line.map(lambda s: s[:20])),
                 "notes": draw(note) or None,
-                "external_id": draw(st.none() | line),
+                "external_id": None if external is None else f"{external} {j}",  # unique, as ids are
             }
         )
     engagements = []

@@ -170,7 +170,14 @@ def test_counts_and_every_export_format_leak_nothing(ws: Workspace, world: World
     with ws.session() as session:
         reg = Registry(session, world.ken)
         assert reg.count("engagements") == 1
-        assert reg.counts() == {"actors": 3, "people": 0, "agreements": 0, "engagements": 1, "commitments": 0}
+        assert reg.counts() == {
+            "actors": 3,
+            "people": 0,
+            "agreements": 0,
+            "engagements": 1,
+            "commitments": 0,
+            "vetting_decisions": 0,
+        }
         assert reg.count("engagements", ListQuery(involving=world.ken_unit)) == 0
         assert reg.list("engagements", ListQuery(search="covert")) == []
         for fmt in ("csv", "json", "xlsx", "parquet"):

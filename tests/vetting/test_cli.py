@@ -88,3 +88,19 @@ def test_batch_screens_a_file_and_the_registry(cli: Callable[..., str], shared: 
     registry = cli("vet", "batch", "--registry", "--show", "all")
     assert "2 subjects" in registry and "1 of 2 subjects match" in registry
     assert "give a subjects FILE or --registry" in cli("vet", "batch", code=2)
+
+
+def test_decide_and_review_from_the_cli(cli: Callable[..., str], shared: Path) -> None:
+    cli("sources", "load", "un_sanctions", str(shared / "un_consolidated" / "un_consolidated_2018-10-29.xml"))
+    cli("actors", "add", "PMC Wagner", "--kind", "private_military_company", "--country", "RUS")
+    out = cli(
+        "vet", "decide", "--actor", "PMC Wagner", "--outcome", "cleared_with_conditions",
+        "--check", "sanctions_listing=no", "--conditions", "No lethal training", "--officer", "Maj. Reed",
+    )  # fmt: skip
+    assert "PMC Wagner cleared_with_conditions, valid until" in out and "0 candidate(s)" in out
+    assert "no flagged" not in cli("vet", "decisions") and "0 flagged" in cli("vet", "decisions")
+    cli("sources", "load", "ofac", str(shared / "ofac_sdn" / "sdn_2024-05-03.csv.gz"))
+    flagged = cli("vet", "decisions")
+    assert "ofac:ofac-22543" in flagged and "1 decision(s); 1 flagged for re-vetting" in flagged
+    assert "an actor or a person" in cli("vet", "decide", "--outcome", "cleared", code=2)
+    assert "is not a date" in cli("vet", "decisions", "--on", "soon", code=2)

@@ -145,6 +145,86 @@ def batch(
 
 
 @app.command()
+def decide(
+    ctx: typer.Context,
+    outcome: Annotated[
+        str, typer.Option(help="pending, cleared, cleared_with_conditions, suspended or refused.")
+    ],
+    actor: Annotated[str | None, typer.Option(help="The actor vetted (id, external id or name).")] = None,
+    person: Annotated[str | None, typer.Option(help="The person vetted (id, external id or name).")] = None,
+    check: Annotated[
+        list[str] | None, typer.Option(help="A checklist answer ITEM=yes|no|unknown (repeatable).")
+    ] = None,
+    conditions: Annotated[str | None, typer.Option(help="Conditions of a conditional clearance.")] = None,
+    valid_until: Annotated[str | None, typer.Option(help="Valid until (YYYY-MM-DD; default a year).")] = None,
+    officer: Annotated[str | None, typer.Option(help="The vetting officer.")] = None,
+    marking: Annotated[str, typer.Option(help="The decision's marking.")] = "UNCLASSIFIED",
+    notes: Annotated[str | None, typer.Option(help="Free-text notes.")] = None,
+) -> None:
+    """Record a vetting decision about a registry actor or person, with the screening made
+    now against the lists in the lake."""
+    from detente.cli.context import open_registry
+    from detente.sources.lake import Lake
+    from detente.vetting.decisions import decide as record
+    from detente.vetting.screen import Screener
+
+    with open_registry(ctx) as (ws, reg):
+        with Lake(ws.path) as lake:
+            screener = Screener.from_lake(lake)
+        d = record(
+            reg, screener, actor=actor, person=person, outcome=outcome, checklist=check or [],
+            conditions=conditions, valid_until=valid_until, officer=officer, marking=marking, notes=notes,
+        )  # fmt: skip
+    console.print(
+        f"[green]recorded[/green] vetting decision {d.id}: {d.subject_name} {d.outcome}, "
+        f"valid until {d.valid_until} ({d.marking})"
+    )
+    console.print(f"screened against {d.screened_lists}")
+    lines = (d.screening or "").splitlines()
+    console.print(f"{len(lines)} candidate(s) scoring 0.5 or more kept with it", highlight=False)
+    for line in lines:
+        console.print("  " + line.replace("\t", "  "), highlight=False)
+
+
+@app.command()
+def decisions(
+    ctx: typer.Context,
+    on: Annotated[str | None, typer.Option(help="Standing on this day (YYYY-MM-DD; default today).")] = None,
+) -> None:
+    """Every vetting decision you may see: where it stands, and whether its subject now
+    matches a listed entity it did not match when decided (re-screened now)."""
+    from datetime import date
+
+    from detente.cli.context import open_registry
+    from detente.core.errors import ValidationError
+    from detente.sources.lake import Lake
+    from detente.vetting.decisions import review
+    from detente.vetting.screen import Screener
+
+    try:
+        day = date.fromisoformat(on) if on else None
+    except ValueError:
+        raise ValidationError(f"{on!r} is not a date (YYYY-MM-DD)", field="on") from None
+    with open_registry(ctx) as (ws, reg):
+        with Lake(ws.path) as lake:
+            screener = Screener.from_lake(lake)
+        reviewed = review(reg, screener, day)
+    table = Table(title=f"Vetting decisions on {day or date.today()}")
+    for col in ("id", "subject", "outcome", "decided", "valid until", "standing", "new matches", "marking"):
+        table.add_column(col, overflow="fold")
+    for r in reviewed:
+        d = r.decision
+        new = ", ".join(f"{m.listed.key} ({m.score:.2f})" for m in r.new_matches) or "-"
+        table.add_row(
+            d.id[:8], d.subject_name, d.outcome, str(d.decided_on), str(d.valid_until),
+            r.standing, f"[red]{new}[/red]" if r.flagged else new, d.marking,
+        )  # fmt: skip
+    console.print(table)
+    flagged = sum(r.flagged for r in reviewed)
+    console.print(f"{len(reviewed)} decision(s); {flagged} flagged for re-vetting (a new match on the lists)")
+
+
+@app.command()
 def evaluate(
     pairs: Annotated[Path, typer.Argument(help="CSV of labelled pairs: name1, name2, is_match[, schema].")],
     step: Annotated[float, typer.Option(min=0.01, max=0.5, help="Threshold step of the curve.")] = 0.05,

@@ -9,7 +9,7 @@ kinds known, lifecycle start) are checked here; rules that need the store
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -50,6 +50,9 @@ __all__ = [
     "PersonCreate",
     "PersonPublic",
     "PersonUpdate",
+    "VettingDecisionCreate",
+    "VettingDecisionPublic",
+    "VettingDecisionUpdate",
 ]
 
 ExternalId = Annotated[
@@ -437,3 +440,102 @@ class CommitmentPublic(_Public):
         return (
             self.status in ("open", "in_progress") and self.due_on is not None and self.due_on < date.today()
         )
+
+
+# ---------------------------------------------------------------- vetting decisions
+ANSWERS = ("yes", "no", "unknown")
+
+
+def _check_item(value: str) -> str:
+    item, sep, answer = value.partition("=")
+    item, answer = item.strip(), answer.strip().lower()
+    items = taxonomy().vetting_checklist
+    if not sep or item not in items:
+        raise ValueError(f"checklist item {value!r}: give ITEM=ANSWER with ITEM one of {', '.join(items)}")
+    if answer not in ANSWERS:
+        raise ValueError(f"checklist {item}: answer {answer!r} is not one of {', '.join(ANSWERS)}")
+    return f"{item}={answer}"
+
+
+ChecklistItem = Annotated[str, AfterValidator(_check_item)]
+VALIDITY_DAYS = 365  # a decision holds for a year unless the officer says otherwise
+
+
+class VettingDecisionFields(_In):
+    subject_name: ShortText
+    actor_id: OptRef = None
+    person_id: OptRef = None
+    outcome: Annotated[str, _status("vetting")] = "pending"
+    checklist: list[ChecklistItem] = Field(default_factory=list, max_length=50)
+    conditions: OptLong = None
+    decided_on: date = Field(default_factory=date.today)
+    valid_until: date | None = None
+    officer: OptShort = None
+    screened_lists: OptLong = None
+    screening: OptLong = None
+    notes: OptLong = None
+
+    @field_validator("checklist")
+    @classmethod
+    def _one_answer_per_item(cls, value: list[str]) -> list[str]:
+        items = [v.split("=")[0] for v in value]
+        repeated = sorted({i for i in items if items.count(i) > 1})
+        if repeated:
+            raise ValueError(f"checklist item {repeated[0]} answered twice")
+        return value
+
+    @model_validator(mode="after")
+    def _subject_and_validity(self) -> VettingDecisionFields:
+        if (self.actor_id is None) == (self.person_id is None):
+            raise ValueError(
+                "a decision is about one registry actor or one person: give actor_id or person_id"
+            )
+        if self.valid_until is None:
+            self.valid_until = self.decided_on + timedelta(days=VALIDITY_DAYS)
+        _in_order(self, ("decided_on", "valid_until"))
+        if self.outcome == "cleared_with_conditions" and not self.conditions:
+            raise ValueError("cleared_with_conditions: say what the conditions are (conditions)")
+        return self
+
+
+class VettingDecisionCreate(VettingDecisionFields, _Create):
+    pass
+
+
+class VettingDecisionUpdate(_In):
+    subject_name: ShortText | None = None
+    actor_id: OptRef = None
+    person_id: OptRef = None
+    outcome: Annotated[str, _status("vetting")] | None = None
+    checklist: list[ChecklistItem] | None = None
+    conditions: OptLong = None
+    decided_on: date | None = None
+    valid_until: date | None = None
+    officer: OptShort = None
+    screened_lists: OptLong = None
+    screening: OptLong = None
+    notes: OptLong = None
+    external_id: ExternalId = None
+    marking: Marking | None = None
+
+
+class VettingDecisionPublic(_Public):
+    subject_name: str
+    actor_id: str | None
+    person_id: str | None
+    outcome: str
+    checklist: list[str]
+    conditions: str | None
+    decided_on: date
+    valid_until: date
+    officer: str | None
+    screened_lists: str | None
+    screening: str | None
+    notes: str | None
+
+    def standing(self, on: date | None = None) -> str:
+        """valid, expired, refused, suspended or pending on a day (today by default)."""
+        day = on or date.today()
+        if self.outcome in ("refused", "suspended", "pending"):
+            return self.outcome
+        return "valid" if day <= self.valid_until else "expired"

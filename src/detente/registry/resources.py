@@ -149,6 +149,21 @@ RESOURCES: dict[str, Resource] = {
             refs={"engagement_id": "engagements", "committed_by_id": "actors"},
             lifecycle=("status", "commitment"),
         ),
+        Resource(
+            name="vetting_decisions",
+            singular="vetting decision",
+            table=t.VettingDecision,
+            fields_model=m.VettingDecisionFields,
+            create_model=m.VettingDecisionCreate,
+            update_model=m.VettingDecisionUpdate,
+            public_model=m.VettingDecisionPublic,
+            title_field="subject_name",
+            natural_key=("subject_name", "decided_on"),
+            filters=("outcome", "actor_id", "person_id", "external_id"),
+            refs={"actor_id": "actors", "person_id": "people"},
+            lifecycle=("outcome", "vetting"),
+            list_fields=("checklist",),
+        ),
     )
 }
 
@@ -159,6 +174,8 @@ ALIASES = {
     "agreement": "agreements",
     "engagement": "engagements",
     "commitment": "commitments",
+    "vetting": "vetting_decisions",
+    "vetting_decision": "vetting_decisions",
 }
 
 

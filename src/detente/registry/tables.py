@@ -34,6 +34,7 @@ __all__ = [
     "Engagement",
     "EngagementPartner",
     "Person",
+    "VettingDecision",
     "metadata",
     "new_id",
 ]
@@ -162,6 +163,23 @@ class Commitment(RecordMixin, Base):
     description: Mapped[str] = mapped_column(Text)
     due_on: Mapped[date | None] = mapped_column(Date, index=True)
     status: Mapped[str] = mapped_column(String(40), index=True)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class VettingDecision(RecordMixin, Base):
+    __tablename__ = "vetting_decisions"
+
+    actor_id: Mapped[str | None] = mapped_column(ForeignKey("actors.id", ondelete="RESTRICT"), index=True)
+    person_id: Mapped[str | None] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"), index=True)
+    subject_name: Mapped[str] = mapped_column(String(500), index=True)
+    outcome: Mapped[str] = mapped_column(String(40), index=True)
+    checklist: Mapped[list[str]] = mapped_column(JSON, default=list)  # "item=answer"
+    conditions: Mapped[str | None] = mapped_column(Text)
+    decided_on: Mapped[date] = mapped_column(Date, index=True)
+    valid_until: Mapped[date] = mapped_column(Date, index=True)
+    officer: Mapped[str | None] = mapped_column(String(200))
+    screened_lists: Mapped[str | None] = mapped_column(Text)
+    screening: Mapped[str | None] = mapped_column(Text)  # the candidates at the time, one per line
     notes: Mapped[str | None] = mapped_column(Text)
 
 

@@ -86,6 +86,7 @@ class Taxonomy(BaseModel):
     person_roles: dict[str, Kind]
     immunity_bases: dict[str, Kind]
     lifecycles: dict[str, Lifecycle]
+    vetting_checklist: dict[str, Kind]
 
     @model_validator(mode="after")
     def _parents_known(self) -> Taxonomy:

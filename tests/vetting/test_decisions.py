@@ -1,0 +1,121 @@
+"""Vetting decisions on both stores: recorded with the screening they rested on, marked
+and hidden like any registry record, valid for a year by default, flagged when the
+subject newly matches a list, and bad decisions refused with the field named."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from detente.core.errors import NotFoundError, TransitionError, ValidationError
+from detente.core.workspace import Workspace
+from detente.registry.service import ListQuery, Registry
+from detente.sharing.service import Sharing
+from detente.sources.lake import Lake
+from detente.sources.service import load
+from detente.vetting.decisions import decide, review
+from detente.vetting.screen import Screener
+from tests import factories as f
+
+
+@pytest.fixture
+def lists(shared: Path, tmp_path: Path) -> Callable[[str], Screener]:
+    """A screener over the lake after loading one more list (UN 2018, then OFAC 2024)."""
+    files = {
+        "un_sanctions": shared / "un_consolidated" / "un_consolidated_2018-10-29.xml",
+        "ofac": shared / "ofac_sdn" / "sdn_2024-05-03.csv.gz",
+    }
+
+    def load_and_screen(name: str) -> Screener:
+        with Lake(tmp_path / "lake") as lake:
+            load(lake, name, [files[name]], user="t")
+            return Screener.from_lake(lake)
+
+    return load_and_screen
+
+
+def test_decisions_keep_their_evidence_follow_markings_and_flag_new_listings(
+    ws: Workspace, lists: Callable[[str], Screener]
+) -> None:
+    un = lists("un_sanctions")
+    with ws.session() as session:
+        f.two_organisations(session)
+        planner = Registry(session, Sharing(session).principal("gbr-planner"))
+        wagner = planner.create(
+            "actors", {"name": "PMC Wagner", "kind": "private_military_company", "country": "RUS",
+                       "marking": "UNCLASSIFIED//TLP:CLEAR"}
+        )  # fmt: skip
+        haqqani = planner.create(
+            "actors",
+            {
+                "name": "Haqqani Network",
+                "kind": "insurgent_group",
+                "country": "AFG",
+                "marking": "SECRET//REL TO GBR",
+            },
+        )
+        cleared = decide(
+            planner, un, actor="PMC Wagner", outcome="cleared_with_conditions",
+            checklist=["sanctions_listing=no", "gross_violations=UNKNOWN"], conditions="No lethal training",
+            officer="Maj. Reed", marking="UNCLASSIFIED//TLP:CLEAR",
+        )  # fmt: skip
+        refused = decide(
+            planner, un, actor=haqqani.id, outcome="refused", checklist=["designated_terrorist=yes"],
+            marking="SECRET//REL TO GBR",
+        )  # fmt: skip
+        assert cleared.actor_id == wagner.id and cleared.valid_until == date.today() + timedelta(days=365)
+        assert cleared.checklist == ["sanctions_listing=no", "gross_violations=unknown"]
+        assert cleared.screening is None and cleared.screened_lists.startswith("un_sanctions 2018-10-29")
+        assert (
+            refused.screening.startswith("un_sanctions:TAe.012\t") and "HAQQANI NETWORK" in refused.screening
+        )
+        with pytest.raises(TransitionError):
+            planner.update("vetting_decisions", refused.id, {"outcome": "cleared"}, expected_version=1)
+        analyst = Registry(session, Sharing(session).principal("ken-analyst"))
+        seen = {d.subject_name for d in analyst.list("vetting_decisions", ListQuery(limit=None))}
+        assert seen == {"PMC Wagner"}  # the SECRET//REL TO GBR decision is not KEN's to see
+        with pytest.raises(NotFoundError):
+            analyst.get("vetting_decisions", refused.id)
+        before = {r.decision.subject_name: r for r in review(planner, un)}
+    assert not before["PMC Wagner"].flagged and before["PMC Wagner"].standing == "valid"
+    assert before["Haqqani Network"].standing == "refused"
+    ofac = lists("ofac")  # Wagner is on OFAC's 2024 list: its clearance is flagged for re-vetting
+    with ws.session() as session:
+        planner = Registry(session, Sharing(session).principal("gbr-planner"))
+        after = {
+            r.decision.subject_name: r for r in review(planner, ofac, date.today() + timedelta(days=400))
+        }
+    assert [m.listed.key for m in after["PMC Wagner"].new_matches] == ["ofac:ofac-22543"]
+    assert after["PMC Wagner"].standing == "expired"  # and 400 days on, it has expired
+    assert not after["Haqqani Network"].flagged  # refused already: nothing to re-vet
+
+
+def test_bad_decisions_are_refused_with_the_field(ws: Workspace, lists: Callable[[str], Screener]) -> None:
+    un = lists("un_sanctions")
+    with ws.session() as session:
+        world: dict[str, Any] = f.two_organisations(session)
+        reg = Registry(session, Sharing(session).principal("gbr-planner"))
+        kenya = world["states"]["KEN"].id
+        cases = [
+            ({"actor": kenya, "outcome": "cleared_with_conditions"}, "say what the conditions are"),
+            (
+                {"actor": kenya, "outcome": "cleared", "checklist": ["bribery=no"]},
+                "ITEM=ANSWER with ITEM one of",
+            ),
+            (
+                {"actor": kenya, "outcome": "cleared", "checklist": ["gross_violations=maybe"]},
+                "is not one of yes",
+            ),
+            ({"actor": kenya, "outcome": "approved"}, "unknown status 'approved'"),
+            ({"actor": kenya, "outcome": "cleared", "valid_until": "2001-01-01"}, "is before decided_on"),
+            ({"outcome": "cleared"}, "an actor or a person"),
+            ({"actor": "Atlantis", "outcome": "cleared"}, "actor"),
+        ]
+        for kwargs, message in cases:
+            with pytest.raises(ValidationError, match=message):
+                decide(reg, un, **kwargs)
+        assert reg.count("vetting_decisions") == 0
