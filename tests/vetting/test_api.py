@@ -48,3 +48,37 @@ def test_screen_returns_candidates_with_evidence(base: str) -> None:  # noqa: F8
         assert "dob" in bad["message"]
         assert analyst.post("/vetting/screen", json={"name": "x" * 501}).status_code == 422
         assert analyst.post("/vetting/screen", json={"name": "Kim", "schema": "Planet"}).status_code == 422
+
+
+def test_guard_findings_and_an_audited_override(base: str, ws: Workspace) -> None:  # noqa: F811
+    from datetime import date
+
+    from detente.registry.service import Registry
+    from detente.sharing.service import Sharing
+
+    with ws.session() as session:
+        reg = Registry(session, Sharing(session).principal("gbr-planner"))
+        gbr = reg.resolve_ref("actors", "GBR")
+        militia = reg.create("actors", {"name": "Ruga Militia", "kind": "militia", "marking": "UNCLASSIFIED"})
+        eng = reg.create(
+            "engagements",
+            {"title": "Liaison visit", "kind": "defense_dialogue", "lead_actor_id": gbr,
+             "partners": [militia.id], "start_date": date(2030, 1, 5), "status": "planned"},
+        )  # fmt: skip
+    with login(base, "gbr-planner") as planner, login(base, "ken-analyst") as analyst:
+        found = planner.get("/vetting/guard").json()
+        assert [(x["actor"], x["problem"]) for x in found] == [("Ruga Militia", "missing")]
+        assert analyst.get("/vetting/guard").json() == []  # not KEN's engagement to see
+        short = planner.post(f"/vetting/guard/{eng.id}/override", json={"reason": "go"})
+        assert short.status_code == 422
+        done = planner.post(
+            f"/vetting/guard/{eng.id}/override", json={"reason": "Observers only; CDS approval"}
+        )
+        assert done.status_code == 201 and done.json()[0]["engagement_id"] == eng.id
+    with ws.session() as session:
+        from sqlalchemy import select
+
+        from detente.core.audit import AuditEntry
+
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "vetting.override")).one()
+        assert entry.record_id == eng.id and "CDS approval" in entry.detail

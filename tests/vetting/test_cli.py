@@ -104,3 +104,28 @@ def test_decide_and_review_from_the_cli(cli: Callable[..., str], shared: Path) -
     assert "ofac:ofac-22543" in flagged and "1 decision(s); 1 flagged for re-vetting" in flagged
     assert "an actor or a person" in cli("vet", "decide", "--outcome", "cleared", code=2)
     assert "is not a date" in cli("vet", "decisions", "--on", "soon", code=2)
+
+
+def test_guard_and_override_from_the_cli(cli: Callable[..., str], shared: Path) -> None:
+    cli("sources", "load", "un_sanctions", str(shared / "un_consolidated" / "un_consolidated_2018-10-29.xml"))
+    cli("actors", "add", "Ghana", "--kind", "state", "--country", "GHA")
+    cli("actors", "add", "Ruga Militia", "--kind", "militia")
+    cli(
+        "engagements", "add", "Liaison visit", "--kind", "defense_dialogue", "--lead", "GHA",
+        "--partner", "Ruga Militia", "--start", "2031-02-01", "--status", "planned",
+    )  # fmt: skip
+    out = cli("vet", "guard")
+    assert "Ruga Militia" in out and "missing" in out and "1 finding(s)" in out
+    assert "at least 10 characters" in cli("vet", "override", "Liaison visit", "--reason", "ok", code=2)
+    done = cli("vet", "override", "Liaison visit", "--reason", "Chief of Defence Staff direction 12")
+    assert "override recorded in the audit trail for Liaison visit (1 finding(s))" in done
+    cli("vet", "decide", "--actor", "Ruga Militia", "--outcome", "cleared")  # a year: ends before 2031
+    assert "expired" in cli("vet", "guard", "Liaison visit")
+    cli(
+        "vet", "decide", "--actor", "Ruga Militia", "--outcome", "cleared_with_conditions",
+        "--conditions", "Liaison only", "--valid-until", "2031-12-31",
+    )  # fmt: skip
+    assert "0 finding(s)" in cli("vet", "guard", "Liaison visit")
+    assert "nothing to override" in cli(
+        "vet", "override", "Liaison visit", "--reason", "Just in case it helps", code=2
+    )

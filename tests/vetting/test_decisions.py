@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from detente.core.errors import NotFoundError, TransitionError, ValidationError
 from detente.core.workspace import Workspace
@@ -119,3 +120,53 @@ def test_bad_decisions_are_refused_with_the_field(ws: Workspace, lists: Callable
             with pytest.raises(ValidationError, match=message):
                 decide(reg, un, **kwargs)
         assert reg.count("vetting_decisions") == 0
+
+
+def test_the_guard_flags_engagements_and_audits_overrides(
+    ws: Workspace, lists: Callable[[str], Screener]
+) -> None:
+    from detente.core import audit
+    from detente.vetting.guard import check, override
+
+    un = lists("un_sanctions")
+    today = date.today()
+    with ws.session() as session:
+        world = f.two_organisations(session)
+        reg = Registry(session, Sharing(session).principal("gbr-planner"))
+        gbr = world["states"]["GBR"]
+
+        def actor(name: str, kind: str) -> Any:
+            return reg.create("actors", {"name": name, "kind": kind, "marking": "UNCLASSIFIED//TLP:CLEAR"})
+
+        militia, unit, ngo = (
+            actor("Ruga Militia", "militia"),
+            actor("3rd Rifles", "unit"),
+            actor("Helping Hands", "ngo"),
+        )
+        expiring = actor("Delta Security", "private_military_company")
+        decide(reg, un, actor=ngo.id, outcome="cleared")
+        decide(reg, un, actor=unit.id, outcome="refused")
+        decide(reg, un, actor=expiring.id, outcome="cleared", valid_until=str(today + timedelta(days=30)))
+        start = today + timedelta(days=60)
+        eng = f.engagement(
+            reg, gbr, [world["states"]["KEN"], militia, unit, ngo, expiring], title="Exercise Safe Passage",
+            status="planned", start_date=start, end_date=start + timedelta(days=5),
+        )  # fmt: skip
+        found = {x.actor: x for x in check(reg)}
+        assert set(found) == {
+            "Ruga Militia",
+            "3rd Rifles",
+            "Delta Security",
+        }  # states and the cleared NGO pass
+        assert found["Ruga Militia"].problem == "missing" and found["3rd Rifles"].problem == "refused"
+        assert found["Delta Security"].problem == "expired" and "runs to" in found["Delta Security"].detail
+        with pytest.raises(ValidationError, match="reason"):
+            override(reg, eng.id, "because")
+        override(reg, "Exercise Safe Passage", "Ministerial direction 2026/14: observe only")
+        entry = session.scalars(
+            select(audit.AuditEntry).where(audit.AuditEntry.action == "vetting.override")
+        ).one()
+        assert entry.record_id == eng.id and "Ministerial direction" in str(entry.detail)
+        assert "3rd Rifles: refused" in str(entry.detail)
+        analyst = Registry(session, Sharing(session).principal("ken-analyst"))
+        assert {x.actor for x in check(analyst)} == set()  # not KEN's engagement to see

@@ -103,3 +103,46 @@ def screen(work: Work, body: ScreenRequest) -> ScreenResult:
         listed=len(screener.listed),
         candidates=[_candidate(m) for m in found],
     )
+
+
+class FindingOut(BaseModel):
+    engagement_id: str
+    engagement: str
+    actor_id: str
+    actor: str
+    problem: str = Field(description="missing, expired, refused, suspended or pending")
+    decision_id: str | None
+    detail: str
+
+
+class Override(BaseModel):
+    reason: str = Field(min_length=10, max_length=2000, description="Why the engagement goes ahead.")
+
+
+@router.get(
+    "/guard",
+    response_model=list[FindingOut],
+    summary="Engagements being planned whose actors' vetting is missing, expired, refused or pending",
+    responses=responses(401, 404, 422),
+    operation_id="vetting_guard",
+)
+def guard(work: Work, engagement: str | None = None) -> list[FindingOut]:
+    from detente.vetting.guard import check
+
+    with work.registry() as reg:
+        return [FindingOut(**f.__dict__) for f in check(reg, engagement)]
+
+
+@router.post(
+    "/guard/{engagement_id}/override",
+    response_model=list[FindingOut],
+    status_code=201,
+    summary="Go ahead despite the findings: the reason and the findings go to the audit trail",
+    responses=responses(401, 404, 422),
+    operation_id="vetting_override",
+)
+def override(work: Work, engagement_id: str, body: Override) -> list[FindingOut]:
+    from detente.vetting.guard import override as record
+
+    with work.registry(write=True) as reg:
+        return [FindingOut(**f.__dict__) for f in record(reg, engagement_id, body.reason)]

@@ -225,6 +225,50 @@ def decisions(
 
 
 @app.command()
+def guard(
+    ctx: typer.Context,
+    engagement: Annotated[
+        str | None, typer.Argument(help="An engagement (id or title); default: every one being planned.")
+    ] = None,
+) -> None:
+    """Engagements with actors whose vetting is missing, expired, refused, suspended or
+    pending (non-state actors and units); flagged, not blocked."""
+    from detente.cli.context import open_registry
+    from detente.vetting.guard import check
+
+    with open_registry(ctx) as (_ws, reg):
+        found = check(reg, engagement)
+    table = Table(
+        title="Vetting findings for engagements being planned" if not engagement else "Vetting findings"
+    )
+    for col in ("engagement", "actor", "problem", "detail"):
+        table.add_column(col, overflow="fold")
+    for f in found:
+        table.add_row(f.engagement, f.actor, f"[red]{f.problem}[/red]", f.detail)
+    console.print(table)
+    console.print(
+        f"{len(found)} finding(s)"
+        + ("; `detente vet override ENGAGEMENT --reason ...` to go ahead" if found else "")
+    )
+
+
+@app.command()
+def override(
+    ctx: typer.Context,
+    engagement: Annotated[str, typer.Argument(help="The engagement (id or title).")],
+    reason: Annotated[str, typer.Option(help="Why the engagement goes ahead despite the findings.")],
+) -> None:
+    """Go ahead with an engagement despite its vetting findings; the reason and the
+    findings are recorded in the audit trail."""
+    from detente.cli.context import open_registry
+    from detente.vetting.guard import override as record
+
+    with open_registry(ctx) as (_ws, reg):
+        found = record(reg, engagement, reason)
+    console.print(f"override recorded in the audit trail for {found[0].engagement} ({len(found)} finding(s))")
+
+
+@app.command()
 def evaluate(
     pairs: Annotated[Path, typer.Argument(help="CSV of labelled pairs: name1, name2, is_match[, schema].")],
     step: Annotated[float, typer.Option(min=0.01, max=0.5, help="Threshold step of the curve.")] = 0.05,

@@ -429,9 +429,12 @@ class Registry:
             detail=detail,
         )
 
-    def record(self, action: str, name: str | None, detail: dict[str, Any]) -> None:
-        """Append an entry for an operation on the registry as a whole (an export)."""
-        self._audit(action, resource(name) if name else None, None, detail)
+    def record(
+        self, action: str, name: str | None, detail: dict[str, Any], record_id: str | None = None
+    ) -> None:
+        """Append an entry for an operation on the registry as a whole (an export), or a
+        decision about one record that changes no field (a vetting override)."""
+        self._audit(action, resource(name) if name else None, record_id, detail)
 
     def counts(self, names: Iterable[str] | None = None) -> dict[str, int]:
         """Records per table that the principal may see."""
