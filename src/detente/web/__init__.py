@@ -31,7 +31,7 @@ def _error_page(request: Request, status: int, code: str, message: str) -> Respo
 
 def mount(app: FastAPI) -> None:
     """Add the web app's pages and static files to ``app``."""
-    from detente.web import admin, auth, pages, relations, warning
+    from detente.web import admin, auth, pages, relations, vetting, warning
 
     app.state.html_error = _error_page
 
@@ -48,4 +48,5 @@ def mount(app: FastAPI) -> None:
     app.include_router(admin.router)
     app.include_router(relations.router)
     app.include_router(warning.router)
+    app.include_router(vetting.router)
     app.include_router(pages.router)  # last: it ends with the catch-all for sections to come

@@ -1,0 +1,60 @@
+"""The vetting page: screen a name against the sanctions lists in the lake, compare the
+chosen candidates side by side with the subject, and see the vetting decisions the viewer
+may read with where each stands. Screening reads open data and stores nothing, so the
+page is a GET form; the decisions are registry records and carry their markings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from detente.core.errors import ValidationError
+from detente.registry.service import ListQuery
+from detente.web.auth import opened
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+
+def _screen(request: Request, name: str, schema: str, dob: str, country: str) -> dict[str, Any]:
+    from detente.relations.service import open_lake
+    from detente.vetting.match import Subject
+    from detente.vetting.screen import Screener
+
+    subject = Subject(name, schema, (), dob or None, (country,) if country else ())
+    with open_lake(request.app.state.workspace.path) as lake:
+        screener = Screener.cached(lake)
+    return {"subject": subject, "matches": screener.screen(subject, limit=10), "screener": screener}
+
+
+@router.get("/vetting", response_class=HTMLResponse)
+def vetting_page(
+    request: Request,
+    name: Annotated[str, Query(max_length=10_000)] = "",
+    schema: Annotated[str, Query(max_length=40)] = "Person",
+    dob: Annotated[str, Query(max_length=40)] = "",
+    country: Annotated[str, Query(max_length=100)] = "",
+    compare: Annotated[list[str] | None, Query(max_length=10)] = None,
+) -> HTMLResponse:
+    from detente.vetting.match import SCHEMAS, THRESHOLD
+
+    with opened(request) as (reg, page):
+        form = {"name": name, "schema": schema, "dob": dob, "country": country}
+        result: dict[str, Any] = {}
+        error = None
+        if name.strip():
+            try:
+                result = _screen(request, name, schema, dob, country)
+            except ValidationError as exc:
+                error = str(exc)
+        chosen = [m for m in result.get("matches", []) if m.listed.key in set(compare or [])]
+        decisions = page.mark_all(reg.list("vetting_decisions", ListQuery(limit=200)))
+        return page.render(
+            "vetting.html", form=form, schemas=SCHEMAS, threshold=THRESHOLD, error=error,
+            subject=result.get("subject"), matches=result.get("matches", []), chosen=chosen,
+            versions=result["screener"].versions if result else {},
+            listed=len(result["screener"].listed) if result else 0, decisions=decisions,
+        )  # fmt: skip

@@ -1,0 +1,75 @@
+"""The vetting page in a real Chromium, on SQLite and PostgreSQL: screen a name in another
+order, compare two candidates side by side with the subject, see a bad date named, and
+the decisions list follow each viewer's markings. The page passes axe-core."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from detente.core.workspace import Workspace
+from detente.registry.service import Registry
+from detente.sharing.service import Sharing
+from detente.sources.lake import Lake
+from detente.sources.service import load
+from detente.vetting.decisions import decide
+from detente.vetting.screen import Screener
+from tests import factories as f
+from tests.live import live_server
+from tests.web.test_browser import accessible, browser, page_banner, shoot, sign_in_with_keyboard  # noqa: F401
+
+
+@pytest.fixture
+def site(ws: Workspace, shared: Path) -> Iterator[str]:
+    with Lake(ws.path) as lake:
+        load(lake, "un_sanctions", [shared / "un_consolidated" / "un_consolidated_2024-09-26.xml"], user="t")
+        screener = Screener.from_lake(lake)
+    with ws.session() as session:
+        f.two_organisations(session)
+        reg = Registry(session, Sharing(session).principal("gbr-planner"))
+        reg.create(
+            "actors", {"name": "Haqqani Network", "kind": "insurgent_group", "marking": "SECRET//REL TO GBR"}
+        )
+        decide(reg, screener, actor="Haqqani Network", outcome="refused", marking="SECRET//REL TO GBR")
+    with live_server(ws) as base:
+        yield base
+
+
+def test_screen_compare_and_decisions_in_the_browser(
+    browser: Browser,  # noqa: F811
+    site: str,
+    database_url: str,
+) -> None:
+    store = database_url.split(":")[0].split("+")[0]
+    gbr = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    sign_in_with_keyboard(gbr, site, "gbr-planner")
+    gbr.goto(f"{site}/vetting")
+    expect(gbr.get_by_role("heading", level=1)).to_have_text("Vetting")
+    assert "Haqqani Network" in gbr.locator("#decisions tbody").inner_text()
+    assert page_banner(gbr).startswith("SECRET")  # the decision is SECRET//REL TO GBR
+    gbr.get_by_label("Name, in any script").fill("HAQQANI, Sirajuddin")
+    gbr.get_by_role("button", name="Screen").click()
+    rows = gbr.locator("#candidates tbody tr")
+    expect(rows.first).to_contain_text("SIRAJUDDIN")
+    assert "MATCH" in rows.first.inner_text() and rows.count() >= 2
+    assert "875 listed entities" in gbr.locator("#screen-summary").inner_text()
+    rows.nth(0).get_by_role("checkbox").check()
+    rows.nth(1).get_by_role("checkbox").check()
+    gbr.get_by_role("button", name="Compare selected").click()
+    table = gbr.locator("#side-by-side")
+    expect(table).to_be_visible()
+    assert table.locator("thead th").count() == 4  # field, subject, two candidates
+    assert "HAQQANI, Sirajuddin" in table.inner_text() and "Taliban" in table.inner_text()
+    accessible(gbr)
+    shoot(gbr, "40-vetting", store)
+    gbr.get_by_label("Date of birth").fill("next year")
+    gbr.get_by_role("button", name="Screen").click()
+    expect(gbr.locator("#screen-error")).to_contain_text("give the date of birth as YYYY")
+    ken = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    sign_in_with_keyboard(ken, site, "ken-analyst")
+    ken.goto(f"{site}/vetting")
+    assert "Haqqani" not in ken.locator("#decisions tbody").inner_text()  # not releasable to KEN
+    assert "SECRET" not in page_banner(ken)
