@@ -5,6 +5,7 @@ the decisions list follow each viewer's markings. The page passes axe-core."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,11 @@ def site(ws: Workspace, shared: Path) -> Iterator[str]:
             "actors", {"name": "Haqqani Network", "kind": "insurgent_group", "marking": "SECRET//REL TO GBR"}
         )
         decide(reg, screener, actor="Haqqani Network", outcome="refused", marking="SECRET//REL TO GBR")
+        militia = reg.create("actors", {"name": "Ruga Militia", "kind": "militia", "marking": "UNCLASSIFIED"})
+        f.engagement(
+            reg, reg.get("actors", reg.resolve_ref("actors", "GBR")), [militia], title="Liaison visit",
+            status="planned", start_date=date.today() + timedelta(days=30),
+        )  # fmt: skip
     with live_server(ws) as base:
         yield base
 
@@ -73,3 +79,38 @@ def test_screen_compare_and_decisions_in_the_browser(
     ken.goto(f"{site}/vetting")
     assert "Haqqani" not in ken.locator("#decisions tbody").inner_text()  # not releasable to KEN
     assert "SECRET" not in page_banner(ken)
+
+
+def test_record_a_decision_and_override_the_guard_in_the_browser(
+    browser: Browser,  # noqa: F811
+    site: str,
+    database_url: str,
+) -> None:
+    store = database_url.split(":")[0].split("+")[0]
+    gbr = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    sign_in_with_keyboard(gbr, site, "gbr-planner")
+    gbr.goto(f"{site}/engagements")
+    gbr.get_by_role("link", name="Liaison visit").click()
+    findings = gbr.locator("#vetting-findings")
+    expect(findings).to_contain_text("Ruga Militia")
+    assert "missing" in findings.inner_text()
+    gbr.get_by_label("Reason for going ahead").fill("Observers only, on the CDS's direction")
+    gbr.get_by_role("button", name="Record override").click()
+    expect(gbr.locator("#override-done")).to_contain_text("Override recorded in the audit trail")
+    accessible(gbr)
+    shoot(gbr, "41-engagement-vetting", store)
+    gbr.goto(f"{site}/vetting")
+    gbr.get_by_label("Actor").select_option(label="Ruga Militia (militia)")
+    gbr.get_by_label("Outcome").select_option("cleared_with_conditions")
+    gbr.get_by_label("Credible information of gross violations of human rights").select_option("unknown")
+    gbr.get_by_role("button", name="Record decision").click()
+    expect(gbr.locator("#decide-error")).to_contain_text("say what the conditions are")
+    gbr.get_by_label("Conditions", exact=True).fill("Liaison only; no weapons training")
+    gbr.get_by_role("button", name="Record decision").click()
+    expect(gbr.locator("#decided")).to_have_text("Decision recorded.")
+    row = gbr.locator("#decisions tbody tr", has_text="Ruga Militia")
+    assert "cleared_with_conditions" in row.inner_text() and "valid" in row.inner_text()
+    accessible(gbr)
+    gbr.goto(f"{site}/engagements")
+    gbr.get_by_role("link", name="Liaison visit").click()
+    assert gbr.locator("#vetting-findings").count() == 0  # cleared now: nothing to flag

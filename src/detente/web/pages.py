@@ -12,6 +12,7 @@ import calendar
 from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -247,7 +248,12 @@ async def engagement_create(request: Request) -> Response:
 
 
 @router.get("/engagements/{record_id}", response_class=HTMLResponse)
-def engagement_detail(request: Request, record_id: Annotated[Line, Path(max_length=64)]) -> HTMLResponse:
+def engagement_detail(
+    request: Request,
+    record_id: Annotated[Line, Path(max_length=64)],
+    overridden: Annotated[int, Query(ge=0, le=1)] = 0,
+    override_error: Annotated[Line | None, Query(max_length=300)] = None,
+) -> HTMLResponse:
     with opened(request) as (reg, page):
         e = page.mark(reg.get("engagements", record_id))
         commitments = page.mark_all(
@@ -256,9 +262,15 @@ def engagement_detail(request: Request, record_id: Annotated[Line, Path(max_leng
         agreement = page.mark(_get_or_none(reg, "agreements", e.agreement_id)) if e.agreement_id else None
         names = actor_names(reg, [*engagement_actor_ids([e]), *(c.committed_by_id for c in commitments)])
         cycle = taxonomy().lifecycles["engagement"]
+        from detente.vetting.guard import OPEN, check
+
+        findings = check(reg, e.id) if e.status in OPEN else []
         return page.render(
             "engagement.html",
             e=e,
+            findings=findings,
+            overridden=bool(overridden),
+            override_error=override_error,
             commitments=commitments,
             agreement=agreement,
             names=names,
@@ -286,6 +298,26 @@ def engagement_move(
     with opened(request, write=True, csrf=csrf_token) as (reg, _page):
         reg.update("engagements", record_id, {"status": status}, expected_version=version)
     return RedirectResponse(f"/engagements/{record_id}", status_code=303)
+
+
+@router.post("/engagements/{record_id}/vetting-override", response_model=None)
+def engagement_vetting_override(
+    request: Request,
+    record_id: Annotated[Line, Path(max_length=64)],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    csrf_token: Annotated[Line, Form(max_length=200)] = "",
+) -> Response:
+    """Go ahead despite the vetting findings: the reason goes to the audit trail."""
+    from detente.vetting.guard import override
+
+    try:
+        with opened(request, write=True, csrf=csrf_token) as (reg, _page):
+            override(reg, record_id, reason)
+    except ValidationError as exc:
+        return RedirectResponse(
+            f"/engagements/{record_id}?override_error={quote(exc.message)}#vetting", status_code=303
+        )
+    return RedirectResponse(f"/engagements/{record_id}?overridden=1#vetting", status_code=303)
 
 
 # ------------------------------------------------------------------ partners
