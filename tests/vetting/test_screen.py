@@ -112,3 +112,18 @@ def test_every_schema_the_lists_use_can_be_scored() -> None:
     same_imo = compare(entity(Subject("Ocean Starr", "Vessel", identifiers=("IMO 9074729",))), vessel)
     no_imo = compare(entity(Subject("Ocean Starr", "Vessel")), vessel)
     assert same_imo.score > no_imo.score  # an identifier confirms a near name
+
+
+def test_ucdp_one_sided_violence_actors_are_screened_as_a_record(shared: Path, tmp_path: Path) -> None:
+    with Lake(tmp_path) as lake:
+        load(lake, "ucdp_onesided", [shared / "ucdp_small" / "OneSided_v23_1_to2019.csv"], user="t")
+        screener = Screener.from_lake(lake)
+        actors = lake.db.execute("SELECT count(DISTINCT actor_id) FROM ucdp_onesided").fetchall()[0][0]
+    assert len(screener.listed) == actors > 100 and set(screener.versions) == {"ucdp_onesided"}
+    top = screener.screen(Subject("Lords Resistance Army", "Organization"))[0]
+    assert top.matched and top.listed.name == "LRA" and top.listed.source == "ucdp_onesided"
+    assert top.listed.aliases == ("Lord's Resistance Army",)  # UCDP's full name, kept as an alias
+    record = top.listed.programs[0]
+    assert record.startswith("UCDP one-sided violence 19") and record.endswith(
+        "civilian deaths (best estimate)"
+    )

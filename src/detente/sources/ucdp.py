@@ -316,6 +316,7 @@ ONESIDED = [
     Col("dyad_id", "int"),
     Col("actor_id", "int"),
     Col("actor_name"),
+    Col("actor_name_fulltext", required=False),  # "LRA" is "Lord's Resistance Army" here
     YEAR,
     *FATALITIES,
     Col("is_government_actor", "int", lo=0, hi=1),

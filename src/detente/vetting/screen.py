@@ -1,9 +1,11 @@
 """Screening: a subject against every list loaded in the context lake.
 
 The lists are the lake's ``un_sanctions``, ``ofac`` and ``opensanctions`` tables (one row
-per listed entity, ``detente.sources.sanctions``). ``Screener`` reads them once, builds the
-candidate index, and scores each query's candidates with the full matcher; results come
-best first with their explanations and the list versions they were screened against.
+per listed entity, ``detente.sources.sanctions``), and UCDP's one-sided violence actors
+(``ucdp_onesided``, one entity per actor, its years and deaths as the record).
+``Screener`` reads them once, builds the candidate index, and scores each query's
+candidates with the full matcher; results come best first with their explanations and
+the list versions they were screened against.
 """
 
 from __future__ import annotations
@@ -20,9 +22,24 @@ from detente.vetting.match import Listed, Match, Subject, compare, entity
 
 __all__ = ["LISTS", "Screener", "listed_entities"]
 
-LISTS = ("un_sanctions", "ofac", "opensanctions")
+LISTS = ("un_sanctions", "ofac", "opensanctions", "ucdp_onesided")
 _CACHE: dict[tuple[str, tuple[tuple[str, str], ...]], Screener] = {}
 _LOCK = threading.Lock()
+
+
+_LISTED = (
+    "SELECT entity_id, schema, name, aliases, birth_dates, countries, identifiers, programs, listed_on "
+    "FROM {} WHERE name IS NOT NULL ORDER BY entity_id"
+)
+# UCDP's one-sided violence actors, one entity per actor: a conflict record, not a sanction
+_ONESIDED = """
+    SELECT CAST(actor_id AS VARCHAR), 'Organization', any_value(actor_name),
+           list_distinct(list(actor_name_fulltext) FILTER (WHERE actor_name_fulltext <> actor_name)),
+           [], [], [],
+           ['UCDP one-sided violence ' || min(year) || '-' || max(year) || ': '
+            || sum(best) || ' civilian deaths (best estimate)'], CAST(min(year) AS VARCHAR)
+    FROM ucdp_onesided WHERE actor_name IS NOT NULL GROUP BY actor_id ORDER BY actor_id
+"""
 
 
 def _tuple(value: Any) -> tuple[str, ...]:
@@ -38,10 +55,7 @@ def listed_entities(lake: Lake, lists: Sequence[str] = LISTS) -> tuple[list[List
             continue
         meta = lake.current(source)
         versions[source] = f"{meta.version} ({meta.sha256[:12]})" if meta else "?"
-        rows = lake.db.execute(
-            f"SELECT entity_id, schema, name, aliases, birth_dates, countries, identifiers, programs, "
-            f"listed_on FROM {source} WHERE name IS NOT NULL ORDER BY entity_id"
-        ).fetchall()
+        rows = lake.db.execute(_ONESIDED if source == "ucdp_onesided" else _LISTED.format(source)).fetchall()
         for eid, schema, name, aliases, dobs, countries, ids, programs, listed_on in rows:
             out.append(
                 Listed(
@@ -78,7 +92,7 @@ class Screener:
         if not listed:
             raise ValidationError(
                 "no sanctions list in the lake: `detente sources load un_sanctions FILE` "
-                "(or ofac, opensanctions), or `detente sources fetch un_sanctions`"
+                "(or ofac, opensanctions, ucdp_onesided), or `detente sources fetch un_sanctions`"
             )
         return cls(listed, versions)
 
