@@ -13,6 +13,7 @@ import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from detente.core.errors import ValidationError
 from detente.vetting.match import Match, Subject
@@ -76,19 +77,26 @@ def read_subjects(path: Path) -> list[tuple[str, Subject]]:
     return out
 
 
-def from_registry(actors: Iterable[object], people: Iterable[object]) -> list[tuple[str, Subject]]:
+def schema_of(kind: str) -> str:
+    """The screening schema for a registry actor kind."""
+    return "Person" if kind in PEOPLE else "Organization" if kind in ORGANISATIONS else "LegalEntity"
+
+
+def actor_subject(a: Any) -> Subject:
+    """The screening subject for a registry actor."""
+    return Subject(a.name, schema_of(a.kind), tuple(a.aliases), None, (a.country,) if a.country else ())
+
+
+def person_subject(p: Any) -> Subject:
+    """The screening subject for a registry person (an attaché)."""
+    return Subject(p.name, "Person", (), None, (p.sending_state,))
+
+
+def from_registry(actors: Iterable[Any], people: Iterable[Any]) -> list[tuple[str, Subject]]:
     """Subjects from registry records (already filtered to what the user may see):
     non-state actors and units as organisations, attachés and leaders as people."""
-    out = []
-    for a in actors:
-        kind = getattr(a, "kind", "")
-        if kind in ORGANISATIONS or kind in PEOPLE:
-            countries = (a.country,) if getattr(a, "country", None) else ()  # type: ignore[attr-defined]
-            schema = "Person" if kind in PEOPLE else "Organization"
-            out.append((f"actor {a.id}", Subject(a.name, schema, tuple(a.aliases), None, countries)))  # type: ignore[attr-defined]
-    for p in people:
-        out.append((f"person {p.id}", Subject(p.name, "Person", (), None, (p.sending_state,))))  # type: ignore[attr-defined]
-    return out
+    out = [(f"actor {a.id}", actor_subject(a)) for a in actors if a.kind in ORGANISATIONS | PEOPLE]
+    return out + [(f"person {p.id}", person_subject(p)) for p in people]
 
 
 def screen_all(screener: Screener, subjects: list[tuple[str, Subject]], limit: int = 3) -> list[Screened]:

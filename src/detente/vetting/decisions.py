@@ -16,7 +16,7 @@ from typing import Any
 
 from detente.core.errors import NotFoundError, ValidationError
 from detente.registry.service import ListQuery, Registry
-from detente.vetting.batch import ORGANISATIONS, PEOPLE
+from detente.vetting.batch import actor_subject, person_subject
 from detente.vetting.match import Match, Subject
 from detente.vetting.screen import Screener
 
@@ -28,12 +28,9 @@ RECORDED = 0.5  # candidates at or above this score are kept with the decision
 def subject_of(reg: Registry, actor_id: str | None, person_id: str | None) -> Subject:
     """The screening subject for a registry actor or person."""
     if person_id:
-        p = reg.get("people", person_id)
-        return Subject(p.name, "Person", (), None, (p.sending_state,))
+        return person_subject(reg.get("people", person_id))
     assert actor_id is not None
-    a = reg.get("actors", actor_id)
-    schema = "Person" if a.kind in PEOPLE else "Organization" if a.kind in ORGANISATIONS else "LegalEntity"
-    return Subject(a.name, schema, tuple(a.aliases), None, (a.country,) if a.country else ())
+    return actor_subject(reg.get("actors", actor_id))
 
 
 def _lines(matches: list[Match]) -> str:
