@@ -177,6 +177,8 @@ def test_counts_and_every_export_format_leak_nothing(ws: Workspace, world: World
             "engagements": 1,
             "commitments": 0,
             "vetting_decisions": 0,
+            **dict.fromkeys(("initiatives", "objectives", "indicators", "observations"), 0),
+            **dict.fromkeys(("evaluations", "lessons"), 0),
         }
         assert reg.count("engagements", ListQuery(involving=world.ken_unit)) == 0
         assert reg.list("engagements", ListQuery(search="covert")) == []

@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -47,6 +48,18 @@ __all__ = [
     "EngagementCreate",
     "EngagementPublic",
     "EngagementUpdate",
+    "EvaluationCreate",
+    "EvaluationPublic",
+    "IndicatorCreate",
+    "IndicatorPublic",
+    "InitiativeCreate",
+    "InitiativePublic",
+    "LessonCreate",
+    "LessonPublic",
+    "ObjectiveCreate",
+    "ObjectivePublic",
+    "ObservationCreate",
+    "ObservationPublic",
     "PersonCreate",
     "PersonPublic",
     "PersonUpdate",
@@ -539,3 +552,264 @@ class VettingDecisionPublic(_Public):
         if self.outcome in ("refused", "suspended", "pending"):
             return self.outcome
         return "valid" if day <= self.valid_until else "expired"
+
+
+# ---------------------------------------------------------------- assessment, monitoring, evaluation
+def _update_model(fields: type[_In]) -> type[_In]:
+    """The partial-change model of ``fields``: every field optional, plus the external id
+    and the marking. Cross-field rules are not repeated here: the service re-checks the
+    whole record with ``fields`` after merging the change."""
+    spec: dict[str, Any] = {
+        name: (info.rebuild_annotation() | None, None) for name, info in fields.model_fields.items()
+    }
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        fields.__name__.replace("Fields", "Update"),
+        __base__=_In,
+        __module__=__name__,
+        external_id=(ExternalId, None),
+        marking=(Marking | None, None),
+        **spec,
+    )
+
+
+Finite = Annotated[float, Field(allow_inf_nan=False, ge=-1e15, le=1e15)]
+OptDate = date | None
+
+
+class InitiativeFields(_In):
+    title: Annotated[ShortText, StringConstraints(max_length=500)]
+    partner_country: OptCountry = None
+    region: OptShort = None
+    lead_actor_id: OptRef = None
+    status: Annotated[str, _status("initiative")] = "proposed"
+    start_date: OptDate = None
+    end_date: OptDate = None
+    description: OptLong = None
+    notes: OptLong = None
+
+    @model_validator(mode="after")
+    def _check(self) -> InitiativeFields:
+        if not self.partner_country and not self.region:
+            raise ValueError("an initiative is with a partner or a region: give partner_country or region")
+        _in_order(self, ("start_date", "end_date"))
+        return self
+
+
+class InitiativeCreate(InitiativeFields, _Create):
+    pass
+
+
+InitiativeUpdate = _update_model(InitiativeFields)
+
+
+class InitiativePublic(_Public):
+    title: str
+    partner_country: str | None
+    region: str | None
+    lead_actor_id: str | None
+    status: str
+    start_date: date | None
+    end_date: date | None
+    description: str | None
+    notes: str | None
+
+
+class ObjectiveFields(_In):
+    initiative_id: Ref
+    title: Annotated[ShortText, StringConstraints(max_length=500)]
+    partner_country: OptCountry = None
+    line_of_effort: Annotated[str, _kind("lines_of_effort")]
+    engagements: list[Ref] = Field(default_factory=list, max_length=1000)
+    agreements: list[Ref] = Field(default_factory=list, max_length=200)
+    # the logic model: what goes in, what is done, what it produces, what should change, and
+    # what must hold for the chain to work
+    inputs: OptLong = None
+    activities: OptLong = None
+    outputs: OptLong = None
+    outcomes: OptLong = None
+    assumptions: OptLong = None
+    notes: OptLong = None
+
+    @field_validator("engagements", "agreements")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        return _distinct(value)
+
+
+class ObjectiveCreate(ObjectiveFields, _Create):
+    pass
+
+
+ObjectiveUpdate = _update_model(ObjectiveFields)
+
+
+class ObjectivePublic(_Public):
+    initiative_id: str
+    title: str
+    partner_country: str | None
+    line_of_effort: str
+    engagements: list[str]
+    agreements: list[str]
+    inputs: str | None
+    activities: str | None
+    outputs: str | None
+    outcomes: str | None
+    assumptions: str | None
+    notes: str | None
+
+
+class IndicatorFields(_In):
+    objective_id: Ref
+    name: Annotated[ShortText, StringConstraints(max_length=500)]
+    definition: OptLong = None
+    unit: Annotated[ShortText, StringConstraints(max_length=100)]
+    baseline_value: Finite
+    baseline_date: date
+    target_value: Finite
+    target_date: date
+    higher_is_better: bool | None = None
+    data_source: OptLong = None
+    frequency: Annotated[str, _kind("indicator_frequencies")] = "quarterly"
+    owner: OptShort = None
+    computed_from: Annotated[Annotated[str, AfterValidator(lambda v: _metric(v))] | None, OptionalText] = None
+    notes: OptLong = None
+
+    @model_validator(mode="after")
+    def _check(self) -> IndicatorFields:
+        if self.target_date <= self.baseline_date:
+            raise ValueError(
+                f"target_date ({self.target_date}) must be after baseline_date ({self.baseline_date})"
+            )
+        if self.target_value == self.baseline_value and self.higher_is_better is None:
+            raise ValueError(
+                "a target equal to the baseline holds a value: say which side is good (higher_is_better)"
+            )
+        return self
+
+
+def _metric(value: str) -> str:
+    from detente.assessment.metrics import parse_metric
+
+    return parse_metric(value).spec
+
+
+class IndicatorCreate(IndicatorFields, _Create):
+    pass
+
+
+IndicatorUpdate = _update_model(IndicatorFields)
+
+
+class IndicatorPublic(_Public):
+    objective_id: str
+    name: str
+    definition: str | None
+    unit: str
+    baseline_value: float
+    baseline_date: date
+    target_value: float
+    target_date: date
+    higher_is_better: bool | None
+    data_source: str | None
+    frequency: str
+    owner: str | None
+    computed_from: str | None
+    notes: str | None
+
+
+class ObservationFields(_In):
+    indicator_id: Ref
+    value: Finite
+    observed_on: date
+    source: OptShort = None
+    confidence: Annotated[str, _kind("confidence_levels")] = "medium"
+    notes: OptLong = None
+
+
+class ObservationCreate(ObservationFields, _Create):
+    pass
+
+
+ObservationUpdate = _update_model(ObservationFields)
+
+
+class ObservationPublic(_Public):
+    indicator_id: str
+    value: float
+    observed_on: date
+    source: str | None
+    confidence: str
+    notes: str | None
+
+
+class EvaluationFields(_In):
+    initiative_id: Ref
+    objective_id: OptRef = None
+    title: Annotated[ShortText, StringConstraints(max_length=500)]
+    kind: Annotated[str, _kind("evaluation_kinds")]
+    independence: Annotated[str, _kind("evaluation_independence")] = "internal"
+    evaluator: OptShort = None
+    conducted_on: date
+    questions: OptLong = None
+    findings: OptLong = None
+    rating: Annotated[Annotated[str, _kind("evaluation_ratings")] | None, OptionalText] = None
+    notes: OptLong = None
+
+
+class EvaluationCreate(EvaluationFields, _Create):
+    pass
+
+
+EvaluationUpdate = _update_model(EvaluationFields)
+
+
+class EvaluationPublic(_Public):
+    initiative_id: str
+    objective_id: str | None
+    title: str
+    kind: str
+    independence: str
+    evaluator: str | None
+    conducted_on: date
+    questions: str | None
+    findings: str | None
+    rating: str | None
+    notes: str | None
+
+
+class LessonFields(_In):
+    title: Annotated[ShortText, StringConstraints(max_length=500)]
+    initiative_id: OptRef = None
+    evaluation_id: OptRef = None
+    observation: LongText
+    recommendation: OptLong = None
+    status: Annotated[str, _status("lesson")] = "identified"
+    identified_on: date = Field(default_factory=date.today)
+    owner: OptShort = None
+    engagements: list[Ref] = Field(default_factory=list, max_length=500)  # the future engagements it shapes
+    notes: OptLong = None
+
+    @field_validator("engagements")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        return _distinct(value)
+
+
+class LessonCreate(LessonFields, _Create):
+    pass
+
+
+LessonUpdate = _update_model(LessonFields)
+
+
+class LessonPublic(_Public):
+    title: str
+    initiative_id: str | None
+    evaluation_id: str | None
+    observation: str
+    recommendation: str | None
+    status: str
+    identified_on: date
+    owner: str | None
+    engagements: list[str]
+    notes: str | None

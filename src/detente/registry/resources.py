@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -25,11 +26,20 @@ META_FIELDS = ("marking", "version", "created_at", "created_by", "updated_at", "
 
 @dataclass(frozen=True)
 class Link:
-    """A list-valued reference kept in a link table (owner id, actor id, position)."""
+    """A list-valued reference kept in a link table (owner id, member id, position)."""
 
     table: type[t.Base]
     owner_column: str
     target: str = "actors"
+    member_column: str = "actor_id"
+
+    @property
+    def owner(self) -> Any:
+        return getattr(self.table, self.owner_column)
+
+    @property
+    def member(self) -> Any:
+        return getattr(self.table, self.member_column)
 
 
 @dataclass(frozen=True)
@@ -164,6 +174,93 @@ RESOURCES: dict[str, Resource] = {
             lifecycle=("outcome", "vetting"),
             list_fields=("checklist",),
         ),
+        Resource(
+            name="initiatives",
+            singular="initiative",
+            table=t.Initiative,
+            fields_model=m.InitiativeFields,
+            create_model=m.InitiativeCreate,
+            update_model=m.InitiativeUpdate,
+            public_model=m.InitiativePublic,
+            title_field="title",
+            natural_key=("title",),
+            filters=("status", "partner_country", "lead_actor_id", "external_id"),
+            refs={"lead_actor_id": "actors"},
+            lifecycle=("status", "initiative"),
+        ),
+        Resource(
+            name="objectives",
+            singular="objective",
+            table=t.Objective,
+            fields_model=m.ObjectiveFields,
+            create_model=m.ObjectiveCreate,
+            update_model=m.ObjectiveUpdate,
+            public_model=m.ObjectivePublic,
+            title_field="title",
+            natural_key=("initiative_id", "title"),
+            filters=("initiative_id", "partner_country", "line_of_effort", "external_id"),
+            refs={"initiative_id": "initiatives"},
+            links={
+                "engagements": Link(t.ObjectiveEngagement, "objective_id", "engagements", "engagement_id"),
+                "agreements": Link(t.ObjectiveAgreement, "objective_id", "agreements", "agreement_id"),
+            },
+            list_fields=("engagements", "agreements"),
+        ),
+        Resource(
+            name="indicators",
+            singular="indicator",
+            table=t.Indicator,
+            fields_model=m.IndicatorFields,
+            create_model=m.IndicatorCreate,
+            update_model=m.IndicatorUpdate,
+            public_model=m.IndicatorPublic,
+            title_field="name",
+            natural_key=("objective_id", "name"),
+            filters=("objective_id", "frequency", "external_id"),
+            refs={"objective_id": "objectives"},
+        ),
+        Resource(
+            name="observations",
+            singular="observation",
+            table=t.IndicatorObservation,
+            fields_model=m.ObservationFields,
+            create_model=m.ObservationCreate,
+            update_model=m.ObservationUpdate,
+            public_model=m.ObservationPublic,
+            title_field="source",
+            natural_key=("indicator_id", "observed_on", "source"),
+            filters=("indicator_id", "confidence", "external_id"),
+            refs={"indicator_id": "indicators"},
+        ),
+        Resource(
+            name="evaluations",
+            singular="evaluation",
+            table=t.Evaluation,
+            fields_model=m.EvaluationFields,
+            create_model=m.EvaluationCreate,
+            update_model=m.EvaluationUpdate,
+            public_model=m.EvaluationPublic,
+            title_field="title",
+            natural_key=("initiative_id", "title"),
+            filters=("initiative_id", "objective_id", "kind", "rating", "external_id"),
+            refs={"initiative_id": "initiatives", "objective_id": "objectives"},
+        ),
+        Resource(
+            name="lessons",
+            singular="lesson",
+            table=t.Lesson,
+            fields_model=m.LessonFields,
+            create_model=m.LessonCreate,
+            update_model=m.LessonUpdate,
+            public_model=m.LessonPublic,
+            title_field="title",
+            natural_key=("title",),
+            filters=("status", "initiative_id", "evaluation_id", "external_id"),
+            refs={"initiative_id": "initiatives", "evaluation_id": "evaluations"},
+            lifecycle=("status", "lesson"),
+            links={"engagements": Link(t.LessonEngagement, "lesson_id", "engagements", "engagement_id")},
+            list_fields=("engagements",),
+        ),
     )
 }
 
@@ -176,6 +273,13 @@ ALIASES = {
     "commitment": "commitments",
     "vetting": "vetting_decisions",
     "vetting_decision": "vetting_decisions",
+    "initiative": "initiatives",
+    "objective": "objectives",
+    "indicator": "indicators",
+    "observation": "observations",
+    "evaluation": "evaluations",
+    "lesson": "lessons",
+    "lessons_learned": "lessons",
 }
 
 

@@ -143,7 +143,7 @@ class Registry:
             if not ids:
                 continue
             owner = getattr(link.table, link.owner_column)
-            actor = link.table.actor_id  # type: ignore[attr-defined]
+            actor = link.member
             target = RESOURCES[link.target].table
             # two plain queries (the links, then which of their actors this principal may
             # see) rather than one join, which planners mis-estimate on big lists
@@ -218,10 +218,8 @@ class Registry:
         ids = [actor] if isinstance(actor, str) else list(actor)
         clauses = [getattr(table, f).in_(ids) for f, target in res.refs.items() if target == "actors"]
         for link in res.links.values():
-            owner = getattr(link.table, link.owner_column)
-            clauses.append(
-                table.id.in_(select(owner).where(link.table.actor_id.in_(ids)))  # type: ignore[attr-defined]
-            )
+            if link.target == "actors":
+                clauses.append(table.id.in_(select(link.owner).where(link.member.in_(ids))))
         if res.name == "actors":
             clauses.append(table.id.in_(ids))
         if not clauses:
@@ -452,20 +450,20 @@ class Registry:
             # query and from the delete below, so they simply stay
             hidden = list(
                 self.session.scalars(
-                    select(link.table.actor_id)
+                    select(link.member)
                     .where(
                         owner == record_id,
-                        link.table.actor_id.not_in(  # type: ignore[attr-defined]
-                            select(target.id).where(self._visible(target))
-                        ),
+                        link.member.not_in(select(target.id).where(self._visible(target))),
                     )
                     .order_by(link.table.position)  # type: ignore[attr-defined]
                 )
             )
             self.session.execute(link.table.__table__.delete().where(owner == record_id))
-            for position, actor_id in enumerate([*(data[name] or []), *hidden]):
+            for position, member in enumerate([*(data[name] or []), *hidden]):
                 self.session.add(
-                    link.table(**{link.owner_column: record_id, "actor_id": actor_id, "position": position})
+                    link.table(
+                        **{link.owner_column: record_id, link.member_column: member, "position": position}
+                    )
                 )
 
     def create(

@@ -87,6 +87,12 @@ class Taxonomy(BaseModel):
     immunity_bases: dict[str, Kind]
     lifecycles: dict[str, Lifecycle]
     vetting_checklist: dict[str, Kind]
+    lines_of_effort: dict[str, Kind]
+    indicator_frequencies: dict[str, Kind]
+    confidence_levels: dict[str, Kind]
+    evaluation_kinds: dict[str, Kind]
+    evaluation_independence: dict[str, Kind]
+    evaluation_ratings: dict[str, Kind]
 
     @model_validator(mode="after")
     def _parents_known(self) -> Taxonomy:
