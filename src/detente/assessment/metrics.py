@@ -13,13 +13,15 @@ Metrics (the argument is a country, as ISO code or name):
 
 * ``ucdp_fatalities``: UCDP GED deaths (best estimate) in the country over the twelve
   months up to each date; dates past the end of the loaded GED release have no value;
+"Us" is the country of the organisation that owns the indicator (a British indicator on
+cooperation with Kenya counts British-Kenyan exercises, whoever reads it).
+
 * ``cooperation_index``: the military-cooperation index (``detente relations``) between
-  the reader's country and the partner in the month of each date (events and the
-  reader's registry records);
-* ``completed_exercises``: joint exercises with the partner executed (or assessed) in the
-  twelve months up to each date;
-* ``engagements_completed``: engagements of any kind with the partner, the same way;
-* ``commitment_completion``: of the commitments from engagements with the partner due
+  us and the partner in the month of each date (events and the reader's registry records);
+* ``completed_exercises``: joint exercises between us and the partner executed (or
+  assessed) in the twelve months up to each date;
+* ``engagements_completed``: engagements of any kind between us and the partner, the same way;
+* ``commitment_completion``: of the commitments from engagements between us and the partner due
   by each date (cancelled ones left out), the share fulfilled, in percent. The registry
   keeps a commitment's current status, not when it changed, so earlier dates use today's
   status: the series shows the completion of what was due then, as it stands now.
@@ -55,6 +57,16 @@ class Context:
     reg: Any
     lake: Any | None
     country: str
+    _homes: dict[str, str] | None = None
+
+    def home(self, record: Any) -> str:
+        """The country of the organisation that owns ``record`` (an indicator): the "us" of
+        a metric about cooperation with a partner. The reader's own country if unknown."""
+        if self._homes is None:
+            from detente.sharing.service import Sharing
+
+            self._homes = {o.id: o.country for o in Sharing(self.reg.session).orgs()}
+        return self._homes.get(record.owner_org_id or "", self.country)
 
 
 @dataclass
@@ -70,7 +82,7 @@ class Metric:
     label: str
     unit: str
     source: str  # "lake", "registry" or both
-    compute: Callable[[Context, str, list[date]], Series]
+    compute: Callable[[Context, str, str, list[date]], Series]  # (context, us, argument, dates)
 
 
 def add_months(day: date, months: int) -> date:
@@ -101,15 +113,16 @@ def parse_metric(value: str) -> MetricSpec:
     return MetricSpec(name, iso3)
 
 
-def compute(ctx: Context, spec: str, dates: list[date]) -> Series:
+def compute(ctx: Context, spec: str, dates: list[date], home: str | None = None) -> Series:
+    """The metric ``spec`` on each of ``dates``; ``home`` is "us" (the reader's country by default)."""
     parsed = parse_metric(spec)
     if not dates:
         return Series()
-    return METRICS[parsed.metric].compute(ctx, parsed.argument, sorted(set(dates)))
+    return METRICS[parsed.metric].compute(ctx, home or ctx.country, parsed.argument, sorted(set(dates)))
 
 
 # ------------------------------------------------------------------ lake
-def _ucdp_fatalities(ctx: Context, country: str, dates: list[date]) -> Series:
+def _ucdp_fatalities(ctx: Context, _home: str, country: str, dates: list[date]) -> Series:
     if ctx.lake is None or not ctx.lake.has("ucdp_ged"):
         return Series(note="UCDP GED is not in the lake: detente sources load ucdp_ged FILE")
     db = ctx.lake.db.cursor()
@@ -134,38 +147,56 @@ def _ucdp_fatalities(ctx: Context, country: str, dates: list[date]) -> Series:
     return Series([(d, float(v)) for d, v in rows], note=note)
 
 
-def _cooperation_index(ctx: Context, partner: str, dates: list[date]) -> Series:
+def _cooperation_index(ctx: Context, home: str, partner: str, dates: list[date]) -> Series:
     from detente.relations.index import dyad_months, registry_activity
 
-    if partner == ctx.country:
-        return Series(note=f"the cooperation index is between two countries; {partner} is the reader's own")
-    first, last = date(dates[0].year, dates[0].month, 1), dates[-1]
-    activity = registry_activity(ctx.reg, first - 2 * YEAR, last, country=ctx.country)
+    if partner == home:
+        return Series(
+            note=f"the cooperation index is between two countries; {partner} is the indicator's own"
+        )
     if ctx.lake is None:
         return Series(note="the cooperation index needs the workspace's lake")
-    table = dyad_months(ctx.lake, first, last, country=ctx.country, partner=partner, registry=activity)
+    first, last = date(dates[0].year, dates[0].month, 1), dates[-1]
+    activity = registry_activity(ctx.reg, first - 2 * YEAR, last, country=home)
+    table = dyad_months(ctx.lake, first, last, country=home, partner=partner, registry=activity)
     by_month = {(r["year"], r["month"]): r["coop_index"] for r in table.to_pylist()}
     points = [(d, float(by_month[(d.year, d.month)])) for d in dates if (d.year, d.month) in by_month]
-    return Series(points, records=activity.records)
+    countries = _countries(ctx)
+    used = [
+        r
+        for r in activity.records
+        if partner
+        in {countries.get(a) for a in [getattr(r, "lead_actor_id", None), *getattr(r, "partners", [])]}
+        | {countries.get(a) for a in getattr(r, "parties", [])}
+    ]
+    return Series(points, records=used)
+
+
+def _countries(ctx: Context) -> dict[str | None, str | None]:
+    from detente.registry.service import ListQuery
+
+    return {a.id: a.country for a in ctx.reg.list("actors", ListQuery(limit=None))}
 
 
 # ------------------------------------------------------------------ registry
-def _with_partner(ctx: Context, partner: str) -> tuple[list[Any], dict[str, str | None]]:
+def _between(ctx: Context, home: str, partner: str) -> list[Any]:
+    """Engagements the reader may see in which both countries take part (or, when they are
+    the same country, in which it does)."""
     from detente.registry.service import ListQuery
 
-    countries = {a.id: a.country for a in ctx.reg.list("actors", ListQuery(limit=None))}
-    chosen = [
+    countries = _countries(ctx)
+    return [
         e
         for e in ctx.reg.list("engagements", ListQuery(limit=None))
-        if partner in {countries.get(a) for a in [e.lead_actor_id, *e.partners]}
+        if {home, partner} <= {countries.get(a) for a in [e.lead_actor_id, *e.partners]}
     ]
-    return chosen, countries
 
 
-def _completed(kind: str | None) -> Callable[[Context, str, list[date]], Series]:
-    def count(ctx: Context, partner: str, dates: list[date]) -> Series:
-        engagements, _ = _with_partner(ctx, partner)
-        done = [e for e in engagements if e.status in DONE and (kind is None or e.kind == kind)]
+def _completed(kind: str | None) -> Callable[[Context, str, str, list[date]], Series]:
+    def count(ctx: Context, home: str, partner: str, dates: list[date]) -> Series:
+        done = [
+            e for e in _between(ctx, home, partner) if e.status in DONE and (kind is None or e.kind == kind)
+        ]
         points, used = [], {}
         for d in dates:
             window = [e for e in done if d - YEAR < (e.end_date or e.start_date) <= d]
@@ -176,11 +207,10 @@ def _completed(kind: str | None) -> Callable[[Context, str, list[date]], Series]
     return count
 
 
-def _commitment_completion(ctx: Context, partner: str, dates: list[date]) -> Series:
+def _commitment_completion(ctx: Context, home: str, partner: str, dates: list[date]) -> Series:
     from detente.registry.service import ListQuery
 
-    engagements, _ = _with_partner(ctx, partner)
-    ids = {e.id for e in engagements}
+    ids = {e.id for e in _between(ctx, home, partner)}
     commitments = [
         c
         for c in ctx.reg.list("commitments", ListQuery(limit=None))

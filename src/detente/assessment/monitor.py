@@ -106,7 +106,7 @@ def indicator_report(
     note = None
     if indicator.computed_from:
         spec = parse_metric(indicator.computed_from)
-        series = compute(ctx, spec.spec, _dates(indicator, today))
+        series = compute(ctx, spec.spec, _dates(indicator, today), ctx.home(indicator))
         source = f"computed: {METRICS[spec.metric].label} ({spec.argument})"
         points += [Point(d, v, source, "high", True, None) for d, v in series.points]
         records += series.records

@@ -651,6 +651,7 @@ def build_demo(
             if progress:
                 progress(3, 4)
             _engagements(g, span, agreements)
+            _initiatives(g)
             if progress:
                 progress(4, 4)
         reg = regs[RECORDER]
@@ -695,3 +696,432 @@ def summarise(result: DemoResult, console: Console) -> None:
     for username, _country, role, _clearances, password in demo_users():
         users.add_row(username, role, password, str(result.visible.get(username, 0)))
     console.print(users)
+
+
+# ---------------------------------------------------------------- assessment: two initiatives
+def _obs(
+    g: _Gen, key: str, indicator: str, values: list[tuple[int, float]], source: str, **extra: Any
+) -> None:
+    """Observations ``months_ago`` before "as of", oldest first."""
+    for n, (months_ago, value) in enumerate(values):
+        day = g.as_of - timedelta(days=round(30.44 * months_ago))
+        g.add(
+            "observations",
+            f"{key}:o{n}",
+            {
+                "indicator_id": indicator,
+                "value": value,
+                "observed_on": day,
+                "source": source,
+                "confidence": "high" if n % 2 == 0 else "medium",
+                "notes": NOTE,
+            },
+            **extra,
+        )
+
+
+def _initiative_engagements(
+    g: _Gen, key: str, partner: str, plan: list[tuple[str, str, int, int]]
+) -> list[str]:
+    """Engagements of an initiative: (kind, title, months from "as of", days long)."""
+    out = []
+    for n, (kind, title, months, days) in enumerate(plan):
+        start = g.as_of + timedelta(days=round(30.44 * months))
+        end = start + timedelta(days=days - 1)
+        status = ("assessed" if months < -6 else "executed") if end < g.as_of else "planned"
+        lead = g.ids[f"{'navy' if kind == 'port_call' else 'mod'}:GBR"]
+        other = g.ids[f"{'navy' if kind in ('port_call', 'capacity_building') else 'mod'}:{partner}"]
+        out.append(
+            g.add(
+                "engagements",
+                f"{key}:e{n}",
+                {
+                    "title": title,
+                    "kind": kind,
+                    "status": status,
+                    "lead_actor_id": lead,
+                    "partners": [other],
+                    "start_date": start,
+                    "end_date": end,
+                    "location_country": partner,
+                    "notes": NOTE,
+                },
+            )
+        )
+    return out
+
+
+def _initiatives(g: _Gen) -> None:
+    """Two British initiatives with their whole chain: objectives and logic models, the
+    engagements serving them, indicators (typed in and computed), observations that put
+    them on track, at risk, off track and overdue, evaluations and lessons."""
+    y = g.as_of.year
+    ken_rel = "RESTRICTED//REL TO GBR, KEN"
+    uk_only = "CONFIDENTIAL//REL TO GBR"
+    # ---- Kenya: peacekeeping readiness
+    ken = _initiative_engagements(
+        g,
+        "init:ken",
+        "KEN",
+        [
+            ("training_education", "Peace support operations instructor course, Nairobi", -20, 28),
+            ("joint_exercise", "Exercise Askari Storm (demo)", -14, 21),
+            ("training_education", "IHL and protection of civilians course (demo)", -9, 10),
+            ("joint_exercise", "Exercise Askari Thunder (demo)", -3, 21),
+            ("capacity_building", "Counter-IED training team (demo)", -2, 60),
+            ("joint_exercise", "Exercise Askari Storm, next iteration (demo)", 4, 21),
+        ],
+    )
+    init = g.add(
+        "initiatives",
+        "init:ken",
+        {
+            "title": "Kenya peacekeeping readiness partnership",
+            "partner_country": "KEN",
+            "lead_actor_id": g.ids["mod:GBR"],
+            "status": "active",
+            "start_date": date(y - 2, 1, 1),
+            "end_date": date(y + 1, 12, 31),
+            "description": "Help the Kenya Defence Forces field a battalion certified for UN "
+            "peace operations, trained in international humanitarian law.",
+            "notes": NOTE,
+        },
+        marking=ken_rel,
+    )
+    ready = g.add(
+        "objectives",
+        "init:ken:o1",
+        {
+            "initiative_id": init,
+            "title": "A Kenyan battalion certified for UN deployment",
+            "partner_country": "KEN",
+            "line_of_effort": "peacekeeping_readiness",
+            "engagements": [ken[0], ken[1], ken[3], ken[4], ken[5]],
+            "inputs": "Short-term training teams, range time, GBP 2.4m over three years",
+            "activities": "Instructor courses, two joint exercises a year, counter-IED training",
+            "outputs": "Kenyan instructors qualified; companies trained and exercised",
+            "outcomes": "A battalion passes UN pre-deployment certification",
+            "assumptions": "Kenya keeps the battalion together for three years; ranges stay available",
+            "notes": NOTE,
+        },
+        marking=ken_rel,
+    )
+    companies = g.add(
+        "indicators",
+        "init:ken:i1",
+        {
+            "objective_id": ready,
+            "name": "Companies certified for UN deployment",
+            "unit": "companies",
+            "baseline_value": 0,
+            "baseline_date": date(y - 2, 1, 1),
+            "target_value": 6,
+            "target_date": date(y + 1, 12, 31),
+            "frequency": "quarterly",
+            "owner": "SO2 Africa",
+            "data_source": "Certification board minutes",
+            "notes": NOTE,
+        },
+        marking=ken_rel,
+    )
+    _obs(
+        g,
+        "init:ken:i1",
+        companies,
+        [(21, 0), (15, 1), (9, 2), (2, 2)],
+        "Certification board",
+        marking=ken_rel,
+    )
+    g.add(
+        "indicators",
+        "init:ken:i2",
+        {
+            "objective_id": ready,
+            "name": "Joint exercises with Kenya completed in the past year",
+            "unit": "exercises",
+            "baseline_value": 1,
+            "baseline_date": date(y - 2, 1, 1),
+            "target_value": 2,
+            "target_date": date(y + 1, 12, 31),
+            "frequency": "quarterly",
+            "computed_from": "completed_exercises:KEN",
+            "data_source": "detente registry (engagements executed or assessed)",
+            "notes": NOTE,
+        },
+        marking=ken_rel,
+    )
+    instructors = g.add(
+        "indicators",
+        "init:ken:i3",
+        {
+            "objective_id": ready,
+            "name": "Kenyan instructors qualified",
+            "unit": "instructors",
+            "baseline_value": 4,
+            "baseline_date": date(y - 2, 1, 1),
+            "target_value": 30,
+            "target_date": date(y + 1, 12, 31),
+            "frequency": "semiannual",
+            "owner": "BPST(EA)",
+            "notes": NOTE,
+        },
+        marking=ken_rel,
+    )
+    _obs(g, "init:ken:i3", instructors, [(19, 9), (13, 12)], "Course reports", marking=ken_rel)  # overdue
+    ihl = g.add(
+        "objectives",
+        "init:ken:o2",
+        {
+            "initiative_id": init,
+            "title": "Human rights and IHL embedded in pre-deployment training",
+            "partner_country": "KEN",
+            "line_of_effort": "human_rights_ihl",
+            "engagements": [ken[2]],
+            "inputs": "Legal advisers, ICRC materials",
+            "activities": "IHL and protection-of-civilians courses",
+            "outputs": "Every deploying officer trained",
+            "outcomes": "No credible allegations against the unit",
+            "assumptions": "Vetting of the unit stays valid",
+            "notes": NOTE,
+        },
+        marking=ken_rel,
+    )
+    passing = g.add(
+        "indicators",
+        "init:ken:i4",
+        {
+            "objective_id": ihl,
+            "name": "Trainees passing the IHL assessment",
+            "unit": "percent",
+            "baseline_value": 55,
+            "baseline_date": date(y - 2, 1, 1),
+            "target_value": 90,
+            "target_date": date(y + 1, 12, 31),
+            "frequency": "semiannual",
+            "notes": NOTE,
+        },
+        marking=ken_rel,
+    )
+    _obs(
+        g,
+        "init:ken:i4",
+        passing,
+        [(20, 58), (14, 66), (8, 74), (2, 81)],
+        "Course assessment",
+        marking=ken_rel,
+    )
+    allegations = g.add(
+        "indicators",
+        "init:ken:i5",
+        {
+            "objective_id": ihl,
+            "name": "Credible allegations against trained units (national)",
+            "unit": "allegations",
+            "baseline_value": 0,
+            "baseline_date": date(y - 2, 1, 1),
+            "target_value": 0,
+            "higher_is_better": False,
+            "target_date": date(y + 1, 12, 31),
+            "frequency": "annual",
+            "notes": NOTE,
+        },
+        marking=uk_only,
+    )
+    _obs(g, "init:ken:i5", allegations, [(12, 0), (1, 0)], "Defence section reporting", marking=uk_only)
+    review = g.add(
+        "evaluations",
+        "init:ken:ev1",
+        {
+            "initiative_id": init,
+            "objective_id": ready,
+            "title": "Mid-term review of the partnership",
+            "kind": "formative",
+            "independence": "external",
+            "evaluator": "Defence Academy team",
+            "conducted_on": g.as_of - timedelta(days=120),
+            "questions": "Is the battalion on course for certification? What slows it?",
+            "findings": "Instructor numbers lag the plan; range time is the bottleneck; "
+            "exercises are well attended and IHL scores rise.",
+            "rating": "partly_satisfactory",
+            "notes": NOTE,
+        },
+        marking=ken_rel,
+    )
+    g.add(
+        "lessons",
+        "init:ken:l1",
+        {
+            "title": "Book ranges a year ahead",
+            "initiative_id": init,
+            "evaluation_id": review,
+            "observation": "Two exercises lost range days to competing bookings.",
+            "recommendation": "Agree the range calendar with Kenya a year ahead of each exercise.",
+            "status": "action_planned",
+            "identified_on": g.as_of - timedelta(days=110),
+            "owner": "SO2 Africa",
+            "engagements": [ken[5]],
+            "notes": NOTE,
+        },
+        marking=ken_rel,
+    )
+    g.add(
+        "lessons",
+        "init:ken:l2",
+        {
+            "title": "Train the trainers first",
+            "initiative_id": init,
+            "evaluation_id": review,
+            "observation": "Companies trained by Kenyan instructors kept their skills longer.",
+            "recommendation": "Shift effort to instructor courses before the next exercise cycle.",
+            "status": "identified",
+            "identified_on": g.as_of - timedelta(days=110),
+            "notes": NOTE,
+        },
+        marking=ken_rel,
+    )
+    # ---- Ghana: maritime security in the Gulf of Guinea
+    gha = _initiative_engagements(
+        g,
+        "init:gha",
+        "GHA",
+        [
+            ("port_call", "HMS demo ship port call, Sekondi (demo)", -16, 4),
+            ("capacity_building", "Maritime domain awareness centre mentoring (demo)", -12, 90),
+            ("training_education", "Boarding and interdiction course (demo)", -5, 14),
+            ("port_call", "Port call and sea training, Tema (demo)", -1, 5),
+            ("defense_dialogue", "Maritime security staff talks (demo)", 2, 2),
+        ],
+    )
+    for n, (eng, months_due, status) in enumerate(
+        ((gha[0], -12, "fulfilled"), (gha[1], -6, "fulfilled"), (gha[2], -2, "open"), (gha[3], 3, "open"))
+    ):
+        g.add(
+            "commitments",
+            f"init:gha:c{n}",
+            {
+                "engagement_id": eng,
+                "committed_by_id": g.ids["navy:GBR"],
+                "description": [
+                    "Share the boarding course syllabus",
+                    "Fund two radar maintenance posts",
+                    "Deliver the after-action report",
+                    "Host Ghanaian officers at sea",
+                ][n],
+                "due_on": g.as_of + timedelta(days=round(30.44 * months_due)),
+                "status": status,
+                "notes": NOTE,
+            },
+        )
+    gulf = g.add(
+        "initiatives",
+        "init:gha",
+        {
+            "title": "Gulf of Guinea maritime security with Ghana",
+            "partner_country": "GHA",
+            "region": "Gulf of Guinea",
+            "lead_actor_id": g.ids["navy:GBR"],
+            "status": "active",
+            "start_date": date(y - 2, 1, 1),
+            "end_date": date(y + 2, 3, 31),
+            "description": "Help the Ghana Navy keep its waters watched and patrolled.",
+            "notes": NOTE,
+        },
+    )
+    patrols = g.add(
+        "objectives",
+        "init:gha:o1",
+        {
+            "initiative_id": gulf,
+            "title": "Ghana Navy sustains maritime patrols",
+            "partner_country": "GHA",
+            "line_of_effort": "maritime_security",
+            "engagements": gha,
+            "inputs": "Mentors, radar spares, sea training",
+            "activities": "Mentoring, courses, port calls",
+            "outputs": "A staffed MDA centre; boarding teams trained",
+            "outcomes": "More patrol days and fewer successful attacks on shipping",
+            "assumptions": "Fuel budgets hold; regional information sharing continues",
+            "notes": NOTE,
+        },
+    )
+    days = g.add(
+        "indicators",
+        "init:gha:i1",
+        {
+            "objective_id": patrols,
+            "name": "Patrol days per quarter",
+            "unit": "days",
+            "baseline_value": 40,
+            "baseline_date": date(y - 2, 1, 1),
+            "target_value": 90,
+            "target_date": date(y + 2, 3, 31),
+            "frequency": "quarterly",
+            "owner": "Naval attaché Accra",
+            "data_source": "Ghana Navy patrol returns",
+            "notes": NOTE,
+        },
+    )
+    _obs(g, "init:gha:i1", days, [(21, 42), (15, 50), (9, 61), (5, 66), (1, 72)], "Patrol returns")
+    attacks = g.add(
+        "indicators",
+        "init:gha:i2",
+        {
+            "objective_id": patrols,
+            "name": "Attacks on shipping in Ghana's waters",
+            "unit": "incidents",
+            "baseline_value": 12,
+            "baseline_date": date(y - 2, 1, 1),
+            "target_value": 4,
+            "target_date": date(y + 2, 3, 31),
+            "frequency": "annual",
+            "data_source": "IMB piracy reports",
+            "notes": NOTE,
+        },
+    )
+    _obs(g, "init:gha:i2", attacks, [(13, 11), (1, 10)], "IMB annual report")  # off track
+    g.add(
+        "indicators",
+        "init:gha:i3",
+        {
+            "objective_id": patrols,
+            "name": "Commitments to Ghana fulfilled",
+            "unit": "percent",
+            "baseline_value": 50,
+            "baseline_date": date(y - 2, 1, 1),
+            "target_value": 90,
+            "target_date": date(y + 2, 3, 31),
+            "frequency": "quarterly",
+            "computed_from": "commitment_completion:GHA",
+            "notes": NOTE,
+        },
+    )
+    aar = g.add(
+        "evaluations",
+        "init:gha:ev1",
+        {
+            "initiative_id": gulf,
+            "objective_id": patrols,
+            "title": "After-action review, Tema sea training",
+            "kind": "after_action",
+            "independence": "internal",
+            "conducted_on": g.as_of - timedelta(days=20),
+            "findings": "Boarding drills met the standard; radar availability was 60%.",
+            "rating": "satisfactory",
+            "notes": NOTE,
+        },
+    )
+    g.add(
+        "lessons",
+        "init:gha:l1",
+        {
+            "title": "Radar spares before sea training",
+            "initiative_id": gulf,
+            "evaluation_id": aar,
+            "observation": "The MDA centre lost two days of picture to a failed radar.",
+            "recommendation": "Ship the spares pack a month before each sea training period.",
+            "status": "implemented",
+            "identified_on": g.as_of - timedelta(days=18),
+            "engagements": [gha[4]],
+            "notes": NOTE,
+        },
+    )

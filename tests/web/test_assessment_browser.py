@@ -1,0 +1,106 @@
+"""The assessment pages in a real Chromium on the demo workspace: the dashboard with its
+overdue list, the Kenya initiative's scorecard with charts, the annual report as HTML and
+as PDF (page 1 rendered to PNG into the test artefacts), each as two viewers see it: the
+British planner sees a UK-only indicator that Kenya's analyst must not, and the banners and
+the PDF's text follow. Pages pass axe-core.
+
+The demo workspace is built on SQLite here; the assessment tables' sharing rules on
+PostgreSQL (row-level security) are covered in tests/assessment/test_monitor.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from detente.core.settings import Settings
+from detente.core.workspace import Workspace, create_workspace
+from detente.registry.demo import build_demo
+from tests.live import live_server
+from tests.web.test_browser import ARTIFACTS, accessible, browser, page_banner, shoot  # noqa: F401
+
+KENYA = "Kenya peacekeeping readiness partnership"
+UK_ONLY = "Credible allegations against trained units (national)"
+
+
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    ws: Workspace = create_workspace(
+        Settings(workspace=tmp_path_factory.mktemp("demo") / "ws", database_url="")
+    )
+    build_demo(ws, as_of=date.today())
+    try:
+        with live_server(ws) as base:
+            yield base
+    finally:
+        ws.close()
+
+
+def _sign_in(browser: Browser, base: str, user: str) -> Page:  # noqa: F811
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(f"{base}/login")
+    page.get_by_label("User name").fill(user)
+    page.get_by_label("Password").fill(f"demo-{user}-password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("header .who")).to_contain_text(user)
+    return page
+
+
+def _pdf_text(body: bytes, png: Path) -> str:
+    pdf = pdfium.PdfDocument(body)
+    png.parent.mkdir(parents=True, exist_ok=True)
+    pdf[0].render(scale=1.5).to_pil().save(png)
+    assert png.stat().st_size > 20_000  # a rendered page, not a blank one
+    return "\n".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+
+
+def test_dashboard_scorecard_and_report_follow_each_viewer(browser: Browser, demo_site: str) -> None:  # noqa: F811
+    gbr = _sign_in(browser, demo_site, "gbr-planner")
+    gbr.goto(f"{demo_site}/assessment")
+    rows = gbr.locator("#initiatives tbody tr")
+    expect(rows).to_have_count(2)
+    assert KENYA in rows.all_inner_texts()[1]
+    assert "Kenyan instructors qualified" in gbr.locator("#overdue").inner_text()
+    assert page_banner(gbr) == "CONFIDENTIAL//REL TO GBR"  # the UK-only indicator is counted
+    accessible(gbr)
+    shoot(gbr, "50-assessment-dashboard", "sqlite")
+
+    gbr.get_by_role("link", name=KENYA).click()
+    expect(gbr.get_by_role("heading", level=1)).to_have_text(KENYA)
+    indicators = gbr.locator("tr.indicator")
+    expect(indicators).to_have_count(5)
+    statuses = [indicators.nth(i).get_attribute("data-status") for i in range(5)]
+    assert {"on_track", "off_track"} <= set(statuses)
+    assert UK_ONLY in gbr.locator("main").inner_text()
+    assert gbr.locator("figure.chart svg").count() == 5  # every indicator with values is charted
+    assert "Book ranges a year ahead" in gbr.locator("#lessons").inner_text()
+    assert "partly satisfactory" in gbr.locator("#evaluations").inner_text()
+    accessible(gbr)
+    shoot(gbr, "51-assessment-scorecard", "sqlite")
+
+    year = date.today().year
+    gbr.goto(f"{demo_site}/assessment/report?year={year}")
+    assert gbr.locator("#report-banner-top").inner_text() == "CONFIDENTIAL//REL TO GBR"
+    assert gbr.locator("#report-banner-bottom").inner_text() == "CONFIDENTIAL//REL TO GBR"
+    assert gbr.locator("img[src^='data:image/svg+xml']").count() >= 7
+    response = gbr.request.get(f"{demo_site}/assessment/report.pdf?year={year}")
+    assert response.ok and response.headers["content-type"] == "application/pdf"
+    assert response.headers["x-detente-marking"] == "CONFIDENTIAL//REL TO GBR"
+    text = _pdf_text(response.body(), ARTIFACTS / "reports" / "assessment-report-gbr-planner-p1.png")
+    assert text.count("CONFIDENTIAL//REL TO GBR") >= 2 and KENYA in text and UK_ONLY in text
+
+    ken = _sign_in(browser, demo_site, "ken-analyst")
+    ken.goto(f"{demo_site}/assessment")
+    assert page_banner(ken) == "RESTRICTED//REL TO GBR, KEN"
+    ken.get_by_role("link", name=KENYA).click()
+    expect(ken.locator("tr.indicator")).to_have_count(4)
+    assert UK_ONLY not in ken.locator("main").inner_text()
+    response = ken.request.get(f"{demo_site}/assessment/report.pdf?year={year}")
+    assert response.headers["x-detente-marking"] == "RESTRICTED//REL TO GBR, KEN"
+    text = _pdf_text(response.body(), ARTIFACTS / "reports" / "assessment-report-ken-analyst-p1.png")
+    assert "RESTRICTED//REL TO GBR, KEN" in text and KENYA in text
+    assert UK_ONLY not in text and "CONFIDENTIAL" not in text
