@@ -15,8 +15,8 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from detente import __version__
-from detente.cli.context import console, err_console, open_registry, save_login, settings_from
 from detente.cli.assess import register as register_assess
+from detente.cli.context import console, err_console, open_registry, save_login, settings_from
 from detente.cli.records import register
 from detente.cli.relations import register as register_relations
 from detente.cli.sharing import register as register_sharing
