@@ -18,16 +18,12 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from detente.assessment import effects as fx
-from detente.cli import assess
 from detente.cli.app import app
 from detente.registry.service import Registry
 from detente.sharing.service import Sharing
 from detente.sources.lake import Lake
 from tests import factories as f
 from tests.sources.conftest import cli  # noqa: F401  (fixture, shared)
-
-if not any(g.name == "assess" for g in app.registered_groups):  # until cli/app.py registers it
-    assess.register(app)
 
 FILES = {
     "cow_states": "cow/states2016.csv",

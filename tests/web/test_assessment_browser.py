@@ -20,6 +20,8 @@ from playwright.sync_api import Browser, Page, expect
 from detente.core.settings import Settings
 from detente.core.workspace import Workspace, create_workspace
 from detente.registry.demo import build_demo
+from detente.sources.lake import Lake
+from detente.sources.service import load
 from tests.live import live_server
 from tests.web.test_browser import ARTIFACTS, accessible, browser, page_banner, shoot  # noqa: F401
 
@@ -28,11 +30,19 @@ UK_ONLY = "Credible allegations against trained units (national)"
 
 
 @pytest.fixture(scope="module")
-def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def demo_site(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> Iterator[str]:
     ws: Workspace = create_workspace(
         Settings(workspace=tmp_path_factory.mktemp("demo") / "ws", database_url="")
     )
     build_demo(ws, as_of=date.today())
+    # what the effect study reads (not UCDP/PRIO's conflicts: the page names them as missing)
+    with Lake(ws.path) as lake:
+        for name, file in (
+            ("cow_states", "cow/states2016.csv"),
+            ("dcad", "dcad/DCAD-v1.0-main.csv"),
+            ("ucdp_brd", "ucdp_small/BattleDeaths_v23_1_to2019.csv"),
+        ):
+            load(lake, name, [shared / file], user="test")
     try:
         with live_server(ws) as base:
             yield base
@@ -104,3 +114,25 @@ def test_dashboard_scorecard_and_report_follow_each_viewer(browser: Browser, dem
     text = _pdf_text(response.body(), ARTIFACTS / "reports" / "assessment-report-ken-analyst-p1.png")
     assert "RESTRICTED//REL TO GBR, KEN" in text and KENYA in text
     assert UK_ONLY not in text and "CONFIDENTIAL" not in text
+
+
+def test_an_effect_study_says_what_it_can_and_cannot_claim(browser: Browser, demo_site: str) -> None:  # noqa: F811
+    page = _sign_in(browser, demo_site, "ken-analyst")
+    page.goto(f"{demo_site}/assessment/effects")
+    page.get_by_label("Treatment").select_option("dcad_first")
+    page.get_by_label("Outcome").select_option("brd_log")
+    page.get_by_label("Placebo draws").fill("40")
+    page.get_by_role("button", name="Estimate").click()
+    table = page.locator("#effect-table")
+    expect(table).to_contain_text("Average effect on the treated")
+    assert "Pre-trend test, F(4," in table.inner_text() and "of 40 at p < 0.05" in table.inner_text()
+    assert "79 treated" in page.locator("#effect-sample").inner_text()
+    assert page.locator("#effect-can li").count() >= 1 and page.locator("#effect-cannot li").count() >= 2
+    assert "caus" in page.locator("#effect-cannot").inner_text()  # says it is not a causal effect
+    assert page.locator("#effect-result figure svg").count() == 1
+    assert page_banner(page) == "UNCLASSIFIED//TLP:CLEAR"  # open data only
+    accessible(page)
+    shoot(page, "52-effect-study", "sqlite")
+    page.get_by_label("Outcome").select_option("conflict")
+    page.get_by_role("button", name="Estimate").click()
+    expect(page.locator("#effect-error")).to_contain_text("ucdp_acd")

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from detente.core.markings import parse
 from detente.web.auth import opened
 from detente.web.render import Page
 
@@ -91,3 +92,61 @@ def assessment_report_pdf(request: Request, year: Year = None) -> Response:
             "X-Detente-Marking": made.marking,
         },
     )
+
+
+def event_chart(study: Any) -> str:
+    """The event study: each year's estimate against the year before adoption, with its 95%
+    interval, as SVG."""
+    from detente.web.charts import render_svg
+
+    rows = [
+        {"years": c.label, "order": i, "estimate": c.estimate, "low": c.ci_low, "high": c.ci_high}
+        for i, c in enumerate(study.event)
+    ]
+    x = {"field": "years", "type": "ordinal", "sort": {"field": "order"}, "title": "years since adoption"}
+    spec = {
+        "width": 560,
+        "height": 200,
+        "data": {"values": rows},
+        "layer": [
+            {"mark": {"type": "rule", "color": "#6b6b6b", "strokeDash": [4, 3], "aria": False},
+             "encoding": {"y": {"datum": 0}}},
+            {"mark": {"type": "rule", "color": "#1f4e9c"},
+             "encoding": {"x": x, "y2": {"field": "high"},
+                          "y": {"field": "low", "type": "quantitative", "title": study.outcome["unit"]}}},
+            {"mark": {"type": "point", "filled": True, "color": "#1f4e9c", "size": 60},
+             "encoding": {"x": x, "y": {"field": "estimate", "type": "quantitative"}}},
+        ],
+    }  # fmt: skip
+    return render_svg(spec)
+
+
+@router.get("/assessment/effects", response_class=HTMLResponse)
+def assessment_effects(
+    request: Request,
+    treatment: Annotated[str, Query(max_length=64)] = "",
+    outcome: Annotated[str, Query(max_length=64)] = "brd_log",
+    first: Annotated[int, Query(alias="from", ge=1900, le=2100)] = 1990,
+    last: Annotated[int, Query(alias="to", ge=1900, le=2100)] = 2010,
+    placebos: Annotated[int, Query(ge=0, le=1000)] = 200,
+    seed: Annotated[int, Query(ge=0, le=2**31)] = 1,
+) -> HTMLResponse:
+    """An effect study: a form, then the estimate, the event study, the pre-trend test, the
+    placebo study and, in words, what the design can and cannot claim."""
+    from detente.assessment.effects import OUTCOMES, TREATMENTS, registry_treatment, run_study
+    from detente.core.errors import ValidationError
+
+    form = {"treatment": treatment, "outcome": outcome, "from": first, "to": last, "placebos": placebos,
+            "seed": seed}  # fmt: skip
+    with _reading(request) as (reg, page, ctx):
+        study, error, chart = None, None, ""
+        if treatment:
+            try:
+                chosen = registry_treatment(reg) if treatment == "registry" else treatment
+                study = run_study(ctx.lake, chosen, outcome, first, last, placebos=placebos, seed=seed)
+                chart = event_chart(study)
+                page.markings.append(parse(study.marking))
+            except ValidationError as exc:
+                error = str(exc)
+        return page.render("assessment_effects.html", form=form, treatments=TREATMENTS, outcomes=OUTCOMES,
+                           study=study, error=error, chart=chart)  # fmt: skip
