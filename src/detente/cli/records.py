@@ -175,6 +175,100 @@ def _specs() -> dict[str, list[Opt]]:
             Opt("notes", "--notes", "Free-text notes."),
             *common,
         ],
+        **_assessment_specs(common),
+    }
+
+
+def _assessment_specs(common: list[Opt]) -> dict[str, list[Opt]]:
+    """Initiatives to lessons learned (assessment, monitoring and evaluation)."""
+    notes = Opt("notes", "--notes", "Free-text notes.")
+    logic = [
+        Opt(field, f"--{field}", f"Logic model: {what}.")
+        for field, what in (
+            ("inputs", "what goes in (people, money, equipment)"),
+            ("activities", "what is done"),
+            ("outputs", "what the activities produce"),
+            ("outcomes", "what should change for the partner"),
+            ("assumptions", "what must hold for the chain to work"),
+        )
+    ]
+    return {
+        "initiatives": [
+            Opt("title", "--title", "Title of the programme.", required=True, argument=True),
+            Opt("partner_country", "--partner", "Partner country."),
+            Opt("region", "--region", "Region, e.g. 'Gulf of Guinea' (a partner or a region is needed)."),
+            Opt("lead_actor_id", "--lead", "Leading actor (id, name or country).", kind="ref"),
+            Opt("status", "--status", f"Status: {_statuses('initiative')}."),
+            Opt("start_date", "--start", "Start date (YYYY-MM-DD)."),
+            Opt("end_date", "--end", "End date (YYYY-MM-DD)."),
+            Opt("description", "--description", "What the initiative is for."),
+            notes,
+            *common,
+        ],
+        "objectives": [
+            Opt("title", "--title", "What the objective aims at.", required=True, argument=True),
+            Opt("initiative_id", "--initiative", "Its initiative (id or title).", kind="ref", required=True),
+            Opt("line_of_effort", "--line", f"Line of effort: {_choices('lines_of_effort')}.", required=True),
+            Opt("partner_country", "--partner", "Partner country."),
+            Opt("engagements", "--engagement", "An engagement serving it (repeatable).", kind="reflist"),
+            Opt("agreements", "--agreement", "An agreement serving it (repeatable).", kind="reflist"),
+            *logic,
+            notes,
+            *common,
+        ],
+        "indicators": [
+            Opt("name", "--name", "What is measured.", required=True, argument=True),
+            Opt("objective_id", "--objective", "Its objective (id or title).", kind="ref", required=True),
+            Opt("unit", "--unit", "Unit, e.g. 'companies', 'percent'.", required=True),
+            Opt("baseline_value", "--baseline", "Baseline value.", required=True),
+            Opt("baseline_date", "--baseline-date", "Date of the baseline (YYYY-MM-DD).", required=True),
+            Opt("target_value", "--target", "Target value.", required=True),
+            Opt("target_date", "--target-date", "Date the target is due (YYYY-MM-DD).", required=True),
+            Opt("higher_is_better", "--higher-is-better", "true or false: needed when target = baseline."),
+            Opt("frequency", "--frequency", f"How often observed: {_choices('indicator_frequencies')}."),
+            Opt("definition", "--definition", "How it is measured."),
+            Opt("data_source", "--source", "Where the values come from."),
+            Opt("owner", "--owner", "Who reports it."),
+            Opt("computed_from", "--computed-from", "A metric, e.g. completed_exercises:KEN (see README)."),
+            notes,
+            *common,
+        ],
+        "observations": [
+            Opt("indicator_id", "--indicator", "Its indicator (id or name).", kind="ref", required=True),
+            Opt("value", "--value", "Value observed.", required=True),
+            Opt("observed_on", "--on", "Date observed (YYYY-MM-DD).", required=True),
+            Opt("source", "--source", "Where the value comes from."),
+            Opt("confidence", "--confidence", f"Confidence: {_choices('confidence_levels')}."),
+            notes,
+            *common,
+        ],
+        "evaluations": [
+            Opt("title", "--title", "Title of the evaluation.", required=True, argument=True),
+            Opt("initiative_id", "--initiative", "Its initiative (id or title).", kind="ref", required=True),
+            Opt("objective_id", "--objective", "The objective it looks at, if one.", kind="ref"),
+            Opt("kind", "--kind", f"Kind: {_choices('evaluation_kinds')}.", required=True),
+            Opt("independence", "--independence", f"Independence: {_choices('evaluation_independence')}."),
+            Opt("conducted_on", "--on", "Date completed (YYYY-MM-DD).", required=True),
+            Opt("evaluator", "--evaluator", "Who evaluated."),
+            Opt("questions", "--questions", "The evaluation questions."),
+            Opt("findings", "--findings", "What it found."),
+            Opt("rating", "--rating", f"Rating: {_choices('evaluation_ratings')}."),
+            notes,
+            *common,
+        ],
+        "lessons": [
+            Opt("title", "--title", "The lesson in a line.", required=True, argument=True),
+            Opt("observation", "--observation", "What was observed.", required=True),
+            Opt("recommendation", "--recommendation", "What to do about it."),
+            Opt("initiative_id", "--initiative", "Its initiative (id or title).", kind="ref"),
+            Opt("evaluation_id", "--evaluation", "The evaluation it came from.", kind="ref"),
+            Opt("status", "--status", f"Status: {_statuses('lesson')}."),
+            Opt("identified_on", "--on", "Date identified (YYYY-MM-DD)."),
+            Opt("owner", "--owner", "Who acts on it."),
+            Opt("engagements", "--engagement", "A future engagement it shapes (repeatable).", kind="reflist"),
+            notes,
+            *common,
+        ],
     }
 
 
@@ -234,6 +328,12 @@ def _summary_columns(res: Resource) -> list[str]:
         "agreements": ["title", "kind", "signed_on", "expires_on"],
         "engagements": ["title", "kind", "status", "start_date", "location_country"],
         "commitments": ["description", "due_on", "status"],
+        "initiatives": ["title", "partner_country", "region", "status", "start_date"],
+        "objectives": ["title", "line_of_effort", "partner_country"],
+        "indicators": ["name", "unit", "baseline_value", "target_value", "target_date", "frequency"],
+        "observations": ["indicator_id", "value", "observed_on", "confidence"],
+        "evaluations": ["title", "kind", "conducted_on", "rating"],
+        "lessons": ["title", "status", "identified_on"],
     }
     return ["id", *by_table[res.name], "marking", "version"]
 
@@ -444,6 +544,12 @@ def register(app: typer.Typer) -> None:
         "agreements": "Defense cooperation agreements, SOFAs, MOUs, treaties, mandates.",
         "engagements": "Exercises, visits, dialogues, training, port calls... and their lifecycle.",
         "commitments": "Promises made in engagements, tracked to their due dates.",
+        "initiatives": "Assessment: programmes of engagements with a partner or a region.",
+        "objectives": "Assessment: an initiative's objectives, their logic model and what serves them.",
+        "indicators": "Assessment: how an objective is measured (baseline, target, frequency).",
+        "observations": "Assessment: an indicator's values over time.",
+        "evaluations": "Assessment: evaluations of an initiative (kind, independence, findings, rating).",
+        "lessons": "Assessment: lessons learned and the engagements they shape.",
     }
     for name, opts in _specs().items():
         app.add_typer(_make_group(name, opts), name=name, help=helps[name])
