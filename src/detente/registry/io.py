@@ -521,25 +521,28 @@ def _write_json(registry: Registry, names: list[str], target: Path) -> None:
 
 
 def _arrow_schema(res: Resource) -> Any:
+    """Parquet column types from the table's own column types (lists of ids as lists)."""
     import pyarrow as pa
+    from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Numeric
 
+    columns = res.table.__table__.columns
     types: dict[str, Any] = {}
     for name in res.columns:
+        kind = columns[name].type if name in columns else None
+        kind = getattr(kind, "impl_instance", kind)  # a TypeDecorator (UTC timestamps): its stored type
         if name in res.list_fields:
             types[name] = pa.list_(pa.string())
-        elif name in ("created_at", "updated_at"):
+        elif isinstance(kind, DateTime):
             types[name] = pa.timestamp("us", tz="UTC")
-        elif name == "version" or name in (
-            "troops",
-            "tanks",
-            "armoured_combat_vehicles",
-            "artillery",
-            "aircraft_sorties",
-        ):
+        elif isinstance(kind, Integer):
             types[name] = pa.int64()
-        elif name == "cost":
-            types[name] = pa.decimal128(16, 2)
-        elif name.endswith(("_date", "_on")):
+        elif isinstance(kind, Float):
+            types[name] = pa.float64()
+        elif isinstance(kind, Numeric):
+            types[name] = pa.decimal128(kind.precision or 16, kind.scale or 2)
+        elif isinstance(kind, Boolean):
+            types[name] = pa.bool_()
+        elif isinstance(kind, Date):
             types[name] = pa.date32()
         else:
             types[name] = pa.string()
