@@ -148,6 +148,15 @@ def _specs() -> dict[str, list[Opt]]:
                 "Aircraft sorties (excluding helicopters).",
                 kind="int",
             ),
+            Opt(
+                "amphibious_airborne_troops",
+                "--amphibious-troops",
+                "Troops in an amphibious landing or parachute assault.",
+                kind="int",
+            ),
+            Opt("people", "--person", "A person taking part (attaché, leader; repeatable).", kind="reflist"),
+            Opt("host_consent_on", "--host-consent", "Date the host nation's consent was recorded."),
+            Opt("host_consent_reference", "--host-consent-ref", "Its reference, e.g. a note verbale."),
             Opt("cost", "--cost", "Cost, e.g. 125000.00."),
             Opt("currency", "--currency", "ISO 4217 currency of the cost, e.g. EUR."),
             Opt("objectives", "--objectives", "What the engagement is meant to achieve."),
@@ -256,6 +265,15 @@ def _assessment_specs(common: list[Opt]) -> dict[str, list[Opt]]:
             notes,
             *common,
         ],
+        "calendar_entries": [
+            Opt("title", "--title", "What it is, e.g. 'Independence Day'.", required=True, argument=True),
+            Opt("country", "--country", "Country whose calendar it is.", required=True),
+            Opt("kind", "--kind", f"Kind: {_choices('calendar_kinds')}.", required=True),
+            Opt("start_date", "--start", "First day (YYYY-MM-DD).", required=True),
+            Opt("end_date", "--end", "Last day, if more than one."),
+            notes,
+            *common,
+        ],
         "lessons": [
             Opt("title", "--title", "The lesson in a line.", required=True, argument=True),
             Opt("observation", "--observation", "What was observed.", required=True),
@@ -334,6 +352,7 @@ def _summary_columns(res: Resource) -> list[str]:
         "observations": ["indicator_id", "value", "observed_on", "confidence"],
         "evaluations": ["title", "kind", "conducted_on", "rating"],
         "lessons": ["title", "status", "identified_on"],
+        "calendar_entries": ["title", "country", "kind", "start_date", "end_date"],
     }
     return ["id", *by_table[res.name], "marking", "version"]
 
@@ -550,6 +569,8 @@ def register(app: typer.Typer) -> None:
         "observations": "Assessment: an indicator's values over time.",
         "evaluations": "Assessment: evaluations of an initiative (kind, independence, findings, rating).",
         "lessons": "Assessment: lessons learned and the engagements they shape.",
+        "calendar_entries": "Planning: partners' holidays, election periods and other times to avoid.",
     }
     for name, opts in _specs().items():
-        app.add_typer(_make_group(name, opts), name=name, help=helps[name])
+        command = {"calendar_entries": "calendar"}.get(name, name)
+        app.add_typer(_make_group(name, opts), name=command, help=helps[name])

@@ -745,6 +745,7 @@ def _initiative_engagements(
                     "end_date": end,
                     "location_country": partner,
                     "notes": NOTE,
+                    **({"troops": 350 + 150 * n} if kind == "joint_exercise" else {}),
                 },
             )
         )

@@ -42,6 +42,8 @@ __all__ = [
     "AgreementCreate",
     "AgreementPublic",
     "AgreementUpdate",
+    "CalendarEntryCreate",
+    "CalendarEntryPublic",
     "CommitmentCreate",
     "CommitmentPublic",
     "CommitmentUpdate",
@@ -326,7 +328,14 @@ Currency = Annotated[
     StringConstraints(pattern=r"^[A-Z]{3}$"),
 ]
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("9999999999999.99"), decimal_places=2)]
-FORCE_FIELDS = ("troops", "tanks", "armoured_combat_vehicles", "artillery", "aircraft_sorties")
+FORCE_FIELDS = (
+    "troops",
+    "tanks",
+    "armoured_combat_vehicles",
+    "artillery",
+    "aircraft_sorties",
+    "amphibious_airborne_troops",
+)
 
 
 class EngagementFields(_In):
@@ -335,6 +344,7 @@ class EngagementFields(_In):
     status: Annotated[str, _status("engagement")] = "proposed"
     lead_actor_id: Ref
     partners: list[Ref] = Field(default_factory=list, max_length=500)
+    people: list[Ref] = Field(default_factory=list, max_length=200)
     agreement_id: OptRef = None
     start_date: date
     end_date: date | None = None
@@ -345,12 +355,15 @@ class EngagementFields(_In):
     armoured_combat_vehicles: Count | None = None
     artillery: Count | None = None
     aircraft_sorties: Count | None = None
+    amphibious_airborne_troops: Count | None = None  # in an amphibious landing or parachute assault
+    host_consent_on: date | None = None  # when the host nation's consent was recorded
+    host_consent_reference: OptShort = None  # e.g. the note verbale's number
     cost: Money | None = None
     currency: Annotated[Currency | None, OptionalText] = None
     objectives: OptLong = None
     notes: OptLong = None
 
-    @field_validator("partners")
+    @field_validator("partners", "people")
     @classmethod
     def _unique(cls, value: list[str]) -> list[str]:
         return _distinct(value)
@@ -375,6 +388,7 @@ class EngagementUpdate(_In):
     status: Annotated[str, _status("engagement")] | None = None
     lead_actor_id: Ref | None = None
     partners: list[Ref] | None = None
+    people: list[Ref] | None = None
     agreement_id: OptRef = None
     start_date: date | None = None
     end_date: date | None = None
@@ -385,6 +399,9 @@ class EngagementUpdate(_In):
     armoured_combat_vehicles: Count | None = None
     artillery: Count | None = None
     aircraft_sorties: Count | None = None
+    amphibious_airborne_troops: Count | None = None
+    host_consent_on: date | None = None
+    host_consent_reference: OptShort = None
     cost: Money | None = None
     currency: Annotated[Currency | None, OptionalText] = None
     objectives: OptLong = None
@@ -399,6 +416,7 @@ class EngagementPublic(_Public):
     status: str
     lead_actor_id: str
     partners: list[str]
+    people: list[str] = Field(default_factory=list)
     agreement_id: str | None
     start_date: date
     end_date: date | None
@@ -409,6 +427,9 @@ class EngagementPublic(_Public):
     armoured_combat_vehicles: int | None
     artillery: int | None
     aircraft_sorties: int | None
+    amphibious_airborne_troops: int | None = None
+    host_consent_on: date | None = None
+    host_consent_reference: str | None = None
     cost: Decimal | None
     currency: str | None
     objectives: str | None
@@ -812,4 +833,35 @@ class LessonPublic(_Public):
     identified_on: date
     owner: str | None
     engagements: list[str]
+    notes: str | None
+
+
+# ---------------------------------------------------------------- partner calendars
+class CalendarEntryFields(_In):
+    country: Country
+    title: ShortText
+    kind: Annotated[str, _kind("calendar_kinds")]
+    start_date: date
+    end_date: date | None = None
+    notes: OptLong = None
+
+    @model_validator(mode="after")
+    def _check(self) -> CalendarEntryFields:
+        _in_order(self, ("start_date", "end_date"))
+        return self
+
+
+class CalendarEntryCreate(CalendarEntryFields, _Create):
+    pass
+
+
+CalendarEntryUpdate = _update_model(CalendarEntryFields)
+
+
+class CalendarEntryPublic(_Public):
+    country: str
+    title: str
+    kind: str
+    start_date: date
+    end_date: date | None
     notes: str | None

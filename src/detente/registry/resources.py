@@ -141,9 +141,12 @@ RESOURCES: dict[str, Resource] = {
             natural_key=("title", "start_date"),
             filters=("kind", "status", "lead_actor_id", "agreement_id", "location_country", "external_id"),
             refs={"lead_actor_id": "actors", "agreement_id": "agreements"},
-            links={"partners": Link(t.EngagementPartner, "engagement_id")},
+            links={
+                "partners": Link(t.EngagementPartner, "engagement_id"),
+                "people": Link(t.EngagementPerson, "engagement_id", "people", "person_id"),
+            },
             lifecycle=("status", "engagement"),
-            list_fields=("partners",),
+            list_fields=("partners", "people"),
         ),
         Resource(
             name="commitments",
@@ -261,6 +264,18 @@ RESOURCES: dict[str, Resource] = {
             links={"engagements": Link(t.LessonEngagement, "lesson_id", "engagements", "engagement_id")},
             list_fields=("engagements",),
         ),
+        Resource(
+            name="calendar_entries",
+            singular="calendar entry",
+            table=t.CalendarEntry,
+            fields_model=m.CalendarEntryFields,
+            create_model=m.CalendarEntryCreate,
+            update_model=m.CalendarEntryUpdate,
+            public_model=m.CalendarEntryPublic,
+            title_field="title",
+            natural_key=("country", "title", "start_date"),
+            filters=("country", "kind", "external_id"),
+        ),
     )
 }
 
@@ -280,6 +295,8 @@ ALIASES = {
     "evaluation": "evaluations",
     "lesson": "lessons",
     "lessons_learned": "lessons",
+    "calendar": "calendar_entries",
+    "calendar_entry": "calendar_entries",
 }
 
 

@@ -31,9 +31,11 @@ __all__ = [
     "Agreement",
     "AgreementParty",
     "Base",
+    "CalendarEntry",
     "Commitment",
     "Engagement",
     "EngagementPartner",
+    "EngagementPerson",
     "Evaluation",
     "Indicator",
     "IndicatorObservation",
@@ -147,6 +149,9 @@ class Engagement(RecordMixin, Base):
     armoured_combat_vehicles: Mapped[int | None] = mapped_column(Integer)
     artillery: Mapped[int | None] = mapped_column(Integer)
     aircraft_sorties: Mapped[int | None] = mapped_column(Integer)
+    amphibious_airborne_troops: Mapped[int | None] = mapped_column(Integer)
+    host_consent_on: Mapped[date | None] = mapped_column(Date)
+    host_consent_reference: Mapped[str | None] = mapped_column(String(300))
     cost: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
     currency: Mapped[str | None] = mapped_column(String(3))
     objectives: Mapped[str | None] = mapped_column(Text)
@@ -163,6 +168,33 @@ class EngagementPartner(Base):
         ForeignKey("actors.id", ondelete="RESTRICT"), primary_key=True, index=True
     )
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class EngagementPerson(Base):
+    """The people (attachés, liaison officers, senior leaders) taking part in an engagement."""
+
+    __tablename__ = "engagement_people"
+
+    engagement_id: Mapped[str] = mapped_column(
+        ForeignKey("engagements.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[str] = mapped_column(
+        ForeignKey("people.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CalendarEntry(RecordMixin, Base):
+    """A partner's national holiday, election period or other time to avoid (user-kept)."""
+
+    __tablename__ = "calendar_entries"
+
+    country: Mapped[str] = mapped_column(String(3), index=True)
+    title: Mapped[str] = mapped_column(String(300), index=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    start_date: Mapped[date] = mapped_column(Date, index=True)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
 
 
 class Commitment(RecordMixin, Base):

@@ -93,6 +93,7 @@ class Taxonomy(BaseModel):
     evaluation_kinds: dict[str, Kind]
     evaluation_independence: dict[str, Kind]
     evaluation_ratings: dict[str, Kind]
+    calendar_kinds: dict[str, Kind]
 
     @model_validator(mode="after")
     def _parents_known(self) -> Taxonomy:
