@@ -157,6 +157,8 @@ def _specs() -> dict[str, list[Opt]]:
             Opt("people", "--person", "A person taking part (attaché, leader; repeatable).", kind="reflist"),
             Opt("host_consent_on", "--host-consent", "Date the host nation's consent was recorded."),
             Opt("host_consent_reference", "--host-consent-ref", "Its reference, e.g. a note verbale."),
+            Opt("vd_notified_on", "--vd-notified", "Date the Vienna Document notification was sent."),
+            Opt("vd_calendar_on", "--vd-calendar", "Date it was listed in the annual calendar exchanged."),
             Opt("cost", "--cost", "Cost, e.g. 125000.00."),
             Opt("currency", "--currency", "ISO 4217 currency of the cost, e.g. EUR."),
             Opt("objectives", "--objectives", "What the engagement is meant to achieve."),

@@ -358,6 +358,8 @@ class EngagementFields(_In):
     amphibious_airborne_troops: Count | None = None  # in an amphibious landing or parachute assault
     host_consent_on: date | None = None  # when the host nation's consent was recorded
     host_consent_reference: OptShort = None  # e.g. the note verbale's number
+    vd_notified_on: date | None = None  # OSCE Vienna Document prior notification sent
+    vd_calendar_on: date | None = None  # listed in the annual calendar exchanged under the Vienna Document
     cost: Money | None = None
     currency: Annotated[Currency | None, OptionalText] = None
     objectives: OptLong = None
@@ -402,6 +404,8 @@ class EngagementUpdate(_In):
     amphibious_airborne_troops: Count | None = None
     host_consent_on: date | None = None
     host_consent_reference: OptShort = None
+    vd_notified_on: date | None = None
+    vd_calendar_on: date | None = None
     cost: Money | None = None
     currency: Annotated[Currency | None, OptionalText] = None
     objectives: OptLong = None
@@ -430,6 +434,8 @@ class EngagementPublic(_Public):
     amphibious_airborne_troops: int | None = None
     host_consent_on: date | None = None
     host_consent_reference: str | None = None
+    vd_notified_on: date | None = None
+    vd_calendar_on: date | None = None
     cost: Decimal | None
     currency: str | None
     objectives: str | None

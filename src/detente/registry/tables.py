@@ -152,6 +152,8 @@ class Engagement(RecordMixin, Base):
     amphibious_airborne_troops: Mapped[int | None] = mapped_column(Integer)
     host_consent_on: Mapped[date | None] = mapped_column(Date)
     host_consent_reference: Mapped[str | None] = mapped_column(String(300))
+    vd_notified_on: Mapped[date | None] = mapped_column(Date)  # Vienna Document prior notification sent
+    vd_calendar_on: Mapped[date | None] = mapped_column(Date)  # listed in the annual calendar exchanged
     cost: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
     currency: Mapped[str | None] = mapped_column(String(3))
     objectives: Mapped[str | None] = mapped_column(Text)

@@ -1,5 +1,6 @@
 """Planning: the people taking part in an engagement (a link table), its amphibious or
-airborne troops (Vienna Document thresholds) and the host nation's consent; partners'
+airborne troops and when it was notified and calendared (Vienna Document), and the host
+nation's consent; partners'
 calendars (holidays, elections) as marked records. Row-level security on PostgreSQL as
 in 0004 (records) and 0006 (links).
 
@@ -25,6 +26,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("amphibious_airborne_troops", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("host_consent_on", sa.Date(), nullable=True))
         batch.add_column(sa.Column("host_consent_reference", sa.String(length=300), nullable=True))
+        batch.add_column(sa.Column("vd_notified_on", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("vd_calendar_on", sa.Date(), nullable=True))
     op.create_table(
         "engagement_people",
         sa.Column(
@@ -63,6 +66,8 @@ def downgrade() -> None:
     op.drop_table("calendar_entries")
     op.drop_table("engagement_people")
     with op.batch_alter_table("engagements") as batch:
+        batch.drop_column("vd_calendar_on")
+        batch.drop_column("vd_notified_on")
         batch.drop_column("host_consent_reference")
         batch.drop_column("host_consent_on")
         batch.drop_column("amphibious_airborne_troops")
