@@ -58,6 +58,7 @@ class Finding:
     missing: str  # the record to add, or what to change
     basis: str = ""
     others: tuple[str, ...] = ()  # other engagements involved (double bookings)
+    markings: tuple[str, ...] = ()  # of the records whose content the message shows (a page's banner)
 
 
 @dataclass(frozen=True)
@@ -159,9 +160,10 @@ def check_legal(reg: Registry, today: date, rules: LegalRules | None = None) -> 
             missing: str,
             basis: str = "",
             severity: Severity = "violation",
+            markings: tuple[str, ...] = (),
             _e: Any = e,
         ) -> None:
-            out.append(Finding(_e.id, _e.title, rule, severity, message, missing, basis))
+            out.append(Finding(_e.id, _e.title, rule, severity, message, missing, basis, (), markings))
 
         abroad = lead is not None and host is not None and host != lead
         if kind is not None and kind.forces and abroad:
@@ -209,6 +211,7 @@ def check_legal(reg: Registry, today: date, rules: LegalRules | None = None) -> 
                 "Vienna Convention on Diplomatic Relations arts. 7 and 9 (attachés' names submitted; "
                 "persona non grata)",
                 "violation" if bad else "warning",
+                (person.marking,),
             )
         for partner in world.partner_countries(e):
             late = overdue.get(partner, [])
@@ -220,8 +223,9 @@ def check_legal(reg: Registry, today: date, rules: LegalRules | None = None) -> 
                     f"commitments: fulfil or re-plan the {len(late)} overdue with {partner}",
                     "Credibility: promises from earlier engagements kept",
                     "warning",
+                    tuple(c.marking for c in late[:3]),
                 )
-    out += _vetting(reg)
+    out += _vetting(reg, world)
     return out
 
 
@@ -240,7 +244,7 @@ def _overdue_commitments(world: _World, today: date) -> dict[str, list[Any]]:
     return out
 
 
-def _vetting(reg: Registry) -> list[Finding]:
+def _vetting(reg: Registry, world: _World) -> list[Finding]:
     from detente.vetting.guard import check
 
     return [
@@ -252,6 +256,8 @@ def _vetting(reg: Registry) -> list[Finding]:
             f"{f.actor}: vetting {f.problem} ({f.detail})",
             f"vetting decision: {f.actor} cleared, valid for the engagement's dates",
             "Human-rights vetting of non-state actors and units (e.g. the Leahy laws)",
+            (),
+            (world.actors[f.actor_id].marking,) if f.actor_id in world.actors else (),
         )
         for f in check(reg)
     ]
@@ -274,7 +280,9 @@ def check_calendar(reg: Registry) -> list[Finding]:
             by_holder[f"person:{pid}"].append(e)
     for holder, engagements in by_holder.items():
         kind, _, key = holder.partition(":")
-        name = world.name(key) if kind == "unit" else world.people[key].name if key in world.people else key
+        record = world.actors.get(key) if kind == "unit" else world.people.get(key)
+        name = record.name if record is not None else key
+        shown = (record.marking,) if record is not None else ()
         engagements.sort(key=_span)
         for i, a in enumerate(engagements):
             for b in engagements[i + 1 :]:
@@ -296,6 +304,7 @@ def check_calendar(reg: Registry) -> list[Finding]:
                                 f"{kind} {name}: another {kind} or other dates",
                                 "One unit or person cannot be in two places",
                                 (other.id,),
+                                (*shown, other.marking),
                             )
                         )
                     elif kind == "person" and a.location_country != b.location_country:
@@ -310,6 +319,7 @@ def check_calendar(reg: Registry) -> list[Finding]:
                                 f"person {name}: a travel day between the engagements",
                                 "Senior leaders' travel",
                                 (other.id,),
+                                (*shown, other.marking),
                             )
                         )
     entries = reg.list("calendar_entries", ALL)
@@ -331,6 +341,8 @@ def check_calendar(reg: Registry) -> list[Finding]:
                         f"{entry.start_date} to {end}) falls within {first} to {last}",
                         f"engagement dates outside {entry.title}",
                         "Respect for partners' national calendars",
+                        (),
+                        (entry.marking,),
                     )
                 )
     return out

@@ -652,6 +652,7 @@ def build_demo(
                 progress(3, 4)
             _engagements(g, span, agreements)
             _initiatives(g)
+            _planning(g)
             if progress:
                 progress(4, 4)
         reg = regs[RECORDER]
@@ -1123,6 +1124,278 @@ def _initiatives(g: _Gen) -> None:
             "status": "implemented",
             "identified_on": g.as_of - timedelta(days=18),
             "engagements": [gha[4]],
+            "notes": NOTE,
+        },
+    )
+
+
+# ---------------------------------------------------------------- planning: engagements that trip every check
+def _planned(
+    g: _Gen,
+    key: str,
+    title: str,
+    kind: str,
+    lead: str,
+    partners: list[str],
+    country: str,
+    days: int,
+    length: int,
+    **extra: Any,
+) -> str:
+    start = g.as_of + timedelta(days=days)
+    data = {
+        "title": f"{title} (demo)",
+        "kind": kind,
+        "status": "planned",
+        "lead_actor_id": lead,
+        "partners": partners,
+        "start_date": start,
+        "end_date": start + timedelta(days=length - 1),
+        "location_country": country,
+        "notes": NOTE,
+        **extra,
+    }
+    return g.add("engagements", f"plan:{key}", data)
+
+
+def _planning(g: _Gen) -> None:
+    """British plans for the coming months, each tripping one kind of planning check: the
+    Vienna Document (notification, notice, observation, calendar, constraining provisions,
+    a split exercise), legal prerequisites (SOFA, framework agreements, host consent,
+    accreditation, vetting, overdue commitments) and calendars (a battalion booked twice,
+    a general without a travel day, a partner's election)."""
+    mod, army = g.ids["mod:GBR"], g.ids["army:GBR"]
+    battalion = g.add(
+        "actors",
+        "unit:GBR:1R",
+        {
+            "name": "1st Battalion, The Rifles (demo)",
+            "kind": "unit",
+            "country": "GBR",
+            "parent_id": army,
+            "notes": NOTE,
+        },
+    )
+    general = g.add(
+        "people",
+        "person:gbr-general",
+        {
+            "name": "Lt Gen Alex Morgan (demo)",
+            "rank": "Lieutenant General",
+            "role": "liaison_officer",
+            "sending_state": "GBR",
+            "receiving_state": "KEN",
+            "accreditation_status": "accepted",
+            "immunity_basis": "diplomatic_agent",
+            "notes": NOTE,
+        },
+    )
+    attache = g.add(
+        "people",
+        "person:gbr-jor-attache",
+        {
+            "name": "Col Sam Patel (demo)",
+            "rank": "Colonel",
+            "role": "defense_attache",
+            "sending_state": "GBR",
+            "receiving_state": "JOR",
+            "accreditation_status": "notified",
+            "immunity_basis": "diplomatic_agent",
+            "notes": NOTE,
+        },
+    )
+    # the Vienna Document: a large exercise in Poland, 30 days out, neither notified nor calendared
+    _planned(
+        g,
+        "vd-large",
+        "Exercise Northern Shield",
+        "joint_exercise",
+        army,
+        [g.ids["mod:POL"]],
+        "POL",
+        30,
+        14,
+        troops=14_500,
+        tanks=120,
+        armoured_combat_vehicles=300,
+    )
+    # four concurrent exercises above 13,000 troops: one more than the constraining provisions allow
+    for n, country in enumerate(("DEU", "NOR", "ESP")):
+        _planned(
+            g,
+            f"vd-concurrent-{n}",
+            f"Exercise Steadfast Resolve {n + 1}",
+            "joint_exercise",
+            army,
+            [g.ids[f"mod:{country}"]],
+            country,
+            35,
+            10,
+            troops=13_500,
+            vd_notified_on=g.as_of,
+            vd_calendar_on=g.as_of - timedelta(days=400),
+        )
+    # one exercise split in two, each under 9,000 troops, back to back in Norway
+    for n in range(2):
+        _planned(
+            g,
+            f"vd-split-{n}",
+            f"Exercise Arctic Bridge, phase {n + 1}",
+            "joint_exercise",
+            army,
+            [g.ids["mod:NOR"]],
+            "NOR",
+            120 + 8 * n,
+            7,
+            troops=5_000,
+        )
+    # legal prerequisites
+    _planned(
+        g,
+        "legal-sofa",
+        "Jungle training team",
+        "joint_exercise",
+        army,
+        [g.ids["mod:IDN"]],
+        "IDN",
+        150,
+        20,
+        troops=120,
+    )
+    _planned(
+        g,
+        "legal-framework",
+        "Maritime capacity building",
+        "capacity_building",
+        g.ids["navy:GBR"],
+        [g.ids["navy:SEN"]],
+        "SEN",
+        90,
+        60,
+    )
+    _planned(
+        g,
+        "legal-intel",
+        "Counter-terrorism intelligence talks",
+        "intelligence_exchange",
+        mod,
+        [g.ids["mod:ARE"]],
+        "GBR",
+        45,
+        2,
+    )
+    _planned(
+        g,
+        "legal-attache",
+        "Defence staff talks in Amman",
+        "defense_dialogue",
+        mod,
+        [g.ids["mod:JOR"]],
+        "JOR",
+        60,
+        2,
+        people=[attache],
+        host_consent_on=g.as_of,
+    )
+    rangers = g.ids["ns:Northern Rangers Militia (fictional)"]
+    done = g.add(
+        "engagements",
+        "plan:legal-past",
+        {
+            "title": "Community liaison visit (demo)",
+            "kind": "senior_visit",
+            "status": "executed",
+            "lead_actor_id": mod,
+            "partners": [g.ids["mod:NGA"]],
+            "start_date": g.as_of - timedelta(days=200),
+            "location_country": "NGA",
+            "notes": NOTE,
+        },
+    )
+    g.add(
+        "commitments",
+        "plan:legal-past:c0",
+        {
+            "engagement_id": done,
+            "committed_by_id": mod,
+            "description": "Fund a community liaison office (demo)",
+            "due_on": g.as_of - timedelta(days=40),
+            "status": "open",
+            "notes": NOTE,
+        },
+    )
+    _planned(
+        g,
+        "legal-vetting",
+        "Liaison with community defence groups",
+        "defense_dialogue",
+        mod,
+        [g.ids["mod:NGA"], rangers],
+        "NGA",
+        75,
+        3,
+        host_consent_on=g.as_of,
+    )
+    # calendars: the battalion twice at once; the general with no day to travel; Kenya's election
+    _planned(
+        g,
+        "cal-double-a",
+        "Battalion exchange with Kenya",
+        "military_exchange",
+        battalion,
+        [g.ids["mod:KEN"]],
+        "KEN",
+        100,
+        14,
+        host_consent_on=g.as_of,
+    )
+    _planned(
+        g,
+        "cal-double-b",
+        "Battalion range package in France",
+        "training_education",
+        battalion,
+        [g.ids["mod:FRA"]],
+        "FRA",
+        110,
+        7,
+        host_consent_on=g.as_of,
+    )
+    _planned(
+        g,
+        "cal-travel-a",
+        "Senior visit to Nairobi",
+        "senior_visit",
+        mod,
+        [g.ids["mod:KEN"]],
+        "KEN",
+        180,
+        3,
+        people=[general],
+        host_consent_on=g.as_of,
+    )
+    _planned(
+        g,
+        "cal-travel-b",
+        "Senior visit to Paris",
+        "senior_visit",
+        mod,
+        [g.ids["mod:FRA"]],
+        "FRA",
+        183,
+        2,
+        people=[general],
+        host_consent_on=g.as_of,
+    )
+    g.add(
+        "calendar_entries",
+        "cal:ken-election",
+        {
+            "country": "KEN",
+            "title": "General election (demo)",
+            "kind": "election",
+            "start_date": g.as_of + timedelta(days=178),
+            "end_date": g.as_of + timedelta(days=182),
             "notes": NOTE,
         },
     )

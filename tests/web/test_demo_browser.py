@@ -1,11 +1,15 @@
-"""The assessment pages in a real Chromium on the demo workspace: the dashboard with its
-overdue list, the Kenya initiative's scorecard with charts, the annual report as HTML and
+"""The assessment and planning pages in a real Chromium on the demo workspace.
+
+Assessment: the dashboard with its overdue list, the Kenya initiative's scorecard with charts, the annual report as HTML and
 as PDF (page 1 rendered to PNG into the test artefacts), each as two viewers see it: the
 British planner sees a UK-only indicator that Kenya's analyst must not, and the banners and
 the PDF's text follow. Pages pass axe-core.
 
 The demo workspace is built on SQLite here; the assessment tables' sharing rules on
-PostgreSQL (row-level security) are covered in tests/assessment/test_monitor.py."""
+PostgreSQL (row-level security) are covered in tests/assessment/test_monitor.py.
+
+Planning: the board shows every kind of finding the demo's plans trip (each Vienna Document
+rule, each legal prerequisite, each calendar check), filters by rule, and opens the drafts."""
 
 from __future__ import annotations
 
@@ -136,3 +140,44 @@ def test_an_effect_study_says_what_it_can_and_cannot_claim(browser: Browser, dem
     page.get_by_label("Outcome").select_option("conflict")
     page.get_by_role("button", name="Estimate").click()
     expect(page.locator("#effect-error")).to_contain_text("ucdp_acd")
+
+
+PLANNING_RULES = {
+    "vd:notification", "vd:notice_period", "vd:observation", "vd:calendar", "vd:constraint",
+    "vd:split_suspect", "sofa", "cooperation_framework", "intelligence_arrangement", "host_consent", "accreditation", "vetting",
+    "overdue_commitments", "double_booking", "travel", "partner_calendar",
+}  # fmt: skip
+
+
+def test_the_planning_board_shows_every_kind_of_finding(
+    browser: Browser,  # noqa: F811
+    demo_site: str,
+) -> None:
+    page = _sign_in(browser, demo_site, "gbr-planner")
+    page.goto(f"{demo_site}/planning")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Planning board")
+    shown = set(page.locator("#board li.finding").evaluate_all("els => els.map(e => e.dataset.rule)"))
+    assert shown >= PLANNING_RULES, PLANNING_RULES - shown
+    northern = page.locator("#board tr", has_text="Exercise Northern Shield (demo)")
+    rules = set(northern.locator("li.finding").evaluate_all("els => els.map(e => e.dataset.rule)"))
+    assert {"vd:notification", "vd:notice_period", "vd:observation", "vd:calendar", "sofa"} <= rules
+    assert "troops 14,500" in northern.inner_text() and "VD2011 para" in northern.inner_text()
+    accessible(page)
+    shoot(page, "60-planning-board", "sqlite")
+
+    page.get_by_role("link", name="Vienna Document: looks split").click()
+    rows = page.locator("#board tbody tr")
+    assert (
+        sorted(rows.all_inner_texts())
+        == sorted(t for t in rows.all_inner_texts() if "Exercise Arctic Bridge, phase" in t)
+        and rows.count() == 2
+    )
+    page.goto(f"{demo_site}/planning?rule=double_booking")
+    assert rows.count() == 2 and "1st Battalion, The Rifles (demo)" in page.locator("#board").inner_text()
+
+    page.goto(f"{demo_site}/planning")
+    northern.get_by_role("link", name="notification draft").click()
+    draft = page.locator("#draft").inner_text()
+    assert "Exercise Northern Shield (demo)" in draft and "14,500" in draft
+    page.goto(f"{demo_site}/planning/calendar?year={date.today().year + 1}")
+    expect(page.locator("h1")).to_contain_text("Annual calendar")
