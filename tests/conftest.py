@@ -6,7 +6,15 @@ Fixture policy (read before adding a test):
   named by ``DETENTE_TEST_POSTGRES_URL`` (default: the local server at
   127.0.0.1:5432, database ``test``). Each test gets a fresh PostgreSQL schema,
   migrated by Alembic like a user's workspace. PostgreSQL being unreachable is
-  a failure, never a skip.
+  a failure, never a skip. A SQLite test starts from a copy of one empty
+  registry migrated by Alembic once per session (``migrated_sqlite``): the same
+  file a fresh migration makes, without half a second per test; migrating a new
+  file is what ``tests/core/test_workspace.py`` checks, and it takes
+  ``settings``, not ``ws``, so it still migrates from nothing.
+- Passwords are hashed with Argon2id at its smallest cost during the tests
+  (``cheap_password_hashing``): the same code path and hash format, without a
+  fifth of a second per hash and per login. The production hasher's cost is
+  asserted in ``tests/sharing/test_auth.py``.
 - Data files are real. Tests read the smallest real file that shows the
   behaviour from ``../shared/data`` (beside the project root; override with
   ``DETENTE_SHARED_DATA``). Nothing from there is copied into the repository.
@@ -18,6 +26,8 @@ Fixture policy (read before adding a test):
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,6 +61,48 @@ def shared() -> Path:
 
 APP_ROLE = "detente_app"
 
+PRODUCTION_HASHER = None  # the sharing service's own Argon2 hasher, kept for test_auth
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """Argon2id at its smallest cost (1 pass over 8 KiB) instead of the production cost
+    (3 passes over 64 MiB, about 0.2 s per hash and per login on CI): every user a test
+    makes and every sign-in pay it, hundreds of times per run. The code path and the hash
+    format ($argon2id$) are the same; hashes carry their own parameters, so they verify."""
+    from argon2 import PasswordHasher
+
+    from detente.sharing import service
+
+    global PRODUCTION_HASHER
+    PRODUCTION_HASHER = service._hasher
+    patch = pytest.MonkeyPatch()
+    patch.setattr(service, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    yield
+    patch.undo()
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite registry migrated to head by Alembic, once per session."""
+    folder = tmp_path_factory.mktemp("migrated")
+    path = folder / "registry.sqlite"
+    with create_workspace(Settings(workspace=folder / "ws", database_url=f"sqlite:///{path}")):
+        pass
+    db = sqlite3.connect(path)
+    try:  # fold the write-ahead log into the file, so the file alone is the registry
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.close()
+    return path
+
+
+def start_migrated(template: Path, registry: Path) -> None:
+    """Put a copy of the migrated empty registry at ``registry`` (a SQLite file path);
+    opening the workspace then finds it at head, as it would after its first migration."""
+    registry.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, registry)
+
 
 @pytest.fixture
 def postgres_schema_url() -> Iterator[str]:
@@ -77,7 +129,9 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def ws(settings: Settings) -> Iterator[Workspace]:
+def ws(settings: Settings, migrated_sqlite: Path) -> Iterator[Workspace]:
+    if settings.database_url.startswith("sqlite:///"):
+        start_migrated(migrated_sqlite, Path(settings.database_url.removeprefix("sqlite:///")))
     workspace = create_workspace(settings)
     try:
         yield workspace

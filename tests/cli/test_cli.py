@@ -11,10 +11,13 @@ from typer.testing import CliRunner
 
 from detente.cli.app import app
 from detente.core.settings import Settings
+from tests.conftest import start_migrated
 
 
 @pytest.fixture
-def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch, migrated_sqlite: Path):  # type: ignore[no-untyped-def]
+    if settings.database_url.startswith("sqlite:///"):  # `init` finds the registry at head
+        start_migrated(migrated_sqlite, Path(settings.database_url.removeprefix("sqlite:///")))
     runner = CliRunner()
     monkeypatch.setenv("DETENTE_PASSWORD", "correct horse battery")
     env = {

@@ -17,6 +17,7 @@ from detente.registry.io import FORMATS, export_tables, import_file
 from detente.registry.service import Registry
 from detente.registry.taxonomy import taxonomy
 from tests import factories as f
+from tests.conftest import start_migrated
 from tests.registry.test_io import snapshot
 
 # any printable text a user could type, in any script; control characters are refused
@@ -145,9 +146,11 @@ def load(reg: Registry, content: dict[str, list[dict[str, Any]]]) -> None:
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(content=registry_content(), fmt=st.sampled_from(FORMATS))
-def test_export_then_import_loses_nothing(content: dict[str, Any], fmt: str) -> None:
+def test_export_then_import_loses_nothing(content: dict[str, Any], fmt: str, migrated_sqlite: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
+        for name in ("a", "b"):  # two empty registries at head, as two fresh workspaces have
+            start_migrated(migrated_sqlite, root / name / "registry.sqlite")
         with create_workspace(Settings(workspace=root / "a", database_url="")) as a:
             with a.session() as s:
                 load(f.registry(s), content)

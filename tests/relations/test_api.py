@@ -3,6 +3,7 @@ and marked only for callers who may read them, bad input named."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 from detente.core.workspace import Workspace
 from detente.registry.service import Registry
 from detente.sharing.service import Sharing
-from detente.sources.lake import Lake
+from detente.sources.lake import LAKE_FILE, Lake
 from detente.sources.service import load
 from tests import factories as f
 from tests.api.test_api import base, login  # noqa: F401  (the API tests' server and sign-in)
@@ -22,8 +23,20 @@ API = "/api/v1"
 SLOW = 120  # seconds: a network and its year before are built per call (the API tests' client waits 5)
 
 
+@pytest.fixture(scope="module")
+def lake_file(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The lake the relations API reads, loaded once for the module: it is only read, and
+    each test's workspace gets its own copy."""
+    folder = tmp_path_factory.mktemp("lake")
+    with Lake(folder) as lake:
+        load(lake, "cow_states", [shared / "cow" / "states2016.csv"], user="t")
+        load(lake, "atop", [shared / "peacesciencer" / "atop_alliance.csv.gz"], user="t")
+        load(lake, "unga_ideal", [shared / "unga_votes" / "IdealpointsJuly2025.dta"], user="t")
+    return folder / LAKE_FILE
+
+
 @pytest.fixture
-def world(ws: Workspace, shared: Path) -> dict[str, Any]:
+def world(ws: Workspace, lake_file: Path) -> dict[str, Any]:
     with ws.session() as session:
         setup = f.two_organisations(session)
         sharing = Sharing(session)
@@ -34,10 +47,7 @@ def world(ws: Workspace, shared: Path) -> dict[str, Any]:
             reg, gbr, [ken], title="Exercise Askari Storm", kind="joint_exercise", status="executed",
             start_date=date(2010, 6, 7), marking="SECRET//REL TO GBR",
         )  # fmt: skip
-    with Lake(ws.path) as lake:
-        load(lake, "cow_states", [shared / "cow" / "states2016.csv"], user="t")
-        load(lake, "atop", [shared / "peacesciencer" / "atop_alliance.csv.gz"], user="t")
-        load(lake, "unga_ideal", [shared / "unga_votes" / "IdealpointsJuly2025.dta"], user="t")
+    shutil.copyfile(lake_file, ws.path / LAKE_FILE)
     return setup
 
 

@@ -16,6 +16,7 @@ from detente.core.workspace import Workspace
 from detente.registry.service import Registry
 from detente.sharing.service import MAX_FAILURES, AuthError, Sharing
 from detente.sharing.tables import ApiToken, User
+from tests import conftest
 from tests import factories as f
 
 PASSWORD = "correct horse battery"
@@ -74,6 +75,11 @@ def test_passwords_and_tokens_are_stored_only_as_hashes(cli_ws: Workspace) -> No
         sharing = Sharing(session)
         user = sharing.user("amara")
         assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
+        # the tests hash cheaply (tests/conftest.py); the service's own hasher keeps at least
+        # RFC 9106's low-memory cost: 3 passes over 64 MiB
+        real = conftest.PRODUCTION_HASHER
+        assert real is not None and real.type.name == "ID"
+        assert real.time_cost >= 3 and real.memory_cost >= 64 * 1024 and real.parallelism >= 1
         secret, token = sharing.issue_token(sharing.login("amara", PASSWORD), name="api", days=7)
         stored = session.scalars(select(ApiToken)).all()
         assert [t.token_hash for t in stored if t.id == token.id] == [
@@ -81,9 +87,10 @@ def test_passwords_and_tokens_are_stored_only_as_hashes(cli_ws: Workspace) -> No
         ]
         assert all(secret not in json.dumps([str(v) for v in vars(t).values()]) for t in stored)
         assert sharing.authenticate(secret).user == "amara"
-    db = cli_ws.path / "registry.sqlite"
-    if db.exists():  # the embedded store's file holds neither secret
-        raw = db.read_bytes()
+    if not cli_ws.is_postgres:  # the embedded store's file holds neither secret
+        db = Path(str(cli_ws.engine.url.database))
+        raw = b"".join(p.read_bytes() for p in (db, db.with_name(db.name + "-wal")) if p.exists())
+        assert raw.startswith(b"SQLite format 3")
         assert secret.encode() not in raw and PASSWORD.encode() not in raw
 
 

@@ -11,14 +11,16 @@ from typer.testing import CliRunner
 
 from detente.cli.app import app
 from detente.sources.lake import LAKE_FILE
+from tests.conftest import start_migrated
 
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, migrated_sqlite: Path) -> Callable[..., str]:
     monkeypatch.setenv("DETENTE_PASSWORD", "correct horse battery")
     monkeypatch.setenv("DETENTE_DATABASE_URL", "")
     runner = CliRunner()
     root = ["--workspace", str(tmp_path / "ws")]
+    start_migrated(migrated_sqlite, tmp_path / "ws" / "registry.sqlite")  # `init` finds it at head
 
     def run(*args: str, code: int = 0) -> str:
         result = runner.invoke(app, [*root, *args], env={"COLUMNS": "200"})

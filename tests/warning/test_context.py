@@ -18,15 +18,14 @@ from detente.warning.boost import Boost
 from detente.warning.context import CONTEXT
 from detente.warning.data import history
 from detente.warning.features import NAMES, features
-from tests.warning.test_backtest import _files
+from tests.warning.conftest import lake_copy
 
 CUTOFF = month_id(2014, 6)  # inside the ICEWS 2014 year, so event months count
 
 
 @pytest.fixture(scope="module")
-def lake(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lake]:
-    with Lake(tmp_path_factory.mktemp("context")) as lake:
-        load(lake, "views", _files(shared), user="t")
+def lake(shared: Path, views_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lake]:
+    with Lake(lake_copy(views_lake, tmp_path_factory.mktemp("context"))) as lake:
         load(lake, "sipri", [shared / "sipri" / "sipri_trade-register_generated_2026-05-18.csv.gz"], user="t")
         load(lake, "unga_ideal", [shared / "unga_votes" / "IdealpointsJuly2025.dta"], user="t")
         cameo = shared / "cameo"

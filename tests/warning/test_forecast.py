@@ -16,19 +16,17 @@ from playwright.sync_api import Browser, expect
 
 from detente.core.workspace import Workspace
 from detente.sources.lake import Lake
-from detente.sources.service import load
 from detente.warning.forecast import Forecast, forecast, load_forecast, save, summary
 from tests import factories as f
 from tests.live import live_server
-from tests.warning.test_backtest import _files
+from tests.warning.conftest import lake_copy
 from tests.web.test_browser import accessible, browser, page_banner, shoot, sign_in_with_keyboard  # noqa: F401
 
 
 @pytest.fixture(scope="module")
-def made(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Forecast, str]:
+def made(views_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Forecast, str]:
     """One 36-month forecast for the module (the default model), with the views file's hash."""
-    with Lake(tmp_path_factory.mktemp("lake")) as lake:
-        load(lake, "views", _files(shared), user="t")
+    with Lake(lake_copy(views_lake, tmp_path_factory.mktemp("lake"))) as lake:
         return forecast(lake, horizons=36, k=200, seed=5), lake.current("views").sha256  # type: ignore[union-attr]
 
 
@@ -61,8 +59,10 @@ def test_forecast_saves_draws_and_provenance_and_reads_back(
     assert quiet["p25"] == 0 and quiet["high"] == 0
 
 
-def test_cli_forecast_and_alerts_for_registry_partners(cli: Callable[..., str], shared: Path) -> None:
-    cli("sources", "load", "views", *[str(p) for p in _files(shared)])
+def test_cli_forecast_and_alerts_for_registry_partners(
+    cli: Callable[..., str], views_lake: Path, tmp_path: Path
+) -> None:
+    lake_copy(views_lake, tmp_path / "ws")  # the files as `sources load views` leaves them
     assert "no saved forecast" in cli("warning", "alerts", code=2)
     out = cli("warning", "forecast", "--horizons", "6", "--draws", "200", "--top", "5")
     assert "ensemble forecast from data to 2019-12" in out and "AFG" in out and "-> " in out

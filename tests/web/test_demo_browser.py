@@ -1,9 +1,10 @@
 """The assessment and planning pages in a real Chromium on the demo workspace.
 
-Assessment: the dashboard with its overdue list, the Kenya initiative's scorecard with charts, the annual report as HTML and
-as PDF (page 1 rendered to PNG into the test artefacts), each as two viewers see it: the
-British planner sees a UK-only indicator that Kenya's analyst must not, and the banners and
-the PDF's text follow. Pages pass axe-core.
+Assessment: the dashboard with its overdue list, the Kenya initiative's scorecard with
+charts, the annual report as HTML and as PDF (page 1 rendered to PNG into the test
+artefacts), each as two viewers see it: the British planner sees a UK-only indicator
+that Kenya's analyst must not, and the banners and the PDF's text follow. Pages pass
+axe-core.
 
 The demo workspace is built on SQLite here; the assessment tables' sharing rules on
 PostgreSQL (row-level security) are covered in tests/assessment/test_monitor.py.
@@ -143,9 +144,9 @@ def test_an_effect_study_says_what_it_can_and_cannot_claim(browser: Browser, dem
 
 
 PLANNING_RULES = {
-    "vd:notification", "vd:notice_period", "vd:observation", "vd:calendar", "vd:constraint",
-    "vd:split_suspect", "sofa", "cooperation_framework", "intelligence_arrangement", "host_consent", "accreditation", "vetting",
-    "overdue_commitments", "double_booking", "travel", "partner_calendar",
+    *("vd:notification", "vd:notice_period", "vd:observation", "vd:calendar", "vd:constraint"),
+    *("vd:split_suspect", "sofa", "cooperation_framework", "intelligence_arrangement", "host_consent"),
+    *("accreditation", "vetting", "overdue_commitments", "double_booking", "travel", "partner_calendar"),
 }  # fmt: skip
 
 

@@ -6,6 +6,7 @@ without the clearance, and the page banners follow. Every page passes axe-core."
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -17,27 +18,20 @@ from playwright.sync_api import Browser, Page, expect
 from detente.core.workspace import Workspace
 from detente.registry.service import Registry
 from detente.sharing.service import Sharing
-from detente.sources.lake import Lake
+from detente.sources.lake import LAKE_FILE, Lake
 from detente.sources.service import load
 from tests import factories as f
 from tests.live import live_server
 from tests.web.test_browser import accessible, browser, page_banner, shoot, sign_in_with_keyboard  # noqa: F401
 
 
-@pytest.fixture
-def site(ws: Workspace, shared: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    with ws.session() as session:
-        world = f.two_organisations(session)
-        sharing = Sharing(session)
-        f.clerk(session, world["gbr"])
-        reg = Registry(session, sharing.principal("gbr-planner"))
-        s = world["states"]
-        f.engagement(
-            reg, s["GBR"], [s["KEN"]], title="Exercise Askari Storm", kind="joint_exercise",
-            status="executed", start_date=date(2014, 6, 9), marking="SECRET//REL TO GBR",
-        )  # fmt: skip
+@pytest.fixture(scope="module")
+def lake_file(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The lake behind the pages, loaded once for the module: the pages only read it, and
+    each store's workspace gets its own copy."""
+    folder = tmp_path_factory.mktemp("lake")
     cameo, votes = shared / "cameo", shared / "unga_votes"
-    with Lake(ws.path) as lake:
+    with Lake(folder) as lake:
         for name, files in {
             "cow_states": [shared / "cow" / "states2016.csv"],
             "atop": [shared / "peacesciencer" / "atop_alliance.csv.gz"],
@@ -48,6 +42,22 @@ def site(ws: Workspace, shared: Path) -> Iterator[tuple[str, dict[str, Any]]]:
             "icews": sorted((shared / "icews" / "ICEWS14_tkg").glob("*.txt")),
         }.items():
             load(lake, name, files, user="t")
+    return folder / LAKE_FILE
+
+
+@pytest.fixture
+def site(ws: Workspace, lake_file: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    with ws.session() as session:
+        world = f.two_organisations(session)
+        sharing = Sharing(session)
+        f.clerk(session, world["gbr"])
+        reg = Registry(session, sharing.principal("gbr-planner"))
+        s = world["states"]
+        f.engagement(
+            reg, s["GBR"], [s["KEN"]], title="Exercise Askari Storm", kind="joint_exercise",
+            status="executed", start_date=date(2014, 6, 9), marking="SECRET//REL TO GBR",
+        )  # fmt: skip
+    shutil.copyfile(lake_file, ws.path / LAKE_FILE)
     with live_server(ws) as base:
         yield base, world
 

@@ -4,6 +4,7 @@ the decisions list follow each viewer's markings. The page passes axe-core."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ from playwright.sync_api import Browser, expect
 from detente.core.workspace import Workspace
 from detente.registry.service import Registry
 from detente.sharing.service import Sharing
-from detente.sources.lake import Lake
+from detente.sources.lake import LAKE_FILE, Lake
 from detente.sources.service import load
 from detente.vetting.decisions import decide
 from detente.vetting.screen import Screener
@@ -23,11 +24,21 @@ from tests.live import live_server
 from tests.web.test_browser import accessible, browser, page_banner, shoot, sign_in_with_keyboard  # noqa: F401
 
 
-@pytest.fixture
-def site(ws: Workspace, shared: Path) -> Iterator[str]:
-    with Lake(ws.path) as lake:
+@pytest.fixture(scope="module")
+def listed(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Screener]:
+    """The UN list in a lake and its screener, made once for the module: the pages only
+    read the lake (each workspace gets its own copy) and screening does not change it."""
+    folder = tmp_path_factory.mktemp("lake")
+    with Lake(folder) as lake:
         load(lake, "un_sanctions", [shared / "un_consolidated" / "un_consolidated_2024-09-26.xml"], user="t")
         screener = Screener.from_lake(lake)
+    return folder / LAKE_FILE, screener
+
+
+@pytest.fixture
+def site(ws: Workspace, listed: tuple[Path, Screener]) -> Iterator[str]:
+    lake_file, screener = listed
+    shutil.copyfile(lake_file, ws.path / LAKE_FILE)
     with ws.session() as session:
         f.two_organisations(session)
         reg = Registry(session, Sharing(session).principal("gbr-planner"))
