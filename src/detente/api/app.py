@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from detente import __version__
 from detente.api import errors
 from detente.api.assessment import router as assessment_router
+from detente.api.planning import router as planning_router
 from detente.api.registry import router as registry_router
 from detente.api.relations import router as relations_router
 from detente.api.sharing import router as sharing_router
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     app.include_router(relations_router, prefix=API_PREFIX)
     app.include_router(vetting_router, prefix=API_PREFIX)
     app.include_router(assessment_router, prefix=API_PREFIX)
+    app.include_router(planning_router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/health", tags=["service"], operation_id="health", summary="Liveness")
     def health() -> dict[str, Any]:

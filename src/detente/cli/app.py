@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 from detente import __version__
 from detente.cli.assess import register as register_assess
 from detente.cli.context import console, err_console, open_registry, save_login, settings_from
+from detente.cli.plan import register as register_plan
 from detente.cli.records import register
 from detente.cli.relations import register as register_relations
 from detente.cli.sharing import register as register_sharing
@@ -383,6 +384,7 @@ register_sources(app)
 register_warning(app)
 register_vetting(app)
 register_assess(app)
+register_plan(app)
 
 
 def main() -> None:

@@ -1,0 +1,91 @@
+"""REST routes for planning: the findings on the engagements being planned (the Vienna
+Document, legal prerequisites, calendars, vetting) and the Vienna Document drafts, read
+as the caller. The answer's marking combines the engagements' and what the findings quote."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+
+from detente.api.deps import Unit, unit
+from detente.api.errors import responses
+from detente.core.markings import combine, parse
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/planning", tags=["planning"])
+Work = Annotated[Unit, Depends(unit)]
+
+
+class FindingOut(BaseModel):
+    engagement_id: str
+    engagement: str
+    rule: str = Field(description="e.g. sofa, host_consent, double_booking, vd:notification")
+    severity: str = Field(description="violation or warning")
+    message: str
+    missing: str = Field(description="The record to add, or what to change")
+    basis: str
+    others: list[str] = Field(description="Other engagements involved")
+
+
+class BoardOut(BaseModel):
+    marking: str
+    as_of: date
+    engagements: int = Field(description="Engagements being planned that the caller may see")
+    counts: dict[str, int]
+    findings: list[FindingOut]
+
+
+@router.get(
+    "/findings",
+    response_model=BoardOut,
+    summary="Findings on the engagements being planned, each naming its rule and the missing record",
+    responses=responses(401, 422),
+    operation_id="planning_findings",
+)
+def findings(work: Work, rule: Annotated[str | None, Query(max_length=64)] = None) -> BoardOut:
+    from detente.planning.board import board
+
+    with work.sharing() as (sharing, principal):
+        from detente.registry.service import Registry
+
+        made = board(Registry(sharing.session, principal))
+        coalitions = sharing.coalitions()
+    shown = {e.id for e in made.engagements}
+    chosen = [f for f in made.findings if f.engagement_id in shown and (rule is None or f.rule == rule)]
+    marks = [parse(m) for m in made.markings()]
+    return BoardOut(
+        marking=combine(marks, coalitions).render() if marks else "UNCLASSIFIED//TLP:CLEAR",
+        as_of=made.as_of, engagements=len(made.engagements), counts=dict(made.counts),
+        findings=[FindingOut(engagement_id=f.engagement_id, engagement=f.engagement, rule=f.rule,
+                             severity=f.severity, message=f.message, missing=f.missing, basis=f.basis,
+                             others=list(f.others)) for f in chosen],
+    )  # fmt: skip
+
+
+@router.get(
+    "/notification/{engagement_id}",
+    response_class=PlainTextResponse,
+    summary="The Vienna Document prior notification draft for an engagement",
+    responses=responses(401, 404, 422),
+    operation_id="planning_notification",
+)
+def notification(work: Work, engagement_id: str) -> PlainTextResponse:
+    from detente.core.errors import ValidationError
+    from detente.planning.board import activities
+    from detente.planning.vienna import Rules, notification_draft
+
+    with work.registry() as reg:
+        record = reg.get("engagements", engagement_id)
+        found = activities(reg, [record])
+    if not found:
+        raise ValidationError(
+            f"{record.title}: no forces or no location, nothing to notify", field="engagement_id"
+        )
+    return PlainTextResponse(
+        notification_draft(found[0], Rules.load()), headers={"X-Detente-Marking": record.marking}
+    )
