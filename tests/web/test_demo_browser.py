@@ -182,3 +182,24 @@ def test_the_planning_board_shows_every_kind_of_finding(
     assert "Exercise Northern Shield (demo)" in draft and "14,500" in draft
     page.goto(f"{demo_site}/planning/calendar?year={date.today().year + 1}")
     expect(page.locator("h1")).to_contain_text("Annual calendar")
+
+
+def test_the_optimiser_proposes_a_plan_and_explains_it(browser: Browser, demo_site: str) -> None:  # noqa: F811
+    page = _sign_in(browser, demo_site, "gbr-planner")
+    page.goto(f"{demo_site}/planning/proposal")
+    page.get_by_label("Budget").fill("600000")
+    page.get_by_label("Year").fill(str(date.today().year + 1))
+    page.get_by_label("Priority partners").fill("Norway:1")
+    page.get_by_role("button", name="Propose").click()
+    summary = page.locator("#proposal-summary").inner_text()
+    assert "(GBP) chosen" in summary and "optimal" in summary and "greedy heuristic" in summary
+    assert page.locator("#chosen tbody tr").count() >= 1
+    reasons = set(page.locator("#left-out tbody tr").evaluate_all("els => els.map(e => e.dataset.reason)"))
+    assert "blocked" in reasons  # the demo's plans without a SOFA cannot go ahead
+    assert "Exercise Northern Shield (demo)" in page.locator("#left-out").inner_text()
+    expect(page.locator("#budget-steps tbody tr")).to_have_count(3)
+    accessible(page)
+    shoot(page, "61-optimised-plan", "sqlite")
+    page.get_by_label("Priority partners").fill("Atlantis:2")
+    page.get_by_role("button", name="Propose").click()
+    expect(page.locator("#proposal-error")).to_contain_text("Atlantis")

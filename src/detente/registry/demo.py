@@ -1143,6 +1143,8 @@ def _planned(
     **extra: Any,
 ) -> str:
     start = g.as_of + timedelta(days=days)
+    extra.setdefault("cost", Decimal(20_000 + 9_000 * length + 40 * (extra.get("troops") or 0)))
+    extra.setdefault("currency", "GBP")
     data = {
         "title": f"{title} (demo)",
         "kind": kind,

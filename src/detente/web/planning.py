@@ -86,3 +86,48 @@ def calendar(request: Request, year: Annotated[int, Query(ge=1990, le=2100)]) ->
         return page.render(
             "planning_draft.html", title=f"Annual calendar {year}: {mine}", text=text, empty=""
         )
+
+
+def _priorities(text: str) -> dict[str, int]:
+    """``KEN:2, GHA:1`` -> {"KEN": 2, "GHA": 1} (countries by name or code)."""
+    from detente.core.countries import resolve
+    from detente.core.errors import ValidationError
+
+    out: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        country, _, n = part.partition(":")
+        try:
+            out[resolve(country.strip()).iso3] = int(n or 1)
+        except ValueError:
+            raise ValidationError(f"{part!r}: give COUNTRY:NUMBER, e.g. KEN:2", field="priority") from None
+    return out
+
+
+@router.get("/planning/proposal", response_class=HTMLResponse)
+def proposal(
+    request: Request,
+    budget: Annotated[float, Query(ge=0, le=1e13)] = 0,
+    year: Annotated[int, Query(ge=1990, le=2100)] = date.today().year + 1,
+    currency: Annotated[str, Query(max_length=3)] = "",
+    priority: Annotated[str, Query(max_length=500)] = "",
+) -> HTMLResponse:
+    """The optimiser's proposal: which of your engagements being planned for a year to keep
+    and when, for a budget; what it left out and why; what more budget would buy."""
+    from detente.core.errors import ValidationError
+    from detente.planning.optimise import greedy, optimise
+    from detente.planning.proposal import problem_from_registry
+
+    form = {"budget": budget, "year": year, "currency": currency, "priority": priority}
+    with opened(request) as (reg, page):
+        made = plan = baseline = error = None
+        if budget > 0:
+            try:
+                made = problem_from_registry(reg, year=year, budget=budget, currency=currency or None,
+                                             priority=_priorities(priority))  # fmt: skip
+                plan = optimise(made.problem, time_limit=20, explain_top=5, explain_time_limit=5)
+                baseline = greedy(made.problem)
+                page.mark_all(made.records)
+            except ValidationError as exc:
+                error = str(exc)
+        return page.render("planning_proposal.html", form=form, made=made, plan=plan, baseline=baseline,
+                           error=error)  # fmt: skip
