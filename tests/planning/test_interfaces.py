@@ -75,3 +75,9 @@ def test_the_cli_prints_findings_and_drafts(cli: Callable[..., str], tmp_path: P
     calendar = cli("plan", "calendar", "--year", str(SOON.year))
     assert "annual calendar" in calendar.lower()
     assert "no forces or no location" in cli("plan", "notification", "Quiet visit", code=2)
+    # the optimiser: nothing costed in the plan year is a plan of nothing, said plainly
+    empty = cli("plan", "optimise", "--budget", "100000", "--year", str(SOON.year), "--priority", "KEN=1")
+    assert "0 of 0" in empty and "priority KEN: 0 of 1" in empty
+    assert "COUNTRY=NUMBER" in cli(
+        "plan", "optimise", "--budget", "1", "--year", "2027", "--priority", "KEN", code=2
+    )

@@ -87,5 +87,55 @@ def calendar(
     typer.echo(calendar_draft(acts, year, Rules.load(), mine))
 
 
+@app.command()
+def optimise(
+    ctx: typer.Context,
+    budget: Annotated[float, typer.Option(min=0, help="The money available for the year.")],
+    year: Annotated[int, typer.Option(min=1990, max=2100, help="The year planned.")],
+    currency: Annotated[
+        str | None, typer.Option(help="Consider engagements costed in it [default: most used].")
+    ] = None,
+    priority: Annotated[
+        list[str] | None, typer.Option(help="A priority partner and its minimum, e.g. KEN=2 (repeatable).")
+    ] = None,
+    time_limit: Annotated[float, typer.Option(min=1, help="Seconds the solver may take.")] = 60,
+) -> None:
+    """Propose which of your engagements being planned to keep, and when: the most objective
+    coverage for the budget (a mixed-integer programme, HiGHS), against a greedy heuristic,
+    with what was left out and why, and what more budget buys."""
+    from detente.core.countries import resolve
+    from detente.core.errors import ValidationError
+    from detente.planning.optimise import greedy
+    from detente.planning.optimise import optimise as solve
+    from detente.planning.proposal import problem_from_registry
+
+    minimums: dict[str, int] = {}
+    for item in priority or []:
+        country, _, n = item.partition("=")
+        if not n.strip().isdigit():
+            raise ValidationError(f"{item!r}: give COUNTRY=NUMBER, e.g. KEN=2", field="priority")
+        minimums[resolve(country.strip()).iso3] = int(n)
+    with open_registry(ctx) as (_ws, reg):
+        made = problem_from_registry(reg, year=year, budget=budget, currency=currency, priority=minimums)
+    plan = solve(made.problem, time_limit=time_limit)
+    base = greedy(made.problem)
+    table = Table(
+        title=f"Plan for {year}: {len(plan.chosen)} of {len(made.problem.candidates)} ({made.currency})"
+    )
+    for col in ("engagement", "partner", "month", "cost"):
+        table.add_column(col, overflow="fold")
+    for c in plan.chosen:
+        table.add_row(made.titles[c.candidate], c.partner, str(c.start + 1), f"{c.cost:,.0f}")
+    console.print(table)
+    text = plan.explain()
+    for cid, title in made.titles.items():
+        text = text.replace(cid, title)
+    console.print(text, highlight=False)
+    ratio = plan.value / base.value if base.value else float("inf")
+    console.print(
+        f"greedy heuristic: value {base.value:.4g} ({ratio:.3f}x less than the plan's)", highlight=False
+    )
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="plan")
