@@ -1,5 +1,5 @@
-"""Run every benchmark in this folder (``bench_*.py``, ``events.py``, ``warning.py`` and ``vetting.py``), one
-process each, and print their reports. Each benchmark measures its own baseline in the same run and
+"""Run every benchmark in this folder (``bench_*.py``, ``events.py``, ``warning.py``, ``vetting.py`` and
+``planning.py``), one process each, and print their reports. Each benchmark measures its own baseline in the same run and
 prints ratios against it; nothing here asserts a time.
 
     .venv/bin/python benchmarks/run.py            # all
@@ -16,7 +16,8 @@ HERE = Path(__file__).resolve().parent
 
 
 def main(argv: list[str]) -> int:
-    scripts = sorted([*HERE.glob("bench_*.py"), HERE / "events.py", HERE / "warning.py", HERE / "vetting.py"])
+    scripts = sorted([*HERE.glob("bench_*.py"), HERE / "events.py", HERE / "warning.py", HERE / "vetting.py",
+                      HERE / "planning.py"])  # fmt: skip
     if argv:
         scripts = [s for s in scripts if any(a in s.stem for a in argv)]
     failed = 0

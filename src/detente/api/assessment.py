@@ -129,9 +129,14 @@ def scorecard(work: Work, initiative_id: str, on: date | None = None) -> Scoreca
     summary="The annual assessment report as HTML or PDF; its marking is in X-Detente-Marking",
     responses={
         **responses(401, 422),
-        200: {"content": {"text/html": {}, "application/pdf": {}}, "description": "The report"},
+        200: {
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            },
+            "description": "The report",
+        },
     },
-    response_class=Response,
     operation_id="assessment_report",
 )
 def report(

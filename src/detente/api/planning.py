@@ -69,9 +69,11 @@ def findings(work: Work, rule: Annotated[str | None, Query(max_length=64)] = Non
 
 @router.get(
     "/notification/{engagement_id}",
-    response_class=PlainTextResponse,
     summary="The Vienna Document prior notification draft for an engagement",
-    responses=responses(401, 404, 422),
+    responses={
+        **responses(401, 404, 422),
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "The draft"},
+    },
     operation_id="planning_notification",
 )
 def notification(work: Work, engagement_id: str) -> PlainTextResponse:

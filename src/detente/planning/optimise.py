@@ -515,14 +515,13 @@ class _Model:
     """The MIP in a ``highspy.Highs``: x columns first, then coverage, then priority slacks."""
 
     def __init__(self, prep: _Prep, time_limit: float) -> None:
-        p, M = prep.problem, prep.months
-        self.prep, self.h = prep, highspy.Highs()
+        self.prep, self.h, self.rows = prep, highspy.Highs(), _Rows()
         self.x_of: list[tuple[int, int]] = []  # column -> (candidate, month)
-        col: dict[tuple[int, int], int] = {}
+        self.col: dict[tuple[int, int], int] = {}
         for i in range(prep.n):
             if i not in prep.excluded:
                 for m in prep.starts[i]:
-                    col[i, m] = len(self.x_of)
+                    self.col[i, m] = len(self.x_of)
                     self.x_of.append((i, m))
         self.nx, no = len(self.x_of), len(prep.weights)
         self.partners = list(prep.minimum)
@@ -530,53 +529,17 @@ class _Model:
         lower, upper = np.zeros(n), np.ones(n)
         upper[self.nx + no :] = [prep.minimum[k] for k in self.partners]
         cost = np.concatenate([np.zeros(self.nx), prep.weights, -prep.penalty * np.ones(len(self.partners))])
-        rows = _Rows()
-        by_cand: dict[int, list[int]] = {}
-        for (i, _m), j in col.items():
-            by_cand.setdefault(i, []).append(j)
-        self.assign = {i: rows.add(js, [1.0] * len(js), 0, 1) for i, js in by_cand.items()}
-        self.budget_row = rows.add(
-            range(self.nx), [prep.cands[i].cost for i, _ in self.x_of], -math.inf, p.budget
-        )
-        serving: list[list[tuple[int, float]]] = [[] for _ in range(no)]
-        for j, (i, _m) in enumerate(self.x_of):
-            for o, a in prep.contrib[i]:
-                serving[o].append((j, a))
-        for o, js in enumerate(serving):
-            rows.add([self.nx + o, *(j for j, _ in js)], [1.0, *(-a for _, a in js)], -math.inf, 0)
-        occupying: dict[str, list[list[int]]] = {u: [[] for _ in range(M)] for u in prep.cap}
-        for j, (i, m) in enumerate(self.x_of):
-            for t in prep.occupies(i, m):
-                for u in prep.units[i]:
-                    occupying[u][t].append(j)
-        for u, months in occupying.items():
-            for t, js in enumerate(months):
-                if len(js) > prep.cap[u][t]:
-                    rows.add(js, [1.0] * len(js), -math.inf, prep.cap[u][t])
-        for k, rule in enumerate(prep.limits):
-            mine = [(j, i, m) for j, (i, m) in enumerate(self.x_of) if i in prep.counts[k]]
-            if rule.window == "simultaneous":
-                for t in range(M):
-                    js = [j for j, i, m in mine if t in prep.occupies(i, m)]
-                    if len(js) > rule.max_activities:
-                        rows.add(js, [1.0] * len(js), -math.inf, rule.max_activities)
-                continue
-            for first in range(1 - rule.years, prep.years):
-                js = [j for j, _, m in mine if first <= m // 12 < first + rule.years]
-                if len(js) > prep.allowed(k, first):
-                    rows.add(js, [1.0] * len(js), -math.inf, prep.allowed(k, first))
-        for i in by_cand:
-            for q in prep.req[i]:
-                for t in prep.starts[i]:
-                    mine = [col[i, m] for m in prep.starts[i] if m <= t]
-                    theirs = [col[q, m] for m in prep.starts[q] if m <= t]
-                    rows.add(mine + theirs, [1.0] * len(mine) + [-1.0] * len(theirs), -math.inf, 0)
-        with_partner: dict[str, list[int]] = {}
-        for j, (i, _m) in enumerate(self.x_of):
-            with_partner.setdefault(prep.cands[i].partner, []).append(j)
-        for s, k in enumerate(self.partners):
-            js = with_partner.get(k, [])
-            rows.add([*js, self.nx + no + s], [1.0] * (len(js) + 1), prep.minimum[k], math.inf)
+        self.assign: dict[int, int] = {}  # candidate -> its row: chosen at most once
+        for i in dict.fromkeys(i for i, _m in self.x_of):
+            cols = [self.col[i, m] for m in prep.starts[i]]
+            self.assign[i] = self.rows.add(cols, [1.0] * len(cols), 0, 1)
+        costs = [prep.cands[i].cost for i, _ in self.x_of]
+        self.budget_row = self.rows.add(range(self.nx), costs, -math.inf, prep.problem.budget)
+        self._coverage()
+        self._units()
+        self._vienna()
+        self._prerequisites()
+        self._priorities()
         h = self.h
         h.setOptionValue("output_flag", False)
         h.setOptionValue("time_limit", float(time_limit))
@@ -585,7 +548,62 @@ class _Model:
         h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
         h.changeObjectiveSense(highspy.ObjSense.kMaximize)
         self._integrality(highspy.HighsVarType.kInteger)
-        rows.into(h)
+        self.rows.into(h)
+
+    def _coverage(self) -> None:
+        """y[o] <= the contributions to o of the chosen engagements (relative to its target)."""
+        serving: list[list[tuple[int, float]]] = [[] for _ in self.prep.weights]
+        for j, (i, _m) in enumerate(self.x_of):
+            for o, a in self.prep.contrib[i]:
+                serving[o].append((j, a))
+        for o, terms in enumerate(serving):
+            self.rows.add([self.nx + o, *(j for j, _ in terms)], [1.0, *(-a for _, a in terms)], -math.inf, 0)
+
+    def _at_most(self, cols: list[int], limit: int) -> None:
+        if len(cols) > limit:  # a row that cannot bind is left out
+            self.rows.add(cols, [1.0] * len(cols), -math.inf, limit)
+
+    def _units(self) -> None:
+        prep = self.prep
+        occupying: dict[str, list[list[int]]] = {u: [[] for _ in range(prep.months)] for u in prep.cap}
+        for j, (i, m) in enumerate(self.x_of):
+            for t in prep.occupies(i, m):
+                for u in prep.units[i]:
+                    occupying[u][t].append(j)
+        for u, months in occupying.items():
+            for t, cols in enumerate(months):
+                self._at_most(cols, prep.cap[u][t])
+
+    def _vienna(self) -> None:
+        prep = self.prep
+        for k, rule in enumerate(prep.limits):
+            under = [(j, i, m) for j, (i, m) in enumerate(self.x_of) if i in prep.counts[k]]
+            if rule.window == "simultaneous":
+                for t in range(prep.months):
+                    self._at_most([j for j, i, m in under if t in prep.occupies(i, m)], rule.max_activities)
+                continue
+            for first in range(1 - rule.years, prep.years):
+                cols = [j for j, _, m in under if first <= m // 12 < first + rule.years]
+                self._at_most(cols, prep.allowed(k, first))
+
+    def _prerequisites(self) -> None:
+        """Started by month t implies its prerequisite started by month t, for every t."""
+        prep, col = self.prep, self.col
+        for i in self.assign:
+            for q in prep.req[i]:
+                for t in prep.starts[i]:
+                    mine = [col[i, m] for m in prep.starts[i] if m <= t]
+                    theirs = [col[q, m] for m in prep.starts[q] if m <= t]
+                    self.rows.add(mine + theirs, [1.0] * len(mine) + [-1.0] * len(theirs), -math.inf, 0)
+
+    def _priorities(self) -> None:
+        with_partner: dict[str, list[int]] = {}
+        for j, (i, _m) in enumerate(self.x_of):
+            with_partner.setdefault(self.prep.cands[i].partner, []).append(j)
+        slack = self.nx + len(self.prep.weights)
+        for s, partner in enumerate(self.partners):
+            cols = with_partner.get(partner, [])
+            self.rows.add([*cols, slack + s], [1.0] * (len(cols) + 1), self.prep.minimum[partner], math.inf)
 
     def _integrality(self, kind: highspy.HighsVarType) -> None:
         idx = np.arange(self.nx, dtype=np.int32)
@@ -690,16 +708,19 @@ def optimise(
     model.h.setOptionValue("mip_rel_gap", 0.0)
     model.h.setOptionValue("mip_abs_gap", mip_gap * max(prep.gain(prep.nothing, start.start), _EPS))
     model.start_from(start.start)
-    schedule, status, bound, gap = model.solve()
-    full = list(model.h.getSolution().col_value)
-    schedule = _prune(prep, start.start if schedule is None else schedule)
+    found, status, bound, gap = model.solve()
+    # completed greedily: a plan stopped by the time limit may have room for more
+    schedule = _greedy(prep, keep=_prune(prep, start.start if found is None else found)).start
     state = _State(prep)
     for i in sorted(schedule, key=schedule.__getitem__):
         state.place(i, schedule[i])
+    if bound is not None:
+        value = prep.gain(prep.nothing, schedule)
+        gap = max(0.0, bound - value) / max(abs(value), _EPS)
     seconds = time.perf_counter() - began
     price = model.shadow_price() if shadow_price else None
     model.h.setOptionValue("time_limit", float(explain_time_limit))
-    steps = tuple(_budget_step(model, f, schedule, full) for f in budget_factors)
+    steps = tuple(_budget_step(model, f, schedule) for f in budget_factors)
     left = _left_out(prep, state, "mip")
     ranked = sorted(
         (o for o in left if o.reason in ("not_worth_cost", "no_room", "prerequisite_left_out", "within_gap")),
@@ -711,18 +732,16 @@ def optimise(
     return _plan(prep, state, left, "mip", status, seconds, bound, gap, steps, price)
 
 
-def _budget_step(model: _Model, factor: float, schedule: dict[int, int], full: list[float]) -> BudgetStep:
-    """The plan re-solved at ``factor`` times the budget, started from the plan itself when it
-    still fits, from the greedy plan for that budget when not."""
+def _budget_step(model: _Model, factor: float, schedule: dict[int, int]) -> BudgetStep:
+    """The plan re-solved at ``factor`` times the budget, started from the plan completed
+    (or cut) greedily to that budget."""
     prep, budget = model.prep, model.prep.problem.budget
     model.h.changeRowBounds(model.budget_row, -highspy.kHighsInf, budget * factor)
-    if factor >= 1:
-        model.h.setSolution(_solution(full))
-    else:
-        model.start_from(_greedy(prep, budget * factor).start)
+    start = _greedy(prep, budget * factor, keep=schedule).start
+    model.start_from(start)
     found, status, _, _ = model.solve()
     model.h.changeRowBounds(model.budget_row, -highspy.kHighsInf, budget)
-    found = found or {}
+    found = _greedy(prep, budget * factor, keep=start if found is None else found).start
     gained = prep.gain(prep.nothing, found) - prep.gain(prep.nothing, schedule)
     per = gained / (budget * (factor - 1)) if budget and factor != 1 else None
     return BudgetStep(
@@ -730,23 +749,18 @@ def _budget_step(model: _Model, factor: float, schedule: dict[int, int], full: l
     )
 
 
-def _solution(cols: Sequence[float]) -> highspy.HighsSolution:
-    sol = highspy.HighsSolution()
-    sol.col_value = list(cols)
-    return sol
-
-
 def _force(model: _Model, i: int, schedule: dict[int, int]) -> tuple[float | None, str]:
     """Re-solve with candidate ``i`` forced in: the value lost, in words too."""
     prep = model.prep
     model.h.changeRowBounds(model.assign[i], 1, 1)
-    start = _greedy(prep, first=i)
+    start = _greedy(prep, first=i, keep=schedule)  # the plan repaired around it
     if i in start.start:
         model.start_from(start.start)
     found, status, _, _ = model.solve()
     model.h.changeRowBounds(model.assign[i], 0, 1)
     if found is None:
         return None, "forced in, no plan keeps within the limits" if status == "infeasible" else status
+    found = _greedy(prep, keep=found).start
     loss = prep.gain(prep.nothing, schedule) - prep.gain(prep.nothing, found)
     more = _shortfall(prep, found) - _shortfall(prep, schedule)
     if loss > 1e-7:
@@ -842,11 +856,30 @@ def _try(prep: _Prep, state: _State, bundle: list[int], budget: float) -> bool:
     return True
 
 
-def _greedy(prep: _Prep, budget: float | None = None, first: int | None = None) -> _State:
-    """The greedy plan (for another budget, or with candidate ``first`` placed first)."""
-    state, budget = _State(prep), prep.problem.budget if budget is None else budget
+def _greedy(
+    prep: _Prep, budget: float | None = None, first: int | None = None, keep: Mapping[int, int] | None = None
+) -> _State:
+    """The greedy plan; for another budget; with candidate ``first`` placed first; or
+    completing (or repairing) the schedule ``keep``: its engagements are placed first, the
+    most valuable per cost first, in their months if they still fit."""
+    state, budget, keep = _State(prep), prep.problem.budget if budget is None else budget, keep or {}
     if first is not None and (bundle := _bundle(prep, state, first)):
         _try(prep, state, bundle, budget)
+    pending = sorted(keep, key=lambda i: -prep.gain(prep.nothing, [i]) / max(prep.cands[i].cost, _EPS))
+    while pending:  # an engagement waits for its prerequisites
+        waiting, tried = [], set(pending)
+        for i in pending:
+            if i in state.start:
+                continue
+            if any(q in tried and q not in state.start for q in prep.req[i]):
+                waiting.append(i)
+                continue
+            m = keep[i] if state.blocker(i, keep[i]) is None else state.first_month(i)
+            if m is not None and state.spent + prep.cands[i].cost <= budget + 1e-9:
+                state.place(i, m)
+        if len(waiting) == len(pending):
+            break
+        pending = waiting
 
     def ratio(bundle: list[int], bonus: float = 0.0) -> float:
         return (prep.gain(state.cover, bundle) + bonus) / max(sum(prep.cands[j].cost for j in bundle), _EPS)
@@ -892,14 +925,8 @@ def _left_out(prep: _Prep, state: _State, method: str) -> list[LeftOut]:
     """Why each candidate not in the schedule was left out."""
     budget = prep.problem.budget
     plan_ratio = prep.gain(prep.nothing, state.start) / max(state.spent, _EPS)
-    returns = []  # each chosen engagement's value to the plan (what removing it loses) per cost
-    for i in state.start:
-        without = state.cover.copy()
-        for o, a in prep.contrib[i]:
-            without[o] -= a
-        if prep.cands[i].cost > 0 and (loss := prep.gain(without, [i])) > 1e-9:
-            returns.append(loss / prep.cands[i].cost)
-    weakest = min(returns, default=0.0)
+    # only an optimal plan says the engagements it would displace are worth more together
+    displace = "; the programme found no better plan displacing others for it" if method == "mip" else ""
     out = []
     for i, c in enumerate(prep.cands):
         if i in state.start:
@@ -923,12 +950,11 @@ def _left_out(prep: _Prep, state: _State, method: str) -> list[LeftOut]:
             words = [f"{w} for a start in month {_either(ms)}" for w, ms in why.items()]
             reason, detail = "no_room", f"no month in its window fits: {'; '.join(words)}"
         elif state.spent + c.cost > budget + 1e-9:
-            ratio = gain / max(c.cost, _EPS)
+            share = f"{gain / max(c.cost, _EPS) / plan_ratio:.0%}" if plan_ratio > 0 else "-"
             reason = "not_worth_cost"
             detail = (
-                f"adds {gain:.3g} for {c.cost:,.0f}: per cost, {_share(ratio, plan_ratio)} of the plan's "
-                f"average and {_share(ratio, weakest)} of its weakest engagement's; "
-                f"{budget - state.spent:,.0f} of the budget is left"
+                f"adds {gain:.3g} for {c.cost:,.0f} ({share} of the plan's value per cost); "
+                f"{budget - state.spent:,.0f} of the budget is left{displace}"
             )
         else:
             who = "the solver stopped within its gap" if method == "mip" else "the heuristic did not reach it"
@@ -939,10 +965,6 @@ def _left_out(prep: _Prep, state: _State, method: str) -> list[LeftOut]:
 
 def _either(months: list[int]) -> str:
     return str(months[0]) if len(months) == 1 else f"{', '.join(map(str, months[:-1]))} or {months[-1]}"
-
-
-def _share(ratio: float, of: float) -> str:
-    return f"{ratio / of:.0%}" if of > 0 else "-"
 
 
 def _unmet(prep: _Prep, state: _State) -> list[Unmet]:
