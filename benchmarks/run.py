@@ -1,6 +1,7 @@
-"""Run every benchmark in this folder (``bench_*.py``, ``events.py``, ``warning.py``, ``vetting.py`` and
-``planning.py``), one process each, and print their reports. Each benchmark measures its own baseline in the same run and
-prints ratios against it; nothing here asserts a time.
+"""Run every benchmark in this folder (``bench_*.py``, ``events.py``, ``warning.py``,
+``vetting.py`` and ``planning.py``), one process each, and print their reports. Each
+benchmark measures its own baseline in the same run and prints ratios against it; nothing
+here asserts a time.
 
     .venv/bin/python benchmarks/run.py            # all
     .venv/bin/python benchmarks/run.py countries  # those whose name contains 'countries'

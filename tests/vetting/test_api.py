@@ -3,6 +3,7 @@ open-data marking, sign-in required, bad input named."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import httpx
 import pytest
 
 from detente.core.workspace import Workspace
-from detente.sources.lake import Lake
+from detente.sources.lake import LAKE_FILE, Lake
 from detente.sources.service import load
 from tests import factories as f
 from tests.api.test_api import base, error, login  # noqa: F401  (the API tests' server and sign-in)
@@ -18,12 +19,20 @@ from tests.api.test_api import base, error, login  # noqa: F401  (the API tests'
 SLOW = 120  # the first screen loads the matcher's name data (the API tests' client waits 5)
 
 
+@pytest.fixture(scope="module")
+def lake_file(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The UN list in a lake, loaded once for the module (each workspace gets its own copy)."""
+    folder = tmp_path_factory.mktemp("lake")
+    with Lake(folder) as lake:
+        load(lake, "un_sanctions", [shared / "un_consolidated" / "un_consolidated_2024-09-26.xml"], user="t")
+    return folder / LAKE_FILE
+
+
 @pytest.fixture
-def world(ws: Workspace, shared: Path) -> dict[str, Any]:
+def world(ws: Workspace, lake_file: Path) -> dict[str, Any]:
     with ws.session() as session:
         setup = f.two_organisations(session)
-    with Lake(ws.path) as lake:
-        load(lake, "un_sanctions", [shared / "un_consolidated" / "un_consolidated_2024-09-26.xml"], user="t")
+    shutil.copyfile(lake_file, ws.path / LAKE_FILE)
     return setup
 
 

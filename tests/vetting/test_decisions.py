@@ -23,18 +23,33 @@ from detente.vetting.screen import Screener
 from tests import factories as f
 
 
+@pytest.fixture(scope="module")
+def screeners() -> dict[tuple[str, ...], Screener]:
+    """The screener after each sequence of loads, made once for the module (screening and
+    decisions only read it)."""
+    return {}
+
+
 @pytest.fixture
-def lists(shared: Path, tmp_path: Path) -> Callable[[str], Screener]:
+def lists(
+    shared: Path, tmp_path_factory: pytest.TempPathFactory, screeners: dict[tuple[str, ...], Screener]
+) -> Callable[[str], Screener]:
     """A screener over the lake after loading one more list (UN 2018, then OFAC 2024)."""
     files = {
         "un_sanctions": shared / "un_consolidated" / "un_consolidated_2018-10-29.xml",
         "ofac": shared / "ofac_sdn" / "sdn_2024-05-03.csv.gz",
     }
+    loaded: list[str] = []
 
     def load_and_screen(name: str) -> Screener:
-        with Lake(tmp_path / "lake") as lake:
-            load(lake, name, [files[name]], user="t")
-            return Screener.from_lake(lake)
+        loaded.append(name)
+        key = tuple(loaded)
+        if key not in screeners:
+            with Lake(tmp_path_factory.mktemp("lake")) as lake:
+                for each in key:
+                    load(lake, each, [files[each]], user="t")
+                screeners[key] = Screener.from_lake(lake)
+        return screeners[key]
 
     return load_and_screen
 
