@@ -91,3 +91,79 @@ def notification(work: Work, engagement_id: str) -> PlainTextResponse:
     return PlainTextResponse(
         notification_draft(found[0], Rules.load()), headers={"X-Detente-Marking": record.marking}
     )
+
+
+class ProposalRequest(BaseModel):
+    budget: float = Field(ge=0, le=1e13, description="The money available for the year")
+    year: int = Field(ge=1990, le=2100)
+    currency: str | None = Field(None, min_length=3, max_length=3, description="Default: the most used")
+    priority: dict[str, int] = Field(
+        default_factory=dict, max_length=200, description="Partner (name or ISO3) -> minimum engagements"
+    )
+    time_limit: float = Field(30, ge=1, le=600, description="Seconds the solver may take")
+
+
+class ChosenOut(BaseModel):
+    engagement_id: str
+    title: str
+    partner: str
+    start_month: int = Field(description="1 to 12")
+    cost: float
+
+
+class LeftOutOut(BaseModel):
+    engagement_id: str
+    title: str
+    reason: str
+    detail: str
+
+
+class ProposalOut(BaseModel):
+    marking: str
+    currency: str
+    status: str
+    gap: float | None
+    value: float
+    max_value: float
+    greedy_value: float
+    spent: float
+    chosen: list[ChosenOut]
+    left_out: list[LeftOutOut]
+    unmet: list[str]
+    budget_steps: list[dict[str, float | str | None]]
+
+
+@router.post(
+    "/proposal",
+    response_model=ProposalOut,
+    summary="Propose which of your engagements being planned to keep, and when, for a budget",
+    responses=responses(401, 422),
+    operation_id="planning_proposal",
+)
+def proposal(work: Work, body: ProposalRequest) -> ProposalOut:
+    from dataclasses import asdict
+
+    from detente.core.countries import resolve
+    from detente.planning.optimise import greedy, optimise
+    from detente.planning.proposal import problem_from_registry
+
+    minimums = {resolve(k).iso3: v for k, v in body.priority.items()}
+    with work.sharing() as (sharing, principal):
+        from detente.registry.service import Registry
+
+        made = problem_from_registry(Registry(sharing.session, principal), year=body.year, budget=body.budget,
+                                     currency=body.currency, priority=minimums)  # fmt: skip
+        coalitions = sharing.coalitions()
+    plan = optimise(made.problem, time_limit=body.time_limit, explain_top=5, explain_time_limit=5)
+    marks = [parse(r.marking) for r in made.records]
+    return ProposalOut(
+        marking=combine(marks, coalitions).render() if marks else "UNCLASSIFIED//TLP:CLEAR",
+        currency=made.currency, status=plan.status, gap=plan.gap, value=plan.value, max_value=plan.max_value,
+        greedy_value=greedy(made.problem).value, spent=plan.spent,
+        chosen=[ChosenOut(engagement_id=c.candidate, title=made.titles[c.candidate], partner=c.partner,
+                          start_month=c.start + 1, cost=c.cost) for c in plan.chosen],
+        left_out=[LeftOutOut(engagement_id=o.candidate, title=made.titles[o.candidate], reason=o.reason,
+                             detail=o.detail) for o in plan.left_out],
+        unmet=[f"{u.partner}: {u.met} of {u.required}: {u.detail}" for u in plan.unmet],
+        budget_steps=[asdict(s) for s in plan.budget_steps],
+    )  # fmt: skip
