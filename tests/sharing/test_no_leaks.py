@@ -178,7 +178,7 @@ def test_counts_and_every_export_format_leak_nothing(ws: Workspace, world: World
             "commitments": 0,
             "vetting_decisions": 0,
             **dict.fromkeys(("initiatives", "objectives", "indicators", "observations"), 0),
-            **dict.fromkeys(("evaluations", "lessons"), 0),
+            **dict.fromkeys(("evaluations", "lessons", "calendar_entries"), 0),
         }
         assert reg.count("engagements", ListQuery(involving=world.ken_unit)) == 0
         assert reg.list("engagements", ListQuery(search="covert")) == []
