@@ -63,7 +63,8 @@ def test_findings_and_drafts_over_the_api(base: str, world: dict[str, Any]) -> N
         assert "Quiet visit" not in str(theirs)
         error(ken.get(f"/planning/notification/{world['quiet'].id}"), 404, "not_found")
         # the optimiser over the API: no costed engagement yet, so an empty plan and the unmet minimum
-        made = gbr.post("/planning/proposal", json={"budget": 1e6, "year": SOON.year, "priority": {"Kenya": 1}})
+        asked = {"budget": 1e6, "year": SOON.year, "priority": {"Kenya": 1}}
+        made = gbr.post("/planning/proposal", json=asked)
         assert made.status_code == 200, made.text
         plan = made.json()
         assert plan["chosen"] == [] and plan["unmet"][0].startswith("KEN: 0 of 1")
