@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 
 from detente import __version__
 from detente.cli.assess import register as register_assess
+from detente.cli.audit import register as register_audit
 from detente.cli.context import console, err_console, open_registry, save_login, settings_from
 from detente.cli.plan import register as register_plan
 from detente.cli.records import register
@@ -379,6 +380,7 @@ def demo(
 
 register(app)
 register_sharing(app)
+register_audit(app)
 register_relations(app)
 register_sources(app)
 register_warning(app)

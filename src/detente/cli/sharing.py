@@ -1,4 +1,4 @@
-"""``detente login``, ``orgs``, ``users``, ``coalitions``, ``tokens`` and ``audit``."""
+"""``detente login``, ``orgs``, ``users``, ``coalitions`` and ``tokens`` (``audit``: cli/audit.py)."""
 
 import os
 from typing import Annotated
@@ -7,7 +7,6 @@ import typer
 from rich.table import Table
 
 from detente.cli.context import acting, console, save_login, settings_from
-from detente.core import audit
 from detente.core.workspace import open_workspace
 from detente.sharing.service import Sharing, roles
 
@@ -21,7 +20,6 @@ coalitions = typer.Typer(
     help="Coalitions (NATO, FVEY, AU...): groups of countries REL TO may name.", no_args_is_help=True
 )
 tokens = typer.Typer(help="API tokens: issue and revoke.", no_args_is_help=True)
-audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 
 
 def password_from(prompt: str, confirm: bool = False) -> str:
@@ -187,23 +185,9 @@ def token_revoke(ctx: typer.Context, token_id: Annotated[str, typer.Argument(hel
     console.print(f"[green]revoked[/green] {token_id}")
 
 
-@audit_app.command("verify")
-def audit_verify(ctx: typer.Context) -> None:
-    """Check the hash chain of the audit log; name the first altered, missing or
-    reordered entry. Exit status 7 when the chain is broken."""
-    with open_workspace(settings_from(ctx)) as ws, ws.session() as session:
-        result = audit.verify(session, expected_head=ws.audit_head())
-    if result.ok:
-        console.print(f"[green]{result}[/green]")
-    else:
-        console.print(f"[red]{result}[/red]")
-        raise typer.Exit(7)
-
-
 def register(app: typer.Typer) -> None:
     app.command("login")(login)
     app.add_typer(orgs, name="orgs")
     app.add_typer(users, name="users")
     app.add_typer(coalitions, name="coalitions")
     app.add_typer(tokens, name="tokens")
-    app.add_typer(audit_app, name="audit")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -33,6 +33,13 @@ class Settings(BaseSettings):
         session_hours: how long a web sign-in lasts (``DETENTE_SESSION_HOURS``).
         secure_cookies: send the session cookie over HTTPS only
             (``DETENTE_SECURE_COOKIES``); required when ``host`` is not loopback.
+        audit_key_file: file holding the audit trail's secret key, 64 hex characters
+            (``DETENTE_AUDIT_KEY_FILE``; default ``audit.key`` in the workspace folder,
+            created with mode 0600 on first use: production keeps it elsewhere).
+        audit_key: the audit key itself, 64 hex characters, instead of a file
+            (``DETENTE_AUDIT_KEY``, e.g. from a secret manager; wins over the file).
+        audit_checkpoint_every: sign a checkpoint of the audit chain every this many
+            entries (``DETENTE_AUDIT_CHECKPOINT_EVERY``; default 100).
 
     Who is acting is not a setting: it is the logged-in user (``detente login``,
     ``--as``, ``--token``), whose name is recorded as the author of changes.
@@ -48,6 +55,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     secure_cookies: bool = False
+    audit_key_file: Path | None = None
+    audit_key: SecretStr | None = None
+    audit_checkpoint_every: int = Field(default=100, ge=1)
 
     def check_serving(self) -> None:
         """Refuse to serve beyond this machine over plain HTTP (session cookies would travel
@@ -59,6 +69,11 @@ class Settings(BaseSettings):
                 f"refusing to serve on {self.host} without HTTPS: run detente behind a TLS proxy "
                 "and set DETENTE_SECURE_COOKIES=true (or serve on 127.0.0.1)"
             )
+
+    @field_validator("audit_key_file", "audit_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("database_url")
     @classmethod

@@ -20,6 +20,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from detente import __version__
+from detente.core.audit import Head
+from detente.core.audit_keys import Keyring
 from detente.core.errors import ConfigError
 from detente.core.settings import Settings
 
@@ -69,8 +71,11 @@ class Workspace:
     _writers: sessionmaker[Session] = field(init=False, repr=False)
     _head_lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
     _write_lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
+    # the audit trail's key (see detente.core.audit_keys), handed to every unit of work
+    audit_keyring: Keyring = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.audit_keyring = Keyring(self.settings, self.path)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._writers = sessionmaker(
             self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False
@@ -104,6 +109,7 @@ class Workspace:
 
     def _unit(self, *, write: bool) -> Iterator[Session]:
         with (self._writers if write else self._sessions)() as session:
+            session.info["audit_keyring"] = self.audit_keyring
             with session.begin():
                 yield session
             head = session.info.get("audit_head")
@@ -111,22 +117,31 @@ class Workspace:
                 self._record_audit_head(head)
 
     # The audit chain's head is also kept outside the database, so that cutting
-    # entries off the end of the log (or emptying it) is detected by `audit verify`.
-    def _record_audit_head(self, head: tuple[int, str]) -> None:
+    # entries off the end of the log (or emptying it) is detected by `audit verify`;
+    # its HMAC (under the audit key) shows whether it was rewritten.
+    def _record_audit_head(self, head: Head) -> None:
         with self._head_lock:  # the web server commits from many threads
-            current = self.audit_head()
-            if current is None or head[0] > current[0]:
+            try:
+                current = self.audit_head()
+            except ConfigError:  # unreadable: replaced by the true head
+                current = None
+            if current is None or head.seq > current.seq:
                 path = self.path / AUDIT_HEAD
                 tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
-                tmp.write_text(json.dumps({"seq": head[0], "hash": head[1]}))
+                tmp.write_text(json.dumps({"seq": head.seq, "hash": head.hash, "mac": head.mac}))
                 tmp.replace(path)
 
-    def audit_head(self) -> tuple[int, str] | None:
+    def audit_head(self) -> Head | None:
+        """The chain head recorded in the workspace folder (``None``: no head file)."""
         path = self.path / AUDIT_HEAD
         if not path.exists():
             return None
-        data = json.loads(path.read_text())
-        return int(data["seq"]), str(data["hash"])
+        try:
+            data = json.loads(path.read_text())
+            mac = data.get("mac")
+            return Head(int(data["seq"]), str(data["hash"]), None if mac is None else str(mac))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ConfigError(f"{path}: the audit chain head file is unreadable ({exc})") from None
 
     def close(self) -> None:
         self.engine.dispose()
