@@ -211,6 +211,9 @@ def test_truncated_with_the_head_file_rewritten(trail: Trail) -> None:
     broken(trail.verify(), 7, "the chain head file was rewritten (its MAC does not match)")
     trail.head_file.write_text(json.dumps({"seq": 7, "hash": seventh.hash}))  # or with no MAC at all
     broken(trail.verify(), 7, "the chain head file has no MAC although the chain is keyed")
+    trail.head_file.write_text("{not json")  # or garbage
+    code, out = trail.verify()
+    assert code == 7 and out.startswith("audit chain BROKEN:") and "head file is unreadable" in out, out
     trail.head_file.unlink()
     broken(trail.verify_with_checkpoints(), 8, "covers entry 10: truncated")
 

@@ -10,6 +10,7 @@ import typer
 from detente.cli.context import console, settings_from
 from detente.core import audit
 from detente.core.audit_export import export_checkpoints, read_checkpoints
+from detente.core.errors import ConfigError
 from detente.core.workspace import open_workspace
 
 __all__ = ["register"]
@@ -43,7 +44,12 @@ def audit_verify(
     Exit status 7 when the chain is broken, 3 when the audit key is missing."""
     given = read_checkpoints(checkpoints) if checkpoints else []
     with open_workspace(settings_from(ctx)) as ws, ws.session() as session:
-        result = audit.verify(session, expected_head=ws.audit_head(), checkpoints=given)
+        try:
+            head = ws.audit_head()
+        except ConfigError as exc:  # garbage where the head should be: someone wrote it
+            console.print(f"[red]audit chain BROKEN: {exc.message}[/red]", highlight=False)
+            raise typer.Exit(BROKEN) from None
+        result = audit.verify(session, expected_head=head, checkpoints=given)
     if not result.ok:
         console.print(f"[red]{result}[/red]", highlight=False)
         raise typer.Exit(BROKEN)

@@ -441,7 +441,7 @@ def _notes(
             + ("the keyed chain vouches for them as they stood when it began" if w.keyed else "not keyed yet")
         )
     if head is None:
-        notes.append("no chain head file in the workspace: only checkpoints show truncation at the end")
+        notes.append("warning: no chain head file in the workspace: only checkpoints show a cut-off end")
     if stored:
         notes.append(
             f"{len(stored)} signed checkpoint(s) in the database match, the latest at entry {stored[-1].seq}"
