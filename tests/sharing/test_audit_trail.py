@@ -68,10 +68,20 @@ def test_every_kind_of_event_is_logged_without_record_content(trail: Workspace) 
 
 
 def test_the_database_refuses_to_edit_the_log(trail: Workspace) -> None:
-    for statement in ("UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log WHERE seq = 3"):
+    with trail.session() as session:
+        assert audit.checkpoint(session) is not None  # a signed checkpoint at entry 10
+    statements = (
+        "UPDATE audit_log SET actor = 'someone else'",
+        "DELETE FROM audit_log WHERE seq = 3",
+        "UPDATE audit_checkpoints SET hash = 'x'",
+        "DELETE FROM audit_checkpoints",
+    )
+    for statement in statements:
         with pytest.raises(DBAPIError, match="append-only"), trail.session() as session:
             session.execute(text(statement))
     assert len(entries(trail)) == 10
+    with trail.session() as session:
+        assert [c.seq for c in audit.stored_checkpoints(session)] == [10]
 
 
 def test_a_log_from_before_keying_is_rekeyed_and_its_old_part_reported(settings: Settings) -> None:
