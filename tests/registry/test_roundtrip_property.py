@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from detente.core.settings import Settings
 from detente.core.workspace import create_workspace
-from detente.registry.io import FORMATS, export_tables, import_file
+from detente.registry.io import FORMATS, export_tables, import_files
 from detente.registry.service import Registry
 from detente.registry.taxonomy import taxonomy
 from tests import factories as f
@@ -158,7 +158,6 @@ def test_export_then_import_loses_nothing(content: dict[str, Any], fmt: str, mig
             with a.session() as s:
                 files = export_tables(f.registry(s), fmt, out)
             with create_workspace(Settings(workspace=root / "b", database_url="")) as b:
-                with b.session() as s:
-                    for file in files:
-                        import_file(f.registry(s), file)
+                with b.session() as s:  # an export's files, imported together
+                    import_files(f.registry(s), files)
                 assert snapshot(b) == snapshot(a)

@@ -18,7 +18,6 @@ second) by converting each distinct value once.
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import re
 import unicodedata
@@ -470,10 +469,19 @@ class StateSystem:
         return min(s.start.year for s in self.spells), max(s.end.year for s in self.spells)
 
 
-def _open_text(path: Path) -> io.TextIOBase:
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path), encoding="utf-8-sig")
-    return path.open(encoding="utf-8-sig", newline="")  # type: ignore[return-value]
+STATE_FILE_LIMIT = 64 * 1024 * 1024  # a state list is kilobytes: more is not one
+
+
+def _read_text(path: Path) -> str:
+    """The file as text, gunzipped when it is gzip, within bounds (a user's file)."""
+    from detente.core.bounded import read_limited
+
+    data = read_limited(path, limit=STATE_FILE_LIMIT)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ValidationError(f"{path}, line {line}: not UTF-8 text") from None
 
 
 def _int(value: str, path: Path, line: int, name: str) -> int:
@@ -513,8 +521,7 @@ def load_state_system(path: Path | str, system: str | None = None) -> StateSyste
     path = Path(path)
     if not path.is_file():
         raise ValidationError(f"{path}: no such file")
-    with _open_text(path) as handle:
-        text = handle.read()
+    text = _read_text(path)
     first = text.splitlines()[0] if text else ""
     delimiter = "\t" if "\t" in first else ","
     rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))

@@ -11,7 +11,9 @@ status codes (``api/errors.py``).
     ├── ValidationError        a value is wrong (field named)
     │   ├── UnknownCountryError    a country name/code did not resolve (suggestions)
     │   ├── TransitionError        an illegal lifecycle move
-    │   └── TooLargeError          a file or request body over its size limit
+    │   ├── TooLargeError          a file or request body over its size limit (or one that
+    │   │                          would inflate past it: a compression bomb)
+    │   └── TooDeepError           JSON nested deeper than the parsers may follow
     ├── StaleVersionError      optimistic concurrency: someone else wrote first
     ├── ConflictError          a unique key is already taken
     └── ImportRowsError        an import file had bad rows (all of them listed)
@@ -29,6 +31,7 @@ __all__ = [
     "NotFoundError",
     "RowError",
     "StaleVersionError",
+    "TooDeepError",
     "TooLargeError",
     "TransitionError",
     "UnknownCountryError",
@@ -76,6 +79,10 @@ class TransitionError(ValidationError):
 
 class TooLargeError(ValidationError):
     pass
+
+
+class TooDeepError(ValidationError):
+    """Input nested deeper than detente parses (a malformed request, HTTP 400)."""
 
 
 class StaleVersionError(DetenteError):

@@ -5,14 +5,30 @@ Import is all-or-nothing: every row of every table in the file is validated
 reported with file, table, row and field, and nothing is written. Rows find
 the record they describe by id, then external id, then natural key, so
 importing the same file twice creates nothing new.
+
+An import never takes authorship or identity from the file:
+
+- a row's ``id`` only finds an existing record the importer may see; otherwise the
+  record is created with a new random id, and the file's id is kept as its external id
+  (when the row has none), so that importing the same file again finds it. Other rows of
+  the same file that name that id (an engagement's ``agreement_id``) get the new record.
+  An id of a record hidden from the importer behaves exactly as an unknown id.
+- ``version`` is only compared: a row for an existing record must carry the version it
+  was exported at (a stale file is refused); it is never stored.
+- ``created_at``, ``created_by``, ``updated_at`` and ``updated_by`` are ignored with a
+  warning in the report naming them: detente records who wrote and when (the importer,
+  now), and the audit trail agrees.
+- ``withheld`` (an export's list of references withheld from its reader) is ignored.
+
+Files are read (``registry.reading``) within bounds: JSON nested too deep, and workbooks
+or Parquet files that would inflate too far, are refused before they are parsed.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,168 +37,18 @@ from typing import Any
 
 import pydantic
 
-from detente.core.errors import DetenteError, ImportRowsError, RowError, TooLargeError, ValidationError
+from detente.core.errors import DetenteError, ImportRowsError, RowError, ValidationError
+from detente.registry.reading import FORMATS, SourceRow, read_file
 from detente.registry.resources import RESOURCES, Resource, resource
 from detente.registry.service import Registry, field_errors
 
-__all__ = ["FORMATS", "ImportReport", "export_tables", "import_file", "read_file"]
+__all__ = ["FORMATS", "ImportReport", "export_tables", "import_file", "import_files", "read_file"]
 
-FORMATS = ("csv", "xlsx", "json", "parquet")
 LIST_SEPARATOR = ";"
+# bookkeeping columns an export carries that an import never stores (``version`` is compared)
+AUTHORSHIP = ("created_at", "created_by", "updated_at", "updated_by")
+WITHHELD = "withheld"  # an export's informational column: ignored on import
 Progress = Callable[[str, int, int], None]
-
-
-# ---------------------------------------------------------------------- reading
-@dataclass
-class SourceRow:
-    number: int  # spreadsheet row (header = 1) or JSON record number (first = 1)
-    values: dict[str, Any]
-
-
-def _norm_header(name: object) -> str:
-    return str(name or "").strip().lower().replace(" ", "_").replace("-", "_")
-
-
-def _table_from_name(path: Path) -> str | None:
-    stem = path.name.split(".")[0].lower()
-    for name in RESOURCES:
-        if stem == name or stem.endswith(f"_{name}") or stem.endswith(f"-{name}"):
-            return name
-    return None
-
-
-def _check_size(path: Path, limit: int) -> None:
-    size = path.stat().st_size
-    if size > limit:
-        raise TooLargeError(
-            f"{path}: file is {size:,} bytes, over the import limit of {limit:,} (DETENTE_MAX_IMPORT_BYTES)"
-        )
-
-
-def read_file(
-    path: Path, *, table: str | None = None, max_bytes: int = 200 * 1024 * 1024
-) -> dict[str, list[SourceRow]]:
-    """Rows per registry table from a file; the table comes from ``table``, the
-    file name (``engagements.csv``), sheet names (XLSX) or keys (JSON)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValidationError(f"{path}: no such file")
-    _check_size(path, max_bytes)
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            return {_single_table(path, table): list(_read_csv(path))}
-        if suffix == ".xlsx":
-            return _read_xlsx(path, table, max_bytes)
-        if suffix == ".json":
-            return _read_json(path, table)
-        if suffix == ".parquet":
-            return {_single_table(path, table): list(_read_parquet(path))}
-    except DetenteError:
-        raise
-    except (
-        UnicodeDecodeError,
-        csv.Error,
-        json.JSONDecodeError,
-        zipfile.BadZipFile,
-        OSError,
-        ValueError,
-        KeyError,
-    ) as exc:
-        raise ValidationError(f"{path}: cannot read as {suffix[1:]}: {exc}") from None
-    raise ValidationError(f"{path}: unsupported file type {suffix!r}; use one of {', '.join(FORMATS)}")
-
-
-def _single_table(path: Path, table: str | None) -> str:
-    name = resource(table).name if table else _table_from_name(path)
-    if name is None:
-        raise ValidationError(
-            f"{path}: cannot tell which table this file holds; name it after the table "
-            f"(e.g. engagements.csv) or pass --table ({', '.join(RESOURCES)})"
-        )
-    return name
-
-
-def _read_csv(path: Path) -> Iterator[SourceRow]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if not header:
-            raise ValidationError(f"{path}: empty file (no header row)")
-        names = [_norm_header(h) for h in header]
-        for number, cells in enumerate(reader, start=2):
-            if not any(c.strip() for c in cells):
-                continue
-            if len(cells) > len(names):
-                raise ValidationError(
-                    f"{path}, row {number}: {len(cells)} cells but the header has {len(names)}"
-                )
-            yield SourceRow(number, dict(zip(names, cells, strict=False)))
-
-
-def _read_xlsx(path: Path, table: str | None, max_bytes: int) -> dict[str, list[SourceRow]]:
-    import openpyxl
-
-    # a small XLSX can inflate to gigabytes (zip bomb): check before parsing
-    with zipfile.ZipFile(path) as archive:
-        inflated = sum(i.file_size for i in archive.infolist())
-    if inflated > 10 * max_bytes:
-        raise ValidationError(f"{path}: workbook inflates to {inflated:,} bytes; refused")
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        out: dict[str, list[SourceRow]] = {}
-        for sheet in book.worksheets:
-            name = resource(table).name if table and len(book.worksheets) == 1 else None
-            name = name or _table_from_name(Path(sheet.title))
-            if name is None:
-                if table:
-                    name = resource(table).name
-                else:
-                    continue
-            rows = sheet.iter_rows(values_only=True)
-            header = next(rows, None)
-            if not header:
-                continue
-            names = [_norm_header(h) for h in header]
-            found = out.setdefault(name, [])
-            for number, cells in enumerate(rows, start=2):
-                if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
-                    continue
-                found.append(SourceRow(number, {n: c for n, c in zip(names, cells, strict=False) if n}))
-        if not out:
-            raise ValidationError(f"{path}: no sheet named after a registry table ({', '.join(RESOURCES)})")
-        return out
-    finally:
-        book.close()
-
-
-def _read_json(path: Path, table: str | None) -> dict[str, list[SourceRow]]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if isinstance(data, dict) and "tables" in data:
-        data = data["tables"]
-    if isinstance(data, list):
-        data = {_single_table(path, table): data}
-    if not isinstance(data, dict):
-        raise ValidationError(f"{path}: expected an object of tables or a list of records")
-    out: dict[str, list[SourceRow]] = {}
-    for key, records in data.items():
-        name = resource(key).name
-        if not isinstance(records, list):
-            raise ValidationError(f"{path}: {key!r} must be a list of records")
-        rows = []
-        for number, record in enumerate(records, start=1):
-            if not isinstance(record, dict):
-                raise ValidationError(f"{path} [{name}], record {number}: not an object")
-            rows.append(SourceRow(number, {_norm_header(k): v for k, v in record.items()}))
-        out[name] = rows
-    return out
-
-
-def _read_parquet(path: Path) -> Iterator[SourceRow]:
-    import pyarrow.parquet as pq
-
-    for number, record in enumerate(pq.read_table(path).to_pylist(), start=1):
-        yield SourceRow(number, {_norm_header(k): v for k, v in record.items()})
 
 
 # ---------------------------------------------------------------------- import
@@ -192,6 +58,7 @@ class ImportReport:
     created: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
     unchanged: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # what the import left out, and why
 
     def total(self, kind: str) -> int:
         return sum(getattr(self, kind).values())
@@ -220,22 +87,14 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _meta(values: dict[str, Any]) -> dict[str, Any]:
-    meta: dict[str, Any] = {}
-    for key in ("version", "created_at", "created_by", "updated_at", "updated_by"):
-        raw = values.pop(key, None)
-        if _blank(raw):
-            continue
-        if key == "version":
-            meta[key] = int(raw)
-        elif key.endswith("_at"):
-            stamp = raw if isinstance(raw, datetime) else datetime.fromisoformat(str(raw))
-            if stamp.tzinfo is None:
-                raise ValueError(f"{key} needs a time zone (e.g. 2024-01-31T10:00:00+00:00)")
-            meta[key] = stamp
-        else:
-            meta[key] = str(raw).strip()
-    return meta
+def _version(raw: Any) -> int | None:
+    """The version a row says it was exported at (compared, never stored)."""
+    if _blank(raw):
+        return None
+    try:
+        return int(str(raw).strip()) if not isinstance(raw, int | float) else int(raw)
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a whole number") from None
 
 
 class _Importer:
@@ -246,9 +105,11 @@ class _Importer:
         self.errors: list[RowError] = []
         self.report = ImportReport(file=file)
         self.ignored: set[str] = set()
+        # (table, id in the file) -> the record it became, for other rows of the same file
+        self.ids: dict[tuple[str, str], str] = {}
 
     def error(self, res: Resource, row: SourceRow, name: str | None, message: str) -> None:
-        self.errors.append(RowError(self.file, row.number, name, message, table=res.name))
+        self.errors.append(RowError(row.file or self.file, row.number, name, message, table=res.name))
 
     def run(self, tables: dict[str, list[SourceRow]]) -> None:
         for name, res in RESOURCES.items():  # dependency order
@@ -264,34 +125,43 @@ class _Importer:
                     self.progress(name, done, len(rows))
 
     def check_columns(self, res: Resource, rows: list[SourceRow]) -> None:
-        """Unknown columns are reported once, against the header row."""
+        """Unknown columns are reported once, against the header row; authorship columns
+        are set aside with a warning; ``withheld`` is set aside silently."""
         known = set(res.columns)
-        self.ignored = set()
-        for name in dict.fromkeys(k for row in rows for k in row.values if k):
-            if name not in known:
+        self.ignored = {WITHHELD, *AUTHORSHIP}
+        carried = [c for c in AUTHORSHIP if any(not _blank(row.values.get(c)) for row in rows)]
+        if carried:
+            self.report.warnings.append(
+                f"{res.name}: column(s) {', '.join(carried)} ignored: detente records who created and "
+                "changed each record, and when (this import, now), never what a file says"
+            )
+        first: dict[str, SourceRow] = {}  # each column's first row (of the first file that has it)
+        for row in rows:
+            for k in row.values:
+                if k:
+                    first.setdefault(k, row)
+        for name, row in first.items():
+            if name not in known and name not in self.ignored:
                 self.ignored.add(name)
-                self.errors.append(
-                    RowError(
-                        self.file,
-                        1,
-                        name,
-                        f"unknown column for {res.name}; known: {', '.join(res.columns)}",
-                        table=res.name,
-                    )
-                )
+                message = f"unknown column for {res.name}; known: {', '.join(res.columns)}"
+                self.error(res, SourceRow(1, {}, row.file), name, message)
+
+    def resolve(self, target: str, token: Any, name: str) -> str:
+        """A reference: a row of this file first (by its id there), then the registry."""
+        text = str(token).strip()
+        return self.ids.get((target, text)) or self.registry.resolve_ref(target, text, field=name)
 
     def row(self, res: Resource, row: SourceRow) -> None:
-        values = {
+        values: dict[str, Any] = {
             k: None if _blank(v) else _cell(v) for k, v in row.values.items() if k and k not in self.ignored
         }
         try:
-            meta = _meta(values)
+            given_version = _version(values.pop("version", None))
         except ValueError as exc:
-            self.error(res, row, None, str(exc))
+            self.error(res, row, "version", str(exc))
             return
-        given_version = meta.get("version")
-        record_id = values.pop("id", None)
-        record_id = None if _blank(record_id) else str(record_id).strip()
+        file_id = values.pop("id", None)
+        file_id = None if _blank(file_id) else str(file_id).strip()
         if values.get("marking") is None:
             values.pop("marking", None)  # a blank marking cell means the default, not "none"
         ok = True
@@ -303,12 +173,10 @@ class _Importer:
                 continue
             try:
                 if name in res.links:
-                    values[name] = [
-                        self.registry.resolve_ref(res.ref_target(name) or "actors", str(t), field=name)
-                        for t in values[name]
-                    ]
+                    target = res.ref_target(name) or "actors"
+                    values[name] = [self.resolve(target, t, name) for t in values[name]]
                 elif not _blank(values[name]):
-                    values[name] = self.registry.resolve_ref(res.refs[name], str(values[name]), field=name)
+                    values[name] = self.resolve(res.refs[name], values[name], name)
                 else:
                     values[name] = None
             except DetenteError as exc:
@@ -317,44 +185,63 @@ class _Importer:
         if not ok:
             return
         try:
-            model = res.create_model.model_validate({**values, "id": record_id})
+            model = res.create_model.model_validate(values)
         except pydantic.ValidationError as exc:
-            for name, message in field_errors(exc):
-                self.error(res, row, name, message)
+            for column, message in field_errors(exc):
+                self.error(res, row, column, message)
             return
         data = model.model_dump()
         try:
             with self.registry.session.begin_nested():
-                self.apply(res, row, data, meta, given_version, set(values))
+                record_id = self.apply(res, data, file_id, given_version, set(values))
         except DetenteError as exc:
             self.error(res, row, getattr(exc, "field", None), exc.message)
+            return
+        if file_id:
+            self.ids[(res.name, file_id)] = record_id
+
+    def find(self, res: Resource, data: dict[str, Any], file_id: str | None) -> tuple[str | None, bool]:
+        """The existing record a row describes, among those the importer may see, and
+        whether the file's id is its id: by that id, by external id (the row's, else the
+        file's id kept as one when the record was first imported), then by natural key.
+        A hidden record is never found, touched, named or counted: its id looks like
+        any unknown id."""
+        reg = self.registry
+        if file_id and reg.find_id(res.name, record_id=file_id, external_id=None):
+            return file_id, True
+        for key in (data.get("external_id"), file_id):
+            found = reg.find_id(res.name, record_id=None, external_id=key) if key else None
+            if found:
+                return found, False
+        return reg.find_by_natural_key(res, data), False
 
     def apply(
         self,
         res: Resource,
-        row: SourceRow,
         data: dict[str, Any],
-        meta: dict[str, Any],
+        file_id: str | None,
         given_version: int | None,
         present: set[str],
-    ) -> None:
+    ) -> str:
         reg = self.registry
-        # matched only among records this principal may see: a hidden record is never
-        # touched, named or counted by an import (an id already taken is refused on create)
-        existing = reg.find_id(res.name, record_id=data["id"], external_id=data["external_id"])
+        existing, same_id = self.find(res, data, file_id)
         if existing is None:
-            existing = reg.find_by_natural_key(res, data)
-        if existing is None:
-            reg.create(res.name, data, meta=meta)
+            if data.get("external_id") is None and file_id:
+                data = {**data, "external_id": file_id}  # so that this file finds it again
+            created = reg.create(res.name, data)
             self.report.created[res.name] = self.report.created.get(res.name, 0) + 1
-            return
+            return str(created.id)
         current = reg.get(res.name, existing)
-        if given_version is not None and given_version != current.version:
+        # the file's version is of the record its id names: of another workspace's record
+        # (found by external id or natural key) it says nothing about this one
+        if same_id and given_version is not None and given_version != current.version:
             raise ValidationError(
                 f"the file has version {given_version} of {res.singular} {existing} but the "
                 f"registry has version {current.version} (changed by {current.updated_by}); "
                 "export again and re-apply your edits"
             )
+        if data.get("external_id") is None and file_id and current.external_id == file_id:
+            data = {**data, "external_id": file_id}  # kept from the first import of this file
         # only the columns the file carries are compared, so a partial file never blanks fields
         changes = {
             k: v
@@ -363,9 +250,10 @@ class _Importer:
         }
         if not changes:
             self.report.unchanged[res.name] = self.report.unchanged.get(res.name, 0) + 1
-            return
+            return existing
         reg.update(res.name, existing, changes, expected_version=current.version)
         self.report.updated[res.name] = self.report.updated.get(res.name, 0) + 1
+        return existing
 
 
 def _parents_first(rows: list[SourceRow]) -> list[SourceRow]:
@@ -413,9 +301,33 @@ def import_file(
     work then rolls back, so a half-bad file writes nothing. ``label`` names the
     file in the report and errors (an upload's own name rather than where it was saved).
     """
-    tables = read_file(path, table=table, max_bytes=max_bytes)
-    importer = _Importer(registry, label or str(path), progress)
-    importer.run(tables)
+    return import_files(
+        registry, [path], table=table, max_bytes=max_bytes, progress=progress, labels=[label or str(path)]
+    )
+
+
+def import_files(
+    registry: Registry,
+    paths: Sequence[Path],
+    *,
+    table: str | None = None,
+    max_bytes: int = 200 * 1024 * 1024,
+    progress: Progress | None = None,
+    labels: Sequence[str] | None = None,
+) -> ImportReport:
+    """Import several files as one (the CSV or Parquet files of one export): their rows
+    are taken table by table in dependency order, whatever the files' order, and a row
+    may name a record of another of the files by its id there. All or nothing, as
+    ``import_file``; errors name each row's own file."""
+    names = list(labels) if labels is not None else [str(p) for p in paths]
+    merged: dict[str, list[SourceRow]] = {}
+    for path, name in zip(paths, names, strict=True):
+        for res_name, rows in read_file(path, table=table, max_bytes=max_bytes).items():
+            for row in rows:
+                row.file = name
+            merged.setdefault(res_name, []).extend(rows)
+    importer = _Importer(registry, ", ".join(names), progress)
+    importer.run(merged)
     if importer.errors:
         raise ImportRowsError(errors=importer.errors)
     return importer.report

@@ -29,7 +29,32 @@ from detente.sources.tabular import (
     to_iso3,
 )
 
-__all__ = ["parse_atop", "parse_cow_alliance", "parse_dcad", "parse_exercises", "parse_us_troops"]
+__all__ = [
+    "DCAD_UNUSED",
+    "MME_UNUSED",
+    "TROOPS_UNUSED",
+    "parse_atop",
+    "parse_cow_alliance",
+    "parse_dcad",
+    "parse_exercises",
+    "parse_us_troops",
+]
+
+# Columns the providers document that the lake leaves out: a header column neither read
+# nor listed here is reported by the load.
+DCAD_UNUSED = (
+    "cowName1", "cowName2", "EIFDay", "EIFMonth", "span", "renewType", "renewYears",
+    "durationActual", "asymmetry", "categoryConf", "UNTS", "fullText", "sourceType", "source",
+    "factivaConf", "factivaSign", "factivaEIF",
+)  # fmt: skip
+MME_UNUSED = ("StartDate", "EndDate", "AdditionalParticipantInfo")
+TROOPS_UNUSED = (
+    "coast_guard_ad", "space_force_ad", "army_national_guard", "air_national_guard",
+    "army_reserve", "navy_reserve", "marine_corps_reserve", "air_force_reserve",
+    "coast_guard_reserve", "total_selected_reserve", "army_civilian", "navy_civilian",
+    "marine_corps_civilian", "air_force_civilian", "dod_civilian", "total_civilian",
+    "year_quarter", "troops_all",
+)  # fmt: skip
 
 
 def _flags(names: list[tuple[str, tuple[str, ...]]]) -> list[Col]:

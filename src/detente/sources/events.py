@@ -46,7 +46,7 @@ from detente.sources.tabular import (
     report_rows,
 )
 
-__all__ = ["GDELT_LAYOUTS", "gdelt_names", "parse_gdelt", "parse_icews"]
+__all__ = ["GDELT_COLUMNS", "GDELT_LAYOUTS", "ICEWS_COLUMNS", "gdelt_names", "parse_gdelt", "parse_icews"]
 
 _ACTOR = [
     "Code",
@@ -94,6 +94,14 @@ def gdelt_names(columns: int) -> list[str]:
 
 
 GDELT_LAYOUTS = {n: gdelt_names(n) for n in (57, 58, 61)}
+GDELT_COLUMNS = tuple(dict.fromkeys(name for names in GDELT_LAYOUTS.values() for name in names))
+# ICEWS's documented columns (Harvard Dataverse): those the loader does not read are known
+ICEWS_COLUMNS = (
+    "Event ID", "Event Date", "Source Name", "Source Sectors", "Source Country", "Event Text",
+    "CAMEO Code", "Intensity", "Target Name", "Target Sectors", "Target Country", "Story ID",
+    "Sentence Number", "Publisher", "City", "District", "Province", "Country", "Latitude",
+    "Longitude",
+)  # fmt: skip
 _POSITIONS = {n: {name: i for i, name in enumerate(names)} for n, names in GDELT_LAYOUTS.items()}
 _NEEDED = [c for c in pipeline.RAW_COLUMNS if c != "dataset"]
 _REQUIRED = ("GLOBALEVENTID", "SQLDATE", "Actor1CountryCode", "Actor2CountryCode", "EventCode")

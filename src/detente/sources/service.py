@@ -7,6 +7,10 @@ release, e.g. UCDP's ``23.1`` / ``231``). ``load`` validates the files a user na
 with provenance; ``fetch`` downloads the release first (from ``mirror`` instead, when
 given: tests serve the shared files on loopback; or from ``url`` for providers without a
 stable address); ``check`` re-hashes the files each loaded source came from.
+
+Archives are opened within bounds (``detente.core.bounded``: declared and streamed sizes,
+compression ratio). A column named in a file's header that the loader does not read and
+the provider does not document (``Source.unused``) is reported in the load's notes.
 """
 
 from __future__ import annotations
@@ -17,16 +21,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from detente.core import bounded
 from detente.core.errors import NotFoundError, ValidationError
 from detente.sources import alliances, cameo, events, sanctions, sipri, states, ucdp, unga, views
 from detente.sources.lake import Lake, Provenance, now, sha256
-from detente.sources.tabular import Parsed
+from detente.sources.tabular import MAX_BYTES, Parsed, collect, unknown_columns
 
 __all__ = ["SOURCES", "Source", "check", "fetch", "load", "source"]
 
 MAX_DOWNLOAD = 4 * 1024**3
-MAX_UNZIPPED = 16 * 1024**3
-MAX_RATIO = 200  # a member that inflates more than this is a zip bomb, not data
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Source:
     urls: dict[str, str] = field(default_factory=dict)
     members: str = "*.csv"  # data files inside a provider's zip
     cite: str = ""
+    unused: tuple[str, ...] = ()  # columns the provider documents that the loader leaves out
 
     def resolved_urls(self, version: str) -> dict[str, str]:
         compact = version.replace(".", "")
@@ -104,6 +108,7 @@ _SOURCES = [
         {"{version}.export.CSV.zip": "http://data.gdeltproject.org/gdeltv2/{version}.export.CSV.zip"},
         members="*.CSV",
         cite="Leetaru & Schrodt 2013, GDELT",
+        unused=events.GDELT_COLUMNS,
     ),
     Source(
         "icews",
@@ -113,6 +118,7 @@ _SOURCES = [
         "https://dataverse.harvard.edu/dataverse/icews",
         members="*.tab",
         cite="Boschee et al., ICEWS Coded Event Data, Harvard Dataverse",
+        unused=events.ICEWS_COLUMNS,
     ),
     Source(
         "ucdp_ged",
@@ -122,6 +128,7 @@ _SOURCES = [
         "https://ucdp.uu.se/downloads/",
         {"ged{v}-csv.zip": UCDP + "ged/ged{v}-csv.zip"},
         cite="Sundberg & Melander 2013; Davies, Pettersson & Öberg, UCDP",
+        unused=ucdp.GED_UNUSED,
     ),
     Source(
         "ucdp_acd",
@@ -131,6 +138,7 @@ _SOURCES = [
         "https://ucdp.uu.se/downloads/",
         {"ucdp-prio-acd-{v}-csv.zip": UCDP + "ucdpprio/ucdp-prio-acd-{v}-csv.zip"},
         cite="Gleditsch et al. 2002; Davies, Pettersson & Öberg, UCDP",
+        unused=ucdp.ACD_UNUSED,
     ),
     Source(
         "ucdp_brd",
@@ -140,6 +148,7 @@ _SOURCES = [
         "https://ucdp.uu.se/downloads/",
         {"ucdp-brd-dyadic-{v}-csv.zip": UCDP + "brd/ucdp-brd-dyadic-{v}-csv.zip"},
         cite="UCDP Battle-Related Deaths Dataset",
+        unused=ucdp.BRD_UNUSED,
     ),
     Source(
         "ucdp_onesided",
@@ -149,6 +158,7 @@ _SOURCES = [
         "https://ucdp.uu.se/downloads/",
         {"ucdp-onesided-{v}-csv.zip": UCDP + "nsos/ucdp-onesided-{v}-csv.zip"},
         cite="Eck & Hultman 2007, UCDP",
+        unused=ucdp.ONESIDED_UNUSED,
     ),
     Source(
         "ucdp_nonstate",
@@ -158,6 +168,7 @@ _SOURCES = [
         "https://ucdp.uu.se/downloads/",
         {"ucdp-nonstate-{v}-csv.zip": UCDP + "nsos/ucdp-nonstate-{v}-csv.zip"},
         cite="Sundberg, Eck & Kreutz 2012, UCDP",
+        unused=ucdp.NONSTATE_UNUSED,
     ),
     Source(
         "ucdp_onsets",
@@ -175,6 +186,7 @@ _SOURCES = [
         "https://viewsforecasting.org/",
         members="*.parquet",
         cite="Hegre et al., ViEWS; prediction challenge 2023/24",
+        unused=views.KEY_UNUSED,
     ),
     Source(
         "atop",
@@ -203,6 +215,7 @@ _SOURCES = [
         "https://www.brandonkinne.com/dcad",
         members="*main*.csv",
         cite="Kinne 2020, Journal of Conflict Resolution",
+        unused=alliances.DCAD_UNUSED,
     ),
     Source(
         "exercises",
@@ -211,6 +224,7 @@ _SOURCES = [
         "7",
         "https://www.vitodorazio.com/data.html",
         cite="D'Orazio & Galambos, MME",
+        unused=alliances.MME_UNUSED,
     ),
     Source(
         "us_troops",
@@ -219,6 +233,7 @@ _SOURCES = [
         "troopdata",
         "https://github.com/meflynn/troopdata",
         cite="Allen, Flynn & Machain, troopdata",
+        unused=alliances.TROOPS_UNUSED,
     ),
     Source(
         "unga_votes",
@@ -227,6 +242,7 @@ _SOURCES = [
         "unvotes",
         "https://dataverse.harvard.edu/dataset.xhtml?persistentId=hdl:1902.1/12379",
         cite="Voeten, Strezhnev & Bailey, United Nations General Assembly Voting Data",
+        unused=unga.VOTES_UNUSED,
     ),
     Source(
         "unga_ideal",
@@ -299,24 +315,13 @@ def _unzip(path: Path, pattern: str, folder: Path) -> list[Path]:
         if not members:
             names = ", ".join(m.filename for m in archive.infolist()[:10])
             raise ValidationError(f"{path}: no {pattern} file inside (it holds {names})")
-        out = []
-        for m in members:
-            if m.file_size > MAX_UNZIPPED or (m.compress_size and m.file_size / m.compress_size > MAX_RATIO):
-                raise ValidationError(
-                    f"{path}: member {m.filename} would inflate to {m.file_size:,} bytes; refused"
-                )
-            target = folder / Path(m.filename).name
-            written = 0
-            with archive.open(m) as src, target.open("wb") as dst:
-                while chunk := src.read(1 << 20):
-                    written += len(chunk)
-                    if written > m.file_size:  # the header lied about the size
-                        raise ValidationError(
-                            f"{path}: member {m.filename} is larger than it declares; refused"
-                        )
-                    dst.write(chunk)
-            out.append(target)
-    return out
+        bounded.check_zip(archive, name=str(path), limit=MAX_BYTES, members=members)
+        return [
+            bounded.copy_zip_member(
+                archive, m, folder / Path(m.filename).name, name=str(path), limit=MAX_BYTES
+            )
+            for m in members
+        ]
 
 
 def _expand(paths: list[Path], src: Source, scratch: Path) -> list[Path]:
@@ -344,7 +349,12 @@ def load(
     if current is not None and current.sha256 == digest:
         return False, current, None
     files = _expand(paths, src, lake.path.parent / "unzipped" / src.name)
-    parsed = src.parse(files, lake)
+    with collect() as read:
+        parsed = src.parse(files, lake)
+    for path, names in unknown_columns(read, src.unused).items():
+        parsed.notes.append(
+            f"{path.name}: column(s) {', '.join(names)} are not in the {src.name} layout: not loaded"
+        )
     tables = {src.name + suffix: table for suffix, table in parsed.tables.items()}
     record = Provenance(
         source=src.name,

@@ -7,17 +7,21 @@ with the provider's null tokens (``NA``, ``-0-``, empty). ``read_table`` reads o
 accessor (``ints``, ``floats``, ``dates``) can refuse ``file, line N, field F: ...``.
 ``to_iso3`` maps country codes or names through the registry's crosswalk and counts
 every value that does not map, so adapters report them by name instead of dropping rows.
+
+Files are read within bounds (``detente.core.bounded``): gzip is inflated as a stream and
+refused past ``MAX_BYTES`` or a compression bomb's ratio. ``Columns`` remember which
+columns the loader read, so that a column named in a header that no loader reads and no
+provider documents is reported (``collect`` and ``unknown_columns``), never dropped silently.
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import re
-import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,6 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from detente.core import bounded
 from detente.core.countries import convert
 from detente.core.errors import ValidationError
 
@@ -35,10 +40,13 @@ __all__ = [
     "Columns",
     "Parsed",
     "Unmapped",
+    "collect",
+    "head_bytes",
     "read_bytes",
     "read_table",
     "read_text",
     "to_iso3",
+    "unknown_columns",
 ]
 
 # a long load reports rows read as it goes: the CLI sets this to advance a progress bar
@@ -54,6 +62,9 @@ def report_rows(count: int) -> None:
 
 NULLS = frozenset({"", "NA", "N/A", "NaN", "nan", "-0-", "NULL", "null", "None", "xx", "XX"})  # xx: MME
 MAX_FIELD = 1 << 24  # a 16 MiB field is a broken file, not data
+# the largest file a source may be, as read or inflated (every provider's file is smaller;
+# loaders hold a file in memory, so this is also what a load may cost)
+MAX_BYTES = 4 * 1024**3
 
 
 @dataclass
@@ -103,18 +114,28 @@ class Parsed:
 
 
 # ------------------------------------------------------------------ bytes and text
-def read_bytes(path: Path, *, limit: int | None = None) -> bytes:
-    """The file's bytes, gunzipped when it is gzip; a broken archive is refused by name."""
-    raw = path.read_bytes()
-    if raw[:2] != b"\x1f\x8b":
-        return raw
+def read_bytes(path: Path, *, limit: int = MAX_BYTES) -> bytes:
+    """The file's bytes, gunzipped as a stream when it is gzip, refused past ``limit`` or a
+    compression bomb's ratio; a broken archive is refused by name."""
+    return bounded.read_limited(path, limit=limit)
+
+
+def head_bytes(path: Path, size: int) -> bytes:
+    """The first ``size`` bytes of the file (inflated, when it is gzip), reading no more."""
+    with path.open("rb") as handle:
+        first = handle.read(max(size, 2))
+    if not bounded.is_gzip(first):
+        return first[:size]
+    out = b""
+    chunks = bounded.iter_gunzip(path, name=str(path), limit=MAX_BYTES)
     try:
-        out = gzip.decompress(raw)
-    except (EOFError, OSError, zlib.error) as exc:
-        raise ValidationError(f"{path}: truncated or corrupt gzip archive ({exc})") from None
-    if limit is not None and len(out) > limit:
-        raise ValidationError(f"{path}: more than {limit:,} bytes uncompressed; refused")
-    return out
+        for chunk in chunks:
+            out += chunk
+            if len(out) >= size:
+                break
+    finally:
+        chunks.close()
+    return out[:size]
 
 
 def read_text(path: Path, data: bytes | None = None, *, fallback: str | None = None) -> str:
@@ -146,6 +167,29 @@ def _guess_other_delimiter(line: str, expected: str) -> str | None:
     return None
 
 
+class _Read(dict[str, list[str | None]]):
+    """Columns by name that remember which of them were read (``in`` is not a read)."""
+
+    def __init__(self, data: dict[str, list[str | None]]) -> None:
+        super().__init__(data)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> list[str | None]:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key in self:
+            self.read.add(key)
+        return super().get(key, default)
+
+
+# the Columns read while a load runs (``collect``): which header columns no loader read
+_COLLECTED: ContextVar[list[Columns] | None] = ContextVar("detente_sources_columns", default=None)
+# a spreadsheet's row index or an unnamed column, written by the tool that re-saved a file
+_ARTEFACT = re.compile(r"^(_blank_\d+|Unnamed: \d+)$")
+
+
 @dataclass
 class Columns:
     """Rows of one file as string columns, with the line each row started on."""
@@ -154,6 +198,16 @@ class Columns:
     names: list[str]
     data: dict[str, list[str | None]]
     lines: list[int]
+    from_header: bool = False  # the names are the file's own (not the loader's)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.data, _Read):
+            self.data = _Read(self.data)
+
+    def unread(self) -> list[str]:
+        """Header columns the loader never read (a re-saver's index columns left out)."""
+        read = self.data.read if isinstance(self.data, _Read) else set(self.data)
+        return [n for n in self.names if n not in read and not _ARTEFACT.match(n)]
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -333,9 +387,39 @@ def read_table(
     except csv.Error as exc:
         raise ValidationError(f"{path}, line {line_base + reader.line_num}: {exc}") from None
     report_rows(len(lines) % PROGRESS_EVERY)
-    result = Columns(path=path, names=cols, data=data, lines=lines)
+    result = Columns(path=path, names=cols, data=data, lines=lines, from_header=header)
     result.require(required)
+    collected = _COLLECTED.get()
+    if collected is not None:
+        collected.append(result)
     return result
+
+
+@contextmanager
+def collect() -> Iterator[list[Columns]]:
+    """The ``Columns`` every ``read_table`` makes while the block runs (a load)."""
+    found: list[Columns] = []
+    token = _COLLECTED.set(found)
+    try:
+        yield found
+    finally:
+        _COLLECTED.reset(token)
+
+
+def unknown_columns(found: Iterable[Columns], known: Iterable[str]) -> dict[Path, list[str]]:
+    """Per file, the header columns that the loader did not read and ``known`` (the
+    provider's documented columns a loader leaves out) does not name. A file read twice
+    (a loader's second look) counts by its last reading."""
+    allowed = set(known)
+    last: dict[Path, Columns] = {}
+    for cols in found:
+        last[cols.path] = cols
+    out: dict[Path, list[str]] = {}
+    for path, cols in last.items():
+        extra = [n for n in cols.unread() if n not in allowed] if cols.from_header else []
+        if extra:
+            out[path] = extra
+    return out
 
 
 # ------------------------------------------------------------------ countries

@@ -33,7 +33,38 @@ from detente.sources.tabular import (
     to_iso3,
 )
 
-__all__ = ["parse_acd", "parse_brd", "parse_ged", "parse_nonstate", "parse_onesided", "parse_onsets"]
+__all__ = [
+    "ACD_UNUSED",
+    "BRD_UNUSED",
+    "GED_UNUSED",
+    "NONSTATE_UNUSED",
+    "ONESIDED_UNUSED",
+    "parse_acd",
+    "parse_brd",
+    "parse_ged",
+    "parse_nonstate",
+    "parse_onesided",
+    "parse_onsets",
+]
+
+# Columns UCDP documents that the lake leaves out (ids of sides, sources' texts, precision
+# codes...): a header column neither read nor listed here is reported by the load.
+_SIDES = ("side_a_id", "side_a_2nd", "side_b_id", "side_b_2nd")
+ACD_UNUSED = (*_SIDES, "start_prec", "start_prec2", "ep_end_prec", "version")
+BRD_UNUSED = (*_SIDES, "territory_name", "version")
+GED_UNUSED = (
+    "active_year", "code_status", "conflict_dset_id", "dyad_dset_id", "side_a_dset_id",
+    "side_b_dset_id", "number_of_sources", "source_article", "source_office", "source_date",
+    "source_headline", "source_original", "where_coordinates", "where_description", "geom_wkt",
+    "priogrid_gid", "gwnoa", "gwnob", "version",
+)  # fmt: skip
+ONESIDED_UNUSED = ("coalition_components", "actor_name_mothertongue", "version")
+NONSTATE_UNUSED = (
+    "side_a_name_fulltext", "side_a_name_mothertongue", "side_a_id", "side_a_components",
+    "side_a_2nd", "gwno_a_2nd", "side_b_name_fulltext", "side_b_name_mothertongue", "side_b_id",
+    "side_b_components", "side_b_2nd", "gwno_b_2nd", "start_date", "start_prec", "start_date2",
+    "start_prec2", "ep_end", "ep_end_date", "ep_end_prec", "version",
+)  # fmt: skip
 
 YEAR = Col("year", "int", lo=1946, hi=2100)
 GED = [

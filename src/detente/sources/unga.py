@@ -31,7 +31,10 @@ from detente.sources.tabular import (
     to_iso3,
 )
 
-__all__ = ["parse_ideal_points", "parse_votes", "read_any"]
+__all__ = ["VOTES_UNUSED", "parse_ideal_points", "parse_votes", "read_any"]
+
+# unvotes columns the lake leaves out (a header column neither read nor listed is reported)
+VOTES_UNUSED = ("short_name", "amend", "para")
 
 VOTE_WORDS = {"yes": "yes", "no": "no", "abstain": "abstain", "1": "yes", "2": "abstain", "3": "no"}
 NOT_VOTES = {"8", "9", "absent", "not a member"}

@@ -20,7 +20,10 @@ import pyarrow.parquet as pq
 from detente.core.errors import ValidationError
 from detente.sources.tabular import Parsed, Unmapped, read_table, to_iso3
 
-__all__ = ["month_id", "month_of", "parse_views"]
+__all__ = ["KEY_UNUSED", "month_id", "month_of", "parse_views"]
+
+# the country list's own column that the key table leaves out (it keys on ``id``)
+KEY_UNUSED = ("country_id",)
 
 
 def month_of(month_id: int) -> tuple[int, int]:
