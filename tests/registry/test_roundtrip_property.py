@@ -18,7 +18,7 @@ from detente.registry.service import Registry
 from detente.registry.taxonomy import taxonomy
 from tests import factories as f
 from tests.conftest import start_migrated
-from tests.registry.test_io import snapshot
+from tests.registry.test_io import contents
 
 # any printable text a user could type, in any script; control characters are refused
 # by the models (tested elsewhere), so they are not generated here
@@ -160,4 +160,4 @@ def test_export_then_import_loses_nothing(content: dict[str, Any], fmt: str, mig
             with create_workspace(Settings(workspace=root / "b", database_url="")) as b:
                 with b.session() as s:  # an export's files, imported together
                     import_files(f.registry(s), files)
-                assert snapshot(b) == snapshot(a)
+                assert contents(b) == contents(a)

@@ -4,10 +4,16 @@ Every error response has the same JSON shape (``ErrorBody``), whatever raised it
 a service (``DetenteError``), request validation, or routing (unknown path,
 wrong method). Clients can rely on ``error.code``; ``error.message`` is for people.
 This module must not decide anything about access: it only translates.
+
+JSON request bodies are measured before any parser recurses into them
+(``JsonDepthLimit``: nested deeper than ``MAX_JSON_DEPTH``, a 400 ``too_deep``), and
+an error nothing else handled is still answered in the same shape (a 500 ``internal``,
+never a plain-text page or a traceback).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,7 +21,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from detente.core.bounded import MAX_JSON_DEPTH, check_json_depth
 from detente.core.errors import (
     ConfigError,
     ConflictError,
@@ -23,12 +31,23 @@ from detente.core.errors import (
     ImportRowsError,
     NotFoundError,
     StaleVersionError,
+    TooDeepError,
     TooLargeError,
     ValidationError,
 )
 from detente.sharing.service import AuthError
 
-__all__ = ["ERRORS", "ErrorBody", "Unauthenticated", "error_response", "install", "responses"]
+__all__ = [
+    "ERRORS",
+    "ErrorBody",
+    "JsonDepthLimit",
+    "Unauthenticated",
+    "error_response",
+    "install",
+    "responses",
+]
+
+log = logging.getLogger(__name__)
 
 
 class Unauthenticated(AuthError):
@@ -69,6 +88,7 @@ ERRORS: list[tuple[type[Exception], int, str]] = [
     (PreconditionRequired, 428, "precondition_required"),
     (ConflictError, 409, "conflict"),
     (TooLargeError, 413, "too_large"),
+    (TooDeepError, 400, "too_deep"),
     (ImportRowsError, 422, "bad_rows"),
     (ValidationError, 422, "invalid"),
     (ConfigError, 503, "unavailable"),
@@ -127,8 +147,72 @@ def _html(request: Request, status: int, code: str, message: str) -> Response | 
     return render(request, status, code, message)  # type: ignore[no-any-return]
 
 
+def _json_body(scope: Scope) -> bool:
+    """Whether the framework would parse this request's body as JSON (it does when the
+    content type is JSON, or when there is none)."""
+    if scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+        return False
+    headers = dict(scope.get("headers") or [])
+    kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    return not kind or kind == b"application/json" or kind.endswith(b"+json")
+
+
+class JsonDepthLimit:
+    """Refuse JSON request bodies nested deeper than ``MAX_JSON_DEPTH`` (400 ``too_deep``)
+    before FastAPI, pydantic or a route parses them: deep nesting exhausts a recursive
+    parser's stack. Other bodies (forms, uploads) pass untouched; size is ``BodyLimit``'s."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_JSON_DEPTH) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _json_body(scope):
+            await self.app(scope, receive, send)
+            return
+        body = bytearray()
+        last: Message = {"type": "http.request", "body": b"", "more_body": False}
+        try:
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    last = message  # the client went away: pass that on
+                    break
+                body += message.get("body", b"")
+                if not message.get("more_body", False):
+                    break
+            check_json_depth(bytes(body), name="request body", limit=self.limit)
+        except DetenteError as exc:  # too deep, or (streamed) over BodyLimit's size
+            await detente_error(exc)(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            if last["type"] != "http.request":
+                return last
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
 def install(app: FastAPI) -> None:
     """Map every error to the one JSON shape (or, for web pages, an error page)."""
+    app.add_middleware(JsonDepthLimit)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # a fault of detente's, not the caller's: logged, answered in the same shape
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        message = "internal error; the server's log has the details"
+        try:
+            page = _html(request, 500, "internal", message)
+        except Exception:  # the error page itself failed: the JSON shape still answers
+            page = None
+        return page or error_response(500, "internal", message)
 
     @app.exception_handler(DetenteError)
     async def _detente(request: Request, exc: DetenteError) -> Response:

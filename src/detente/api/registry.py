@@ -65,6 +65,10 @@ class ImportReportPublic(BaseModel):
     created: dict[str, int]
     updated: dict[str, int]
     unchanged: dict[str, int]
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What the import left out, and why (e.g. authorship columns: never imported)",
+    )
 
 
 def _filters_model(res: Resource) -> type[BaseModel]:
@@ -266,6 +270,7 @@ def import_upload(
         created=report.created,
         updated=report.updated,
         unchanged=report.unchanged,
+        warnings=report.warnings,
     )
 
 

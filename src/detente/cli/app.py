@@ -192,7 +192,10 @@ def _progress() -> Progress:
 @app.command("import")
 def import_(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="CSV, XLSX, JSON or Parquet file.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="CSV, XLSX, JSON or Parquet file(s); give an export's files together."),
+    ],
     table: Annotated[
         str | None,
         typer.Option(
@@ -202,13 +205,17 @@ def import_(
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report, write nothing.")] = False,
 ) -> None:
-    """Import records from a file: all rows are checked first; one bad row writes nothing.
+    """Import records from files: all rows are checked first; one bad row writes nothing.
 
-    Rows match existing records by id, external_id, or natural key, so importing
-    the same file again changes nothing. References (lead_actor_id, partners,
-    parties...) may be ids, external ids, names or, for states, country names.
+    Rows match existing records you may see by id, external_id, or natural key, so
+    importing the same file again changes nothing; a new record gets a new id (the
+    file's id is kept as its external_id). References (lead_actor_id, partners,
+    parties...) may be ids, external ids, names or, for states, country names; several
+    files are imported as one, so a row may name a record of another file by its id
+    there. Who created or changed a record, and when, is never taken from a file
+    (created_at/by, updated_at/by are ignored with a warning); version is only compared.
     """
-    from detente.registry.io import import_file
+    from detente.registry.io import import_files
 
     class _DryRun(Exception):
         pass
@@ -225,8 +232,8 @@ def import_(
 
         try:
             with open_registry(ctx) as (_, reg):
-                report = import_file(
-                    reg, file, table=table, progress=progress, max_bytes=settings.max_import_bytes
+                report = import_files(
+                    reg, files, table=table, progress=progress, max_bytes=settings.max_import_bytes
                 )
                 if dry_run:
                     raise _DryRun()
@@ -238,7 +245,8 @@ def import_(
         "created",
         "updated",
         "unchanged",
-        title=f"{'checked (dry run, nothing written)' if dry_run else 'imported'}: {file}",
+        title=f"{'checked (dry run, nothing written)' if dry_run else 'imported'}: "
+        + ", ".join(str(f) for f in files),
     )
     for name in sorted(set(report.created) | set(report.updated) | set(report.unchanged)):
         out.add_row(
@@ -248,6 +256,8 @@ def import_(
             str(report.unchanged.get(name, 0)),
         )
     console.print(out)
+    for warning in report.warnings:
+        console.print(f"[yellow]warning[/yellow] {warning}", highlight=False)
 
 
 @app.command()

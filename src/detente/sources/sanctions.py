@@ -28,7 +28,8 @@ import pyarrow as pa
 from defusedxml import DefusedXmlException
 
 from detente.core.errors import ValidationError
-from detente.sources.tabular import NULLS, Parsed, Unmapped, read_bytes, read_text, to_iso3
+from detente.core.bounded import check_json_depth
+from detente.sources.tabular import NULLS, Parsed, Unmapped, head_bytes, read_bytes, read_text, to_iso3
 
 __all__ = ["parse_ftm", "parse_ofac", "parse_un"]
 
@@ -291,7 +292,7 @@ def parse_ofac(paths: list[Path]) -> Parsed:
     rows: dict[str, dict[str, Any]] = {}
     published: list[str] = []
     for path in paths:
-        first = read_bytes(path)[:200].lstrip()
+        first = head_bytes(path, 200).lstrip()
         found = _ofac_xml(path, published) if first.startswith(b"<") else _ofac_csv(path)
         for row in found:
             rows.setdefault(row["entity_id"], row)
@@ -310,7 +311,9 @@ def parse_ftm(paths: list[Path]) -> Parsed:
     rows: list[dict[str, Any]] = []
     skipped = 0
     for path in paths:
-        for number, line in enumerate(read_text(path).splitlines(), start=1):
+        text = read_text(path)
+        check_json_depth(text, name=str(path))  # before json recurses into a line
+        for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
             try:

@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from detente.core.bounded import check_json_depth
 from detente.core.errors import ValidationError
 from detente.sources.tabular import (
     Col,
@@ -25,8 +26,8 @@ from detente.sources.tabular import (
     Unmapped,
     code_list,
     coverage_years,
+    head_bytes,
     iso3_lists,
-    read_bytes,
     read_table,
     read_text,
     select,
@@ -104,8 +105,10 @@ GED = [
 
 def _geojson(path: Path) -> Columns:
     """A GED GeoJSON export (features whose properties are GED's columns) as columns."""
+    text = read_text(path)
+    check_json_depth(text, name=str(path))  # before json recurses into it
     try:
-        doc = json.loads(read_text(path))
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValidationError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg})") from None
     features = doc.get("features") if isinstance(doc, dict) else None
@@ -156,7 +159,7 @@ def parse_ged(paths: list[Path]) -> Parsed:
     """GED events from CSV (any release from 19.1) or GeoJSON."""
     parts, shifted = [], []
     for path in paths:
-        head = read_bytes(path)[:1].strip() if path.suffix.lower() in (".json", ".geojson") else b""
+        head = head_bytes(path, 1).strip() if path.suffix.lower() in (".json", ".geojson") else b""
         cols = _geojson(path) if head == b"{" else read_table(path)
         if _shifted(cols):
             # some older exports lost the id column but kept its name: every value sits one
