@@ -27,8 +27,8 @@ import defusedxml.ElementTree as SafeET
 import pyarrow as pa
 from defusedxml import DefusedXmlException
 
-from detente.core.errors import ValidationError
 from detente.core.bounded import check_json_depth
+from detente.core.errors import ValidationError
 from detente.sources.tabular import NULLS, Parsed, Unmapped, head_bytes, read_bytes, read_text, to_iso3
 
 __all__ = ["parse_ftm", "parse_ofac", "parse_un"]

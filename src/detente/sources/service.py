@@ -356,6 +356,7 @@ def load(
             f"{path.name}: column(s) {', '.join(names)} are not in the {src.name} layout: not loaded"
         )
     tables = {src.name + suffix: table for suffix, table in parsed.tables.items()}
+    first_year, last_year = _years(parsed)
     record = Provenance(
         source=src.name,
         version=version or parsed.version or "unstated (give --version)",
@@ -366,7 +367,8 @@ def load(
         loaded_at=now(),
         loaded_by=user,
         notes=parsed.summary(),
-        **dict(zip(("first_year", "last_year"), _years(parsed), strict=True)),
+        first_year=first_year,
+        last_year=last_year,
     )
     lake.replace(src.name, tables, record)
     if src.name in EVENT_SOURCES:

@@ -215,9 +215,6 @@ class Columns:
     def has(self, name: str) -> bool:
         return name in self.data
 
-    def str(self, name: str) -> pa.Array:
-        return pa.array(self.data[name], pa.string())
-
     def _where(self, name: str, index: int) -> str:
         return f"{self.path}, line {self.lines[index]}, field {name}"
 
@@ -274,6 +271,10 @@ class Columns:
                 f"{self.path}: missing column(s) {', '.join(missing)} "
                 f"(found: {', '.join(self.names[:40]) or 'none'})"
             )
+
+    # last in the class: a method named ``str`` would shadow the type in the annotations after it
+    def str(self, name: str) -> pa.Array:
+        return pa.array(self.data[name], pa.string())
 
 
 def _whole(value: float) -> float:
