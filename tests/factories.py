@@ -74,13 +74,13 @@ FULL = {"national": "TOP SECRET", "nato": "COSMIC TOP SECRET"}
 
 
 def admin(session: Session) -> Principal:
-    """The workspace's first administrator (created, with its organisation, if none yet)."""
+    """The workspace's first administrator, its operator (created, with its organisation, if none yet)."""
     sharing = Sharing(session)
     users = sharing.users()
     if users:
         return sharing.principal(users[0].username)
     org = sharing.add_org("Test Ministry of Defence", "FRA", actor=None)
-    sharing.add_user("tester", org.id, role="administrator", clearances=FULL, password=None, actor=None)
+    sharing.add_user("tester", org.id, role="operator", clearances=FULL, password=None, actor=None)
     return sharing.principal("tester")
 
 
@@ -97,7 +97,7 @@ def two_organisations(session: Session) -> dict[str, Any]:
     sharing = Sharing(session)
     gbr = sharing.add_org("Ministry of Defence (United Kingdom)", "GBR", actor=None)
     sharing.add_user(
-        "gbr-admin", gbr.id, role="administrator", clearances=FULL, password=PASSWORD, actor=None
+        "gbr-admin", gbr.id, role="operator", clearances=FULL, password=PASSWORD, actor=None
     )
     boss = sharing.principal("gbr-admin")
     ken = sharing.add_org("Ministry of Defence (Kenya)", "KEN", actor=boss)

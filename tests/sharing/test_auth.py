@@ -141,8 +141,9 @@ def test_administrators_grant_no_more_than_they_hold_and_only_in_their_organisat
             password=None,
             actor=gbr_admin,
         )
-        with pytest.raises(AuthError, match="needs an administrator"):
-            sharing.add_org("Rogue", "FRA", actor=sharing.principal("gbr-viewer"))
+        for rogue in ("gbr-viewer", "gbr-admin"):  # an administrator is not the operator either
+            with pytest.raises(AuthError, match="only the workspace's operator may add organisations"):
+                sharing.add_org("Rogue", "FRA", actor=sharing.principal(rogue))
         with pytest.raises(AuthError, match="cannot change actors"):
             Registry(session, sharing.principal("gbr-viewer")).create(
                 "actors", {"name": "X", "kind": "unit", "country": "GBR"}
@@ -185,7 +186,7 @@ def test_cli_administration(cli_ws: Workspace, monkeypatch: pytest.MonkeyPatch, 
     code, out = cli(monkeypatch, "login", "amara", password=PASSWORD)
     assert code == 0
     code, out = cli(monkeypatch, "orgs", "add", "Rogue", "--country", "FRA")
-    assert (code, out) == (6, "error: this needs an administrator")
+    assert (code, out) == (6, "error: only the workspace's operator may add organisations")
     code, out = cli(monkeypatch, "coalitions", "list")
     assert code == 0 and "NATO" in out and "FVEY" in out
     code, out = cli(monkeypatch, "users", "list")

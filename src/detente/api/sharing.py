@@ -15,16 +15,20 @@ from detente.api.deps import Unit, unit, workspace
 from detente.api.errors import Unauthenticated, responses
 from detente.core.workspace import Workspace
 from detente.registry.fields import clean_line
+from detente.sharing import coalitions
 from detente.sharing.models import (
+    CoalitionChangePublic,
     CoalitionPublic,
     CoalitionSet,
     Me,
+    Membership,
     OrganisationCreate,
     OrganisationPublic,
     TokenIssued,
     TokenRequest,
     UserCreate,
     UserPublic,
+    UserUpdate,
 )
 from detente.sharing.service import Sharing
 
@@ -101,7 +105,7 @@ def list_organisations(work: Work) -> list[OrganisationPublic]:
     "/organisations",
     response_model=OrganisationPublic,
     status_code=201,
-    summary="Add an organisation (administrators)",
+    summary="Add an organisation (the workspace's operator)",
     responses=responses(401, 403, 409, 422),
     operation_id="create_organisation",
 )
@@ -126,7 +130,7 @@ def list_users(work: Work) -> list[UserPublic]:
     "/users",
     response_model=UserPublic,
     status_code=201,
-    summary="Add a user (administrators, to their own organisation or a new one's first administrator)",
+    summary="Add a user (administrators: to their own organisation; the operator: an organisation's first)",
     responses=responses(401, 403, 404, 409, 422),
     operation_id="create_user",
 )
@@ -144,22 +148,68 @@ def create_user(body: UserCreate, work: Work) -> UserPublic:
         return UserPublic.model_validate(user)
 
 
+@router.patch(
+    "/users/{username}",
+    response_model=UserPublic,
+    summary="Change a user of your organisation (administrators; no clearance above your own)",
+    responses=responses(401, 403, 404, 422),
+    operation_id="update_user",
+)
+def update_user(
+    username: Annotated[str, Path(min_length=1, max_length=100), AfterValidator(clean_line)],
+    body: UserUpdate,
+    work: Work,
+) -> UserPublic:
+    with work.sharing() as (sharing, me):
+        user = sharing.update_user(username, actor=me, **body.model_dump(exclude_unset=True))
+        return UserPublic.model_validate(user)
+
+
+def _coalitions(sharing: Sharing, only: str | None = None) -> list[CoalitionPublic]:
+    today = sharing.coalitions()
+    return [
+        CoalitionPublic(
+            name=name,
+            label=label,
+            members=sorted(today.get(name, set())),
+            membership=[Membership.model_validate(m) for m in rows],
+        )
+        for name, (label, rows) in coalitions.membership(sharing.session).items()
+        if only is None or name == only
+    ]
+
+
 @router.get(
     "/coalitions",
     response_model=list[CoalitionPublic],
-    summary="List coalitions and their members",
+    summary="List coalitions: their members today and every dated membership",
     responses=responses(401),
     operation_id="list_coalitions",
 )
 def list_coalitions(work: Work) -> list[CoalitionPublic]:
     with work.sharing() as (sharing, _me):
-        return [CoalitionPublic(name=n, members=sorted(m)) for n, m in sorted(sharing.coalitions().items())]
+        return _coalitions(sharing)
+
+
+@router.get(
+    "/coalitions/changes",
+    response_model=list[CoalitionChangePublic],
+    summary="Changes of coalition membership, newest first (administrators)",
+    responses=responses(401, 403),
+    operation_id="list_coalition_changes",
+)
+def list_coalition_changes(work: Work) -> list[CoalitionChangePublic]:
+    with work.sharing() as (sharing, me):
+        return [
+            CoalitionChangePublic.model_validate(c).model_copy(update={"affects_you": affects})
+            for c, affects in sharing.coalition_changes(actor=me)
+        ]
 
 
 @router.put(
     "/coalitions/{name}",
     response_model=CoalitionPublic,
-    summary="Create or replace a coalition (administrators)",
+    summary="Set a coalition's members from a date (the workspace's operator; every change audited)",
     responses=responses(401, 403, 422),
     operation_id="set_coalition",
 )
@@ -169,6 +219,5 @@ def set_coalition(
     work: Work,
 ) -> CoalitionPublic:
     with work.sharing() as (sharing, me):
-        sharing.set_coalition(name, body.label or name, body.members, actor=me)
-        key = name.strip().upper()
-        return CoalitionPublic(name=key, members=sorted(sharing.coalitions()[key]))
+        sharing.set_coalition(name, body.label, body.members, actor=me, effective_on=body.effective_on)
+        return _coalitions(sharing, name.strip().upper())[0]

@@ -114,7 +114,8 @@ def init(
     admin: Annotated[
         str | None,
         typer.Option(
-            help="Create the first administrator with this user name and log them in "
+            help="Create the workspace's operator (the first administrator, who alone adds "
+            "organisations and changes coalitions) with this user name and log them in "
             "(password prompted, or DETENTE_PASSWORD)."
         ),
     ] = None,
@@ -128,8 +129,9 @@ def init(
 ) -> None:
     """Create a workspace (or migrate an existing one to this version of detente).
 
-    With --org, --country and --admin it also creates your organisation and its
-    first administrator, and logs them in, so the next command can add records.
+    With --org, --country and --admin it also creates your organisation, which runs
+    the instance, and its first administrator as the workspace's operator, and logs
+    them in, so the next command can add records.
     """
     from detente.cli.sharing import parse_clearances, password_from
     from detente.sharing.service import Sharing
@@ -149,7 +151,7 @@ def init(
                 sharing.add_user(
                     admin,
                     organisation.id,
-                    role="administrator",
+                    role="operator",
                     clearances=parse_clearances(clearance) or {"national": "TOP SECRET"},
                     password=password,
                     actor=None,
@@ -159,7 +161,7 @@ def init(
             save_login(ws, principal.user, secret)
             console.print(
                 f"organisation {organisation.name} ({organisation.country}); "
-                f"administrator {principal.user} logged in"
+                f"operator {principal.user} logged in"
             )
 
 

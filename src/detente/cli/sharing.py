@@ -1,6 +1,7 @@
 """``detente login``, ``orgs``, ``users``, ``coalitions`` and ``tokens`` (``audit``: cli/audit.py)."""
 
 import os
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -8,6 +9,7 @@ from rich.table import Table
 
 from detente.cli.context import acting, console, save_login, settings_from
 from detente.core.workspace import open_workspace
+from detente.sharing import coalitions as coalition_data
 from detente.sharing.service import Sharing, roles
 
 __all__ = ["register"]
@@ -74,7 +76,7 @@ def org_add(
     name: Annotated[str, typer.Argument(help="Name, e.g. 'Ministry of Defence of Ghana'.")],
     country: Annotated[str, typer.Option(help="Its country (name or ISO code).")],
 ) -> None:
-    """Add an organisation (administrators; the very first needs no login)."""
+    """Add an organisation (the workspace's operator; the very first needs no login and runs the instance)."""
     with open_workspace(settings_from(ctx)) as ws, ws.session() as session:
         sharing = Sharing(session)
         actor = acting(ctx, ws, sharing) if sharing.orgs() else None
@@ -108,7 +110,9 @@ def user_add(
         bool, typer.Option("--no-password", help="Token-only account (no interactive login).")
     ] = False,
 ) -> None:
-    """Add a user to your organisation (administrators; the very first user needs no login)."""
+    """Add a user to your organisation (administrators, with clearances no higher than yours; the
+    operator also adds a new organisation's first administrator). The very first user needs no
+    login and is the workspace's operator (--role operator)."""
     with open_workspace(settings_from(ctx)) as ws, ws.session() as session:
         sharing = Sharing(session)
         actor = acting(ctx, ws, sharing) if sharing.users() else None
@@ -117,6 +121,35 @@ def user_add(
             username, org, role=role, clearances=parse_clearances(clearance), password=password, actor=actor
         )
         console.print(f"[green]added[/green] user {user.username} ({user.role}) clearances {user.clearances}")
+
+
+@users.command("update")
+def user_update(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="A user of your organisation.")],
+    role: Annotated[str | None, typer.Option(help=f"New role: {', '.join(roles())}.")] = None,
+    clearance: Annotated[
+        list[str] | None,
+        typer.Option(help="SCHEME=LEVEL, the user's clearances from now on (repeatable; none above yours)."),
+    ] = None,
+    active: Annotated[
+        bool | None, typer.Option("--active/--inactive", help="Whether they may sign in and use tokens.")
+    ] = None,
+) -> None:
+    """Change a user of your organisation (administrators): role, clearances, whether active."""
+    with open_workspace(settings_from(ctx)) as ws, ws.session() as session:
+        sharing = Sharing(session)
+        user = sharing.update_user(
+            username,
+            actor=acting(ctx, ws, sharing),
+            role=role,
+            clearances=parse_clearances(clearance) if clearance else None,
+            active=active,
+        )
+        console.print(
+            f"[green]updated[/green] user {user.username} ({user.role}) clearances {user.clearances}"
+            + ("" if user.active else " [red]inactive[/red]")
+        )
 
 
 @users.command("list")
@@ -138,13 +171,20 @@ def user_list(ctx: typer.Context) -> None:
 
 @coalitions.command("list")
 def coalition_list(ctx: typer.Context) -> None:
-    """List coalitions and their member countries."""
+    """List coalitions: their member countries today, and who joined or left when."""
     with open_workspace(settings_from(ctx)) as ws, ws.session() as session:
         sharing = Sharing(session)
         acting(ctx, ws, sharing)
-        table = Table("coalition", "members", title="coalitions")
-        for name, members in sorted(sharing.coalitions().items()):
-            table.add_row(name, ", ".join(sorted(members)))
+        today = sharing.coalitions()
+        table = Table("coalition", "members today", "joined or left since 2000", title="coalitions")
+        for name, (label, rows) in coalition_data.membership(session).items():
+            moves = [
+                f"{m.country} {verb} {day:%Y-%m-%d}"
+                for m in rows
+                for verb, day in (("joined", m.joined_on), ("left", m.left_on))
+                if day and day.year >= 2000
+            ]
+            table.add_row(f"{name}\n{label}", ", ".join(sorted(today.get(name, ()))), "; ".join(moves))
     console.print(table)
 
 
@@ -154,12 +194,44 @@ def coalition_set(
     name: Annotated[str, typer.Argument(help="Name as REL TO lists use it, e.g. FVEY.")],
     members: Annotated[list[str], typer.Option("--member", help="Member country (repeatable).")],
     label: Annotated[str | None, typer.Option(help="Full name.")] = None,
+    on: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="When it takes effect [default: today].")
+    ] = None,
 ) -> None:
-    """Create or replace a coalition (administrators)."""
+    """Set a coalition's members from a date (the workspace's operator): countries not yet
+    members join that day, members not named leave it. Every change is audited and listed
+    for every organisation's administrators (`detente coalitions history`)."""
     with open_workspace(settings_from(ctx)) as ws, ws.session() as session:
         sharing = Sharing(session)
-        sharing.set_coalition(name, label or name, members, actor=acting(ctx, ws, sharing))
-    console.print(f"[green]coalition {name.upper()}[/green] has {len(members)} members")
+        changes = sharing.set_coalition(
+            name, label, members, actor=acting(ctx, ws, sharing), effective_on=on.date() if on else None
+        )
+    for change in changes:
+        console.print(f"{change.coalition}: {change.change} {change.country or change.note or ''}".rstrip())
+    if not changes:
+        console.print(f"coalition {name.upper()}: nothing changed")
+
+
+@coalitions.command("history")
+def coalition_history(ctx: typer.Context) -> None:
+    """Changes of coalition membership, newest first (administrators), marking those that
+    concern your organisation."""
+    with open_workspace(settings_from(ctx)) as ws, ws.session() as session:
+        sharing = Sharing(session)
+        table = Table(
+            "when", "by", "coalition", "change", "country", "from", "yours", title="coalition changes"
+        )
+        for change, affects in sharing.coalition_changes(actor=acting(ctx, ws, sharing)):
+            table.add_row(
+                f"{change.at:%Y-%m-%d %H:%M}",
+                change.actor,
+                change.coalition,
+                change.change,
+                change.country or "",
+                f"{change.effective_on:%Y-%m-%d}" if change.effective_on else "",
+                "yes" if affects else "",
+            )
+    console.print(table)
 
 
 @tokens.command("issue")

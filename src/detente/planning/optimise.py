@@ -743,7 +743,8 @@ def _budget_step(model: _Model, factor: float, schedule: dict[int, int]) -> Budg
     model.h.changeRowBounds(model.budget_row, -highspy.kHighsInf, budget)
     found = _greedy(prep, budget * factor, keep=start if found is None else found).start
     gained = prep.gain(prep.nothing, found) - prep.gain(prep.nothing, schedule)
-    per = gained / (budget * (factor - 1)) if budget and factor != 1 else None
+    extra = budget * (factor - 1)  # zero for a budget too small to scale (5e-324 * 0.5 underflows)
+    per = gained / extra if extra else None
     return BudgetStep(
         factor, budget * factor, prep.gain(prep.nothing, found), _shortfall(prep, found), status, per
     )

@@ -127,7 +127,8 @@ class _In(BaseModel):
 
 
 class _Create(_In):
-    id: OptRef = None
+    # no id: detente assigns every record a random one (a client-chosen id could probe
+    # whether a hidden record has it); external_id is the field for a user's own key
     external_id: ExternalId = None
     marking: Marking = "UNCLASSIFIED"
 
@@ -144,6 +145,11 @@ class _Public(BaseModel):
     version: int
     marking: str
     owner_org_id: str | None = Field(default=None, description="The organisation that owns (and may edit) it")
+    withheld: list[str] = Field(
+        default_factory=list,
+        description="Reference fields naming a record you may not see: null for you (lists of "
+        "references hold only the records you may see)",
+    )
 
 
 # ---------------------------------------------------------------- actors
@@ -418,7 +424,7 @@ class EngagementPublic(_Public):
     title: str
     kind: str
     status: str
-    lead_actor_id: str
+    lead_actor_id: str | None  # None when withheld
     partners: list[str]
     people: list[str] = Field(default_factory=list)
     agreement_id: str | None
@@ -468,8 +474,8 @@ class CommitmentUpdate(_In):
 
 
 class CommitmentPublic(_Public):
-    engagement_id: str
-    committed_by_id: str
+    engagement_id: str | None  # None when withheld
+    committed_by_id: str | None  # None when withheld
     description: str
     due_on: date | None
     status: str
@@ -671,7 +677,7 @@ ObjectiveUpdate = _update_model(ObjectiveFields)
 
 
 class ObjectivePublic(_Public):
-    initiative_id: str
+    initiative_id: str | None  # None when withheld
     title: str
     partner_country: str | None
     line_of_effort: str
@@ -728,7 +734,7 @@ IndicatorUpdate = _update_model(IndicatorFields)
 
 
 class IndicatorPublic(_Public):
-    objective_id: str
+    objective_id: str | None  # None when withheld
     name: str
     definition: str | None
     unit: str
@@ -761,7 +767,7 @@ ObservationUpdate = _update_model(ObservationFields)
 
 
 class ObservationPublic(_Public):
-    indicator_id: str
+    indicator_id: str | None  # None when withheld
     value: float
     observed_on: date
     source: str | None
@@ -791,7 +797,7 @@ EvaluationUpdate = _update_model(EvaluationFields)
 
 
 class EvaluationPublic(_Public):
-    initiative_id: str
+    initiative_id: str | None  # None when withheld
     objective_id: str | None
     title: str
     kind: str

@@ -8,7 +8,7 @@ the file carries no id).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -18,10 +18,13 @@ from detente.core.errors import ValidationError
 from detente.registry import models as m
 from detente.registry import tables as t
 
-__all__ = ["META_FIELDS", "RESOURCES", "Link", "Resource", "resource"]
+__all__ = ["META_FIELDS", "RESOURCES", "WITHHELD", "Link", "Resource", "resource"]
 
 # Bookkeeping columns every record has, in export order (after the record's own fields).
 META_FIELDS = ("marking", "version", "created_at", "created_by", "updated_at", "updated_by")
+# The reference fields withheld from the reader (their target is hidden from them): a
+# list-valued column of every export, informational only (an import ignores it).
+WITHHELD = "withheld"
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ class Resource:
     refs: dict[str, str] = field(default_factory=dict)
     links: dict[str, Link] = field(default_factory=dict)
     lifecycle: tuple[str, str] | None = None  # (status field, lifecycle name)
-    list_fields: tuple[str, ...] = ()
+    list_fields: tuple[str, ...] = ()  # list-valued columns (``withheld`` is added to every resource)
     filters: tuple[str, ...] = ("external_id",)  # fields a listing may be filtered by (exact match)
 
     @property
@@ -67,7 +70,7 @@ class Resource:
     @property
     def columns(self) -> tuple[str, ...]:
         """Every exported column: id, external id, own fields, bookkeeping."""
-        return ("id", "external_id", *self.fields, *META_FIELDS)
+        return ("id", "external_id", *self.fields, *META_FIELDS, WITHHELD)
 
     def ref_target(self, name: str) -> str | None:
         if name in self.refs:
@@ -78,7 +81,7 @@ class Resource:
 
 
 RESOURCES: dict[str, Resource] = {
-    r.name: r
+    r.name: replace(r, list_fields=(*r.list_fields, WITHHELD))
     for r in (
         Resource(
             name="actors",

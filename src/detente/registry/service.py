@@ -130,7 +130,9 @@ class Registry:
     def _links(
         self, res: Resource, ids: list[str], id_query: Select[Any] | None = None
     ) -> dict[str, dict[str, list[str]]]:
-        """Each record's linked actors (partners, parties) that the principal may see.
+        """Each record's linked records (partners, parties) that the principal may see:
+        the others are left out, without a trace (on PostgreSQL the link table's row-level
+        security hides them from this very query).
 
         ``id_query`` (the listing's own query, reduced to ids) replaces long id lists:
         one statement instead of one per chunk, so PostgreSQL evaluates the link
@@ -167,12 +169,30 @@ class Registry:
                     out[owner_id][name].append(actor_id)
         return out
 
-    def _public(self, res: Resource, rows: list[Any], id_query: Select[Any] | None = None) -> list[Any]:
+    def _public(
+        self, res: Resource, rows: list[Any], id_query: Select[Any] | None = None, *, raw: bool = False
+    ) -> list[Any]:
+        """Rows as public models. A reference to a record the principal may not see is
+        withheld: null, its field named in ``withheld`` (a list of references holds only
+        the records the principal may see), so that no response, export or page carries
+        a hidden record's id. ``raw`` keeps single references as stored (for the
+        service's own checks, never returned to a caller)."""
         links = self._links(res, [r.id for r in rows], id_query)
+        shown: dict[str, set[str]] = {}
+        if not raw:
+            for name, target in res.refs.items():
+                values = {getattr(r, name) for r in rows} - {None}
+                shown[name] = self._visible_ids(RESOURCES[target].table, values) if values else set()
         out = []
         for row in rows:
             data = {c.key: getattr(row, c.key) for c in res.table.__table__.columns}
             data.update(links[row.id])
+            withheld = []
+            for name in shown:
+                if data[name] is not None and data[name] not in shown[name]:
+                    data[name] = None
+                    withheld.append(name)
+            data["withheld"] = sorted(withheld)
             out.append(res.public_model.model_validate(data))
         return out
 
@@ -193,6 +213,11 @@ class Registry:
                 stmt = stmt.where(column.is_(None))
             else:
                 stmt = stmt.where(column == value)
+            if key in res.refs and value is not None:
+                # a filter on a reference matches only references the principal may see:
+                # naming a hidden record's id finds nothing, as an unknown id does
+                target = RESOURCES[res.refs[key]].table
+                stmt = stmt.where(column.in_(select(target.id).where(self._visible(target))))
         if query.search:
             pattern = f"%{query.search.lower()}%"
             stmt = stmt.where(func.lower(getattr(table, res.title_field)).like(pattern))
@@ -215,7 +240,10 @@ class Registry:
 
     def _involving(self, res: Resource, actor: str | Sequence[str]) -> Any:
         table = res.table
-        ids = [actor] if isinstance(actor, str) else list(actor)
+        # only actors the principal may see: a hidden actor's id involves nothing
+        ids = sorted(
+            self._visible_ids(RESOURCES["actors"].table, [actor] if isinstance(actor, str) else actor)
+        )
         clauses = [getattr(table, f).in_(ids) for f, target in res.refs.items() if target == "actors"]
         for link in res.links.values():
             if link.target == "actors":
@@ -231,7 +259,8 @@ class Registry:
         query = query or ListQuery()
         stmt = self._select(res, query)
         order = query.order_by or self._default_order(res)
-        if order not in res.table.__table__.columns:
+        if order not in res.table.__table__.columns or order in res.refs:
+            # sorting by a reference would group records by a hidden record's id
             raise ValidationError(f"cannot sort {res.name} by {order!r}", field="order_by")
         column = getattr(res.table, order)
         stmt = stmt.order_by(column.desc() if query.descending else column.asc(), res.table.id)
@@ -466,12 +495,9 @@ class Registry:
                     )
                 )
 
-    def create(
-        self, name: str, data: Mapping[str, Any] | Any, *, meta: Mapping[str, Any] | None = None
-    ) -> Any:
-        """Create a record owned by the principal's organisation. ``meta`` may carry
-        bookkeeping kept from another workspace on import (created_at/by, updated_at/by,
-        version)."""
+    def create(self, name: str, data: Mapping[str, Any] | Any) -> Any:
+        """Create a record owned by the principal's organisation, with a new random id;
+        its author and times are the principal's and now, never taken from the input."""
         res = resource(name)
         self._can_write(res)
         try:
@@ -483,39 +509,21 @@ class Registry:
             status_field, cycle = res.lifecycle
             taxonomy().lifecycles[cycle].check_start(values[status_field], field=status_field)
         parts = self._check_marking(values["marking"], None, self.principal.org)
-        record_id = values.pop("id") or None
-        taken = ConflictError(f"id {record_id} cannot be used for a new {res.singular}")
-        if record_id and self._exists(res.table, record_id):
-            raise taken
         row = res.table()
-        given_id = record_id is not None
-        record_id = record_id or new_id()
+        record_id = new_id()
         self._check_refs(res, {**values, "id": record_id})
         self._check_unique(res, values, record_id)
         stamp = now()
-        meta = dict(meta or {})
         links = {k: values.pop(k) for k in list(values) if k in res.links}
         for key, value in {**values, **parts}.items():
             setattr(row, key, value)
         row.id = record_id
         row.owner_org_id = self.principal.org
-        row.created_at = meta.get("created_at") or stamp
-        row.created_by = meta.get("created_by") or self.author
-        row.updated_at = meta.get("updated_at") or stamp
-        row.updated_by = meta.get("updated_by") or self.author
-        row.version = int(meta.get("version") or 1)
-        if given_id:
-            # the id may belong to a record this principal cannot see: the insert then
-            # fails and is refused with the same words as a visible clash
-            try:
-                with self.session.begin_nested():
-                    self.session.add(row)
-                    self.session.flush()
-            except IntegrityError:
-                raise taken from None
-        else:
-            self.session.add(row)
-            self.session.flush()
+        row.created_at = row.updated_at = stamp
+        row.created_by = row.updated_by = self.author
+        row.version = 1
+        self.session.add(row)
+        self.session.flush()
         self._write_links(res, record_id, links)
         self.session.flush()
         # the trail names records by id and marking, never by content
@@ -529,9 +537,10 @@ class Registry:
         res = resource(name)
         row = self._row(res, record_id)
         self._can_write(res, row.owner_org_id)
-        current = self.get(res.name, record_id)
-        if current.version != expected_version:
-            raise self._stale(res, current, expected_version)
+        shown = self._public(res, [row])[0]
+        if shown.version != expected_version:
+            raise self._stale(res, shown, expected_version)
+        current = self._public(res, [row], raw=True)[0]  # hidden references as stored
         try:
             patch = res.update_model.model_validate(
                 changes if isinstance(changes, Mapping) else changes.model_dump(exclude_unset=True)
@@ -539,6 +548,10 @@ class Registry:
         except pydantic.ValidationError as exc:
             raise first_error(exc) from None
         values = patch.model_dump(exclude_unset=True)
+        for name in shown.withheld:
+            if name in res.refs and values.get(name, "") is None:
+                # a client sending back the null it was shown keeps the reference it cannot see
+                del values[name]
         merged = {**current.model_dump(), **values}
         # re-check the whole record so cross-field rules hold after a partial change
         try:
@@ -558,7 +571,7 @@ class Registry:
         self._check_unique(res, merged, record_id)
         changed = {k: v for k, v in values.items() if merged[k] != getattr(current, k)}
         if not changed:
-            return current
+            return shown
         parts: dict[str, Any] = {}
         if "marking" in changed:
             parts = self._check_marking(changed["marking"], current.marking, row.owner_org_id)

@@ -3,7 +3,7 @@ public model: no password hashes, no token hashes)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -11,15 +11,18 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from detente.registry.fields import clean_line
 
 __all__ = [
+    "CoalitionChangePublic",
     "CoalitionPublic",
     "CoalitionSet",
     "Me",
+    "Membership",
     "OrganisationCreate",
     "OrganisationPublic",
     "TokenIssued",
     "TokenRequest",
     "UserCreate",
     "UserPublic",
+    "UserUpdate",
 ]
 
 Line = Annotated[str, AfterValidator(clean_line)]  # one line, no control characters
@@ -55,6 +58,20 @@ class UserCreate(BaseModel):
     display_name: Annotated[Line, Field(max_length=200)] | None = None
 
 
+class UserUpdate(BaseModel):
+    """A change to a user of your own organisation (fields left out stay as they are)."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Annotated[Line, Field(min_length=1, max_length=40)] | None = None
+    clearances: dict[Annotated[Line, Field(max_length=40)], Annotated[Line, Field(max_length=60)]] | None = (
+        Field(default=None, description="Scheme -> level; none above your own", max_length=10)
+    )
+    active: bool | None = Field(
+        default=None, description="false: the user can no longer sign in or use tokens"
+    )
+    display_name: Annotated[Line, Field(max_length=200)] | None = None
+
+
 class UserPublic(_Out):
     id: str
     username: str
@@ -66,14 +83,42 @@ class UserPublic(_Out):
 
 
 class CoalitionSet(BaseModel):
+    """The members a coalition has from ``effective_on``: those not yet members join
+    that day, members not named leave it. The operator's alone; every change is audited."""
+
     model_config = ConfigDict(extra="forbid")
     label: Annotated[Line, Field(max_length=200)] | None = None
     members: list[Annotated[Line, Field(min_length=2, max_length=100)]] = Field(min_length=1, max_length=300)
+    effective_on: date | None = Field(
+        default=None, description="When the change takes effect (default: today)"
+    )
+
+
+class Membership(_Out):
+    country: str
+    joined_on: date | None = Field(description="null: a member since before it was recorded")
+    left_on: date | None = Field(description="The first day it was no longer a member")
 
 
 class CoalitionPublic(BaseModel):
     name: str
-    members: list[str]
+    label: str = ""
+    members: list[str] = Field(description="Members today")
+    membership: list[Membership] = Field(default_factory=list, description="Every recorded membership, dated")
+
+
+class CoalitionChangePublic(_Out):
+    at: datetime
+    actor: str
+    coalition: str
+    change: str = Field(description="created, joined, left or relabelled")
+    country: str | None
+    effective_on: date | None
+    note: str | None
+    affects_you: bool = Field(
+        default=False,
+        description="Your country joined or left, or is a member (what you released reaches others)",
+    )
 
 
 class TokenRequest(BaseModel):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 from detente.core import audit
 from detente.core.errors import ConflictError, DetenteError, NotFoundError, ValidationError
 from detente.core.markings import Principal, schemes
-from detente.sharing.tables import ApiToken, Coalition, CoalitionMember, Organisation, User
+from detente.sharing import coalitions
+from detente.sharing.tables import ApiToken, CoalitionChange, Organisation, User
 
 __all__ = [
     "AuthError",
@@ -52,6 +53,7 @@ def _config() -> dict[str, Any]:
 
 
 def roles() -> dict[str, dict[str, Any]]:
+    """Role name -> label and permissions, lowest first (``roles.yaml``)."""
     return dict(_config()["roles"])
 
 
@@ -87,63 +89,67 @@ class Sharing:
         self.session = session
 
     # ------------------------------------------------------------ coalitions
-    def coalitions(self) -> dict[str, set[str]]:
-        out: dict[str, set[str]] = {c: set() for c in self.session.scalars(select(Coalition.name))}
-        for name, country in self.session.execute(select(CoalitionMember.coalition, CoalitionMember.country)):
-            out[name].add(country)
-        return out
+    def coalitions(self, on: date | None = None) -> dict[str, set[str]]:
+        """Each coalition's member countries on ``on`` (default: today)."""
+        return coalitions.members(self.session, on)
 
     def set_coalition(
-        self, name: str, label: str, members: Iterable[str], *, actor: Principal | None
-    ) -> None:
+        self,
+        name: str,
+        label: str | None,
+        members: Iterable[str],
+        *,
+        actor: Principal | None,
+        effective_on: date | None = None,
+    ) -> list[CoalitionChange]:
+        """Make ``members`` the coalition's members from ``effective_on`` (default today):
+        the operator's alone, since it changes what every member's users may read.
+        Each join and departure is audited and listed for every administrator."""
         from detente.core.countries import resolve
 
-        self._require_admin(actor)
-        name = name.strip().upper()
-        if not name or len(name) == 3 or not name.replace("-", "").replace("_", "").isalnum():
-            raise ValidationError(
-                "a coalition name is letters/digits, not 3 letters long (3-letter names are countries)",
-                field="name",
-            )
+        self._require(actor, "operate", "change coalitions")
+        assert actor is not None
         isos = sorted({resolve(m, field="members").iso3 or m for m in members})
-        coalition = self.session.get(Coalition, name)
-        if coalition is None:
-            self.session.add(Coalition(name=name, label=label))
-        else:
-            coalition.label = label
-        self.session.flush()
-        self.session.execute(CoalitionMember.__table__.delete().where(CoalitionMember.coalition == name))
-        self.session.add_all(CoalitionMember(coalition=name, country=c) for c in isos)
-        self.session.flush()
-        self._audit(actor, "coalition", "coalitions", None, {"name": name, "members": isos})
+        changes = coalitions.set_members(
+            self.session, name, label, isos, on=effective_on or coalitions.today(), actor=actor.user
+        )
+        for change in changes:
+            detail = {"coalition": change.coalition, "change": change.change, "country": change.country}
+            detail["effective_on"] = change.effective_on.isoformat() if change.effective_on else None
+            self._audit(actor, "coalition", "coalitions", None, detail)
+        return changes
 
-    def ensure_default_coalitions(self) -> None:
-        if self.session.scalar(select(func.count()).select_from(Coalition)):
-            return
-        for name, spec in _config()["coalitions"].items():
-            self.session.add(Coalition(name=name, label=spec["label"]))
-            self.session.flush()
-            self.session.add_all(CoalitionMember(coalition=name, country=c) for c in spec["members"])
-        self.session.flush()
+    def coalition_changes(self, *, actor: Principal, limit: int = 500) -> list[tuple[CoalitionChange, bool]]:
+        """Every change of coalition membership, newest first, each with whether it
+        concerns the administrator's organisation; shown to every administrator."""
+        self._require(actor, "admin", "see coalition changes")
+        today = self.coalitions()
+        return [
+            (change, coalitions.affects(change, actor.country, today))
+            for change in coalitions.history(self.session, limit)
+        ]
 
     # ------------------------------------------------------------ organisations
     def add_org(self, name: str, country: str, *, actor: Principal | None) -> Organisation:
+        """Add an organisation. The first runs the instance (its first user is the
+        operator); later ones are added by the operator only: an organisation's country
+        decides what its users may read, so no administrator may make one."""
         from detente.core.countries import resolve
 
         first = not self.session.scalar(select(func.count()).select_from(Organisation))
         if not first:
-            self._require_admin(actor)
+            self._require(actor, "operate", "add organisations")
         iso3 = resolve(country, field="country").iso3
         if not iso3:
             raise ValidationError(f"{country!r} has no ISO code", field="country")
         if self.session.scalar(select(Organisation.id).where(Organisation.name == name.strip())):
             raise ConflictError(f"an organisation named {name!r} exists")
-        org = Organisation(name=name.strip(), country=iso3, created_at=now())
+        org = Organisation(name=name.strip(), country=iso3, created_at=now(), runs_instance=first)
         self.session.add(org)
         self.session.flush()
         if first:
             self._adopt_orphans(org)
-            self.ensure_default_coalitions()
+            coalitions.install_shipped(self.session, actor.user if actor else "detente")
         self._audit(actor, "org.create", "organisations", org.id, {"name": org.name, "country": iso3})
         return org
 
@@ -181,11 +187,12 @@ class Sharing:
         actor: Principal | None,
         display_name: str | None = None,
     ) -> User:
+        """Add a user. An administrator adds users to their own organisation, with
+        clearances no higher than their own; the operator also adds the first
+        administrator of another organisation. The workspace's first user is its operator."""
         first = not self.session.scalar(select(func.count()).select_from(User))
         if not first:
-            self._require_admin(actor)
-        elif role != "administrator":
-            raise ValidationError("the first user of a workspace must be an administrator", field="role")
+            self._require(actor, "admin", "add users")
         if role not in roles():
             raise ValidationError(f"unknown role {role!r}; one of {', '.join(roles())}", field="role")
         username = username.strip().lower()
@@ -193,18 +200,23 @@ class Sharing:
             raise ValidationError("usernames use letters, digits and . _ - @", field="username")
         levels = _clearance_levels(clearances)
         organisation = self.org(org)
-        if actor is not None and not first and actor.org != organisation.id:
-            # onboarding a partner: an administrator may create the first administrator of a
-            # new organisation; after that each organisation manages its own users
-            has_users = self.session.scalar(
-                select(func.count()).select_from(User).where(User.org_id == organisation.id)
-            )
-            if has_users or role != "administrator":
-                raise AuthError("administrators manage the users of their own organisation only")
-        if actor is not None:
-            for scheme, level in levels.items():
-                if level > actor.clearances.get(scheme, -1):
-                    raise AuthError("you cannot grant a clearance above your own")
+        if first:
+            if role != "operator" or not organisation.runs_instance:
+                raise ValidationError(
+                    "the first user of a workspace is its operator: role operator, in the first organisation",
+                    field="role",
+                )
+        else:
+            assert actor is not None
+            if organisation.id != actor.org:
+                # onboarding a partner: the operator adds its first administrator; after
+                # that each organisation manages its own users
+                has_users = self.session.scalar(
+                    select(func.count()).select_from(User).where(User.org_id == organisation.id)
+                )
+                if not self._may(actor, "operate") or has_users or role != "administrator":
+                    raise AuthError("administrators manage the users of their own organisation only")
+            self._check_grant(actor, organisation, role, levels, {})
         if self.session.scalar(select(User.id).where(User.username == username)):
             raise ConflictError(f"a user named {username!r} exists")
         if password is not None and len(password) < 12:
@@ -231,6 +243,81 @@ class Sharing:
         )
         return user
 
+    def update_user(
+        self,
+        username: str,
+        *,
+        actor: Principal,
+        role: str | None = None,
+        clearances: dict[str, str] | None = None,
+        active: bool | None = None,
+        display_name: str | None = None,
+    ) -> User:
+        """Change a user of the administrator's own organisation: role, clearances (none
+        above the administrator's own), whether they may sign in, display name."""
+        self._require(actor, "admin", "change users")
+        user = self.user(username)
+        organisation = self.org(user.org_id)
+        if user.org_id != actor.org:
+            raise AuthError("administrators manage the users of their own organisation only")
+        if user.role == "operator" and not self._may(actor, "operate"):
+            raise AuthError("only an operator may change an operator")
+        if role is not None and role not in roles():
+            raise ValidationError(f"unknown role {role!r}; one of {', '.join(roles())}", field="role")
+        levels = _clearance_levels(clearances) if clearances is not None else None
+        self._check_grant(
+            actor, organisation, role or user.role, levels or {}, _clearance_levels(user.clearances)
+        )
+        changed: dict[str, Any] = {}
+        if role is not None and role != user.role:
+            changed["role"] = role
+        if levels is not None:
+            named = {s: schemes()[s][lv] for s, lv in levels.items()}
+            if named != user.clearances:
+                changed["clearances"] = named
+        if active is not None and active != user.active:
+            changed["active"] = active
+        if display_name is not None and display_name != user.display_name:
+            changed["display_name"] = display_name
+        if user.role == "operator" and (
+            changed.get("role", "operator") != "operator" or changed.get("active") is False
+        ):
+            others = self.session.scalar(
+                select(func.count())
+                .select_from(User)
+                .where(User.role == "operator", User.active.is_(True), User.id != user.id)
+            )
+            if not others:
+                raise ValidationError(
+                    "the workspace needs an active operator: make another first", field="role"
+                )
+        for key, value in changed.items():
+            setattr(user, key, value)
+        self.session.flush()
+        if changed:
+            self._audit(actor, "user.update", "users", user.id, {"username": user.username, **changed})
+        return user
+
+    def _check_grant(
+        self,
+        actor: Principal,
+        organisation: Organisation,
+        role: str,
+        levels: dict[str, int],
+        current: dict[str, int],
+    ) -> None:
+        """No administrator grants more than they hold; only an operator makes an operator,
+        and only in the organisation that runs the instance."""
+        if role == "operator" and not (self._may(actor, "operate") and organisation.runs_instance):
+            raise AuthError(
+                "only an operator may make an operator, in the organisation that runs the instance"
+            )
+        if not role_permissions(role) <= role_permissions(actor.role):
+            raise AuthError(f"you cannot grant the role {role!r}: it can do more than yours")
+        for scheme, level in levels.items():
+            if level > actor.clearances.get(scheme, -1) and level > current.get(scheme, -1):
+                raise AuthError("you cannot grant a clearance above your own")
+
     def users(self, org_id: str | None = None) -> list[User]:
         stmt = select(User).order_by(User.username)
         if org_id:
@@ -253,16 +340,11 @@ class Sharing:
     def _principal(self, user: User, org: Organisation | None = None) -> Principal:
         org = org or self.session.get(Organisation, user.org_id)
         assert org is not None
-        coalitions = frozenset(
-            self.session.scalars(
-                select(CoalitionMember.coalition).where(CoalitionMember.country == org.country)
-            )
-        )
         return Principal(
             user=user.username,
             org=org.id,
             country=org.country,
-            coalitions=coalitions,
+            coalitions=coalitions.of_country(self.session, org.country),
             clearances=_clearance_levels(user.clearances),
             role=user.role,
         )
@@ -377,8 +459,7 @@ class Sharing:
             token is None
             or owner is None
             or (
-                owner.username != actor.user
-                and not (actor.role == "administrator" and owner.org_id == actor.org)
+                owner.username != actor.user and not (self._may(actor, "admin") and owner.org_id == actor.org)
             )
         ):
             raise NotFoundError(f"no token {token_id}")
@@ -387,9 +468,14 @@ class Sharing:
         self._audit(actor, "token.revoke", "api_tokens", token.id, {})
 
     # ------------------------------------------------------------ helpers
-    def _require_admin(self, actor: Principal | None) -> None:
-        if actor is None or "admin" not in role_permissions(actor.role):
-            raise AuthError("this needs an administrator")
+    @staticmethod
+    def _may(actor: Principal | None, permission: str) -> bool:
+        return actor is not None and permission in role_permissions(actor.role)
+
+    def _require(self, actor: Principal | None, permission: str, what: str) -> None:
+        if not self._may(actor, permission):
+            who = "the workspace's operator" if permission == "operate" else "an administrator"
+            raise AuthError(f"only {who} may {what}")
 
     def _audit(
         self,

@@ -166,7 +166,7 @@ def stix_bundle(registry: Registry, tables: Iterable[str] = TABLES) -> tuple[sti
         for record in registry.iter_all(name):
             records.append((name, record))
             if name == "engagements":
-                actor_ids.update([record.lead_actor_id, *record.partners])
+                actor_ids.update(a for a in [record.lead_actor_id, *record.partners] if a)
             else:
                 actor_ids.update(record.parties)
     # visible actors only: a reference to a hidden one is dropped, never described

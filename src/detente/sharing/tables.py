@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from detente.core.db import Base, UTCDateTime, new_id
 
-__all__ = ["ApiToken", "Coalition", "CoalitionMember", "Organisation", "User"]
+__all__ = ["ApiToken", "Coalition", "CoalitionChange", "CoalitionMember", "Organisation", "User"]
 
 
 class Coalition(Base):
@@ -22,12 +22,33 @@ class Coalition(Base):
 
 
 class CoalitionMember(Base):
+    """A country's membership of a coalition, from ``joined_on`` (unknown: a member since
+    before the workspace recorded it) until the day before ``left_on``."""
+
     __tablename__ = "coalition_members"
 
     coalition: Mapped[str] = mapped_column(
         ForeignKey("coalitions.name", ondelete="CASCADE"), primary_key=True
     )
     country: Mapped[str] = mapped_column(String(3), primary_key=True, index=True)
+    joined_on: Mapped[date | None] = mapped_column(Date)
+    left_on: Mapped[date | None] = mapped_column(Date)
+
+
+class CoalitionChange(Base):
+    """One change of coalition membership, kept for every administrator to see (the audit
+    trail has it too): who changed which coalition, how, and from when."""
+
+    __tablename__ = "coalition_changes"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    coalition: Mapped[str] = mapped_column(String(32), index=True)
+    change: Mapped[str] = mapped_column(String(20))  # created, joined, left, relabelled
+    country: Mapped[str | None] = mapped_column(String(3))
+    effective_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class Organisation(Base):
@@ -37,6 +58,8 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(300), unique=True)
     country: Mapped[str] = mapped_column(String(3), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # the organisation that runs the instance (the first one); only its users may be operators
+    runs_instance: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class User(Base):

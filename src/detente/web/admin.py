@@ -1,4 +1,7 @@
-"""Administration (organisations and users) and bulk import with progress.
+"""Administration (organisations, users, coalitions) and bulk import with progress.
+
+Who may do what is the sharing service's rule: an administrator manages their own
+organisation's users; the workspace's operator adds organisations and changes coalitions.
 
 An import runs in a background thread with its own unit of work (all rows or
 none, as everywhere); its page refreshes itself to show progress until it ends.
@@ -12,7 +15,9 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -21,12 +26,13 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from detente.api.registry import import_saved_upload, save_upload
-from detente.core.errors import DetenteError, ImportRowsError, NotFoundError
+from detente.core.errors import DetenteError, ImportRowsError, NotFoundError, ValidationError
 from detente.core.markings import Principal
 from detente.core.workspace import Workspace
 from detente.registry.fields import Line
 from detente.registry.resources import RESOURCES
 from detente.registry.service import Registry
+from detente.sharing import coalitions
 from detente.sharing.service import AuthError, Sharing, roles
 from detente.web.auth import opened
 
@@ -40,8 +46,8 @@ def _admin_page(
     request: Request, *, error: str | None = None, notice: str | None = None, status: int = 200
 ) -> HTMLResponse:
     with opened(request) as (reg, page):
-        if page.principal is None or page.principal.role != "administrator":
-            raise AuthError("administration is for administrators")
+        reg.require("admin", "open the administration pages")
+        assert page.principal is not None
         sharing = Sharing(reg.session)
         return page.render(
             "admin.html",
@@ -49,9 +55,28 @@ def _admin_page(
             orgs=sharing.orgs(),
             users=sharing.users(page.principal.org),
             roles=roles(),
+            coalitions=coalitions.membership(reg.session),
+            today=sharing.coalitions(),
+            changes=sharing.coalition_changes(actor=page.principal, limit=50),
             error=error,
             notice=notice,
         )
+
+
+def _administer(request: Request, csrf_token: str, change: Callable[[Sharing, Principal], str]) -> Response:
+    """Run one administrative change as the signed-in user and show the page again, with
+    what was done or why it was refused."""
+    try:
+        with opened(request, write=True, csrf=csrf_token) as (reg, page):
+            assert page.principal is not None
+            notice = change(Sharing(reg.session), page.principal)
+    except DetenteError as exc:
+        return _admin_page(request, error=exc.message, status=403 if isinstance(exc, AuthError) else 422)
+    return _admin_page(request, notice=notice)
+
+
+def _clearances(national: str, nato: str) -> dict[str, str]:
+    return {k: v for k, v in (("national", national), ("nato", nato)) if v}
 
 
 @router.get("/admin", response_class=HTMLResponse)
@@ -70,21 +95,37 @@ def admin_add_user(
     organisation: Annotated[Line, Form(max_length=300)] = "",
     csrf_token: Annotated[Line, Form(max_length=200)] = "",
 ) -> Response:
-    clearances = {k: v for k, v in (("national", national), ("nato", nato)) if v}
-    try:
-        with opened(request, write=True, csrf=csrf_token) as (reg, page):
-            assert page.principal is not None
-            Sharing(reg.session).add_user(
-                username,
-                organisation or page.principal.org,
-                role=role,
-                clearances=clearances,
-                password=password,
-                actor=page.principal,
-            )
-    except DetenteError as exc:
-        return _admin_page(request, error=exc.message, status=422 if not isinstance(exc, AuthError) else 403)
-    return _admin_page(request, notice=f"added user {username.strip().lower()}")
+    def add(sharing: Sharing, me: Principal) -> str:
+        user = sharing.add_user(
+            username,
+            organisation or me.org,
+            role=role,
+            clearances=_clearances(national, nato),
+            password=password,
+            actor=me,
+        )
+        return f"added user {user.username}"
+
+    return _administer(request, csrf_token, add)
+
+
+@router.post("/admin/users/{username}", response_model=None)
+def admin_update_user(
+    request: Request,
+    username: Annotated[Line, PathParam(max_length=100)],
+    role: Annotated[Line, Form(max_length=40)],
+    national: Annotated[Line, Form(max_length=60)] = "",
+    nato: Annotated[Line, Form(max_length=60)] = "",
+    active: Annotated[Line, Form(max_length=5)] = "",
+    csrf_token: Annotated[Line, Form(max_length=200)] = "",
+) -> Response:
+    def change(sharing: Sharing, me: Principal) -> str:
+        user = sharing.update_user(
+            username, actor=me, role=role, clearances=_clearances(national, nato), active=active == "on"
+        )
+        return f"updated user {user.username}"
+
+    return _administer(request, csrf_token, change)
 
 
 @router.post("/admin/organisations", response_model=None)
@@ -94,12 +135,33 @@ def admin_add_org(
     country: Annotated[Line, Form(max_length=100)],
     csrf_token: Annotated[Line, Form(max_length=200)] = "",
 ) -> Response:
-    try:
-        with opened(request, write=True, csrf=csrf_token) as (reg, page):
-            Sharing(reg.session).add_org(name, country, actor=page.principal)
-    except DetenteError as exc:
-        return _admin_page(request, error=exc.message, status=422 if not isinstance(exc, AuthError) else 403)
-    return _admin_page(request, notice=f"added organisation {name.strip()}")
+    def add(sharing: Sharing, me: Principal) -> str:
+        return f"added organisation {sharing.add_org(name, country, actor=me).name}"
+
+    return _administer(request, csrf_token, add)
+
+
+@router.post("/admin/coalitions", response_model=None)
+def admin_set_coalition(
+    request: Request,
+    name: Annotated[Line, Form(max_length=32)],
+    members: Annotated[Line, Form(max_length=3000)],
+    label: Annotated[Line, Form(max_length=200)] = "",
+    effective_on: Annotated[Line, Form(max_length=10)] = "",
+    csrf_token: Annotated[Line, Form(max_length=200)] = "",
+) -> Response:
+    def change(sharing: Sharing, me: Principal) -> str:
+        countries = [m for m in members.replace(";", ",").split(",") if m.strip()]
+        try:
+            on = date.fromisoformat(effective_on) if effective_on else None
+        except ValueError:
+            raise ValidationError(
+                f"{effective_on!r} is not a date (YYYY-MM-DD)", field="effective_on"
+            ) from None
+        made = sharing.set_coalition(name, label or None, countries, actor=me, effective_on=on)
+        return f"{name.strip().upper()}: {len(made)} change(s) recorded" if made else "nothing changed"
+
+    return _administer(request, csrf_token, change)
 
 
 # ---------------------------------------------------------------- import
