@@ -323,3 +323,25 @@ def test_json_document_with_several_tables(reg: Registry, tmp_path: Path) -> Non
     assert report.created == {"actors": 2, "engagements": 1}
     (eng,) = reg.list("engagements")
     assert reg.get("actors", eng.lead_actor_id).external_id == "fr-navy"
+
+
+def test_packed_files_are_refused_by_what_they_declare_before_parsing(reg: Registry, tmp_path: Path) -> None:
+    """A Parquet file or workbook that would unpack past ten times the import limit is
+    refused from its footer or zip directory, before it is inflated."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    packed = tmp_path / "actors.parquet"
+    names = pa.array(["Same name"] * 200_000)
+    pq.write_table(pa.table({"name": names, "kind": names}), packed, use_dictionary=False, compression="zstd")
+    assert packed.stat().st_size < 20_000
+    with pytest.raises(ValidationError, match=r"actors.parquet: would inflate to more than 1,000,000 bytes"):
+        import_file(reg, packed, max_bytes=100_000)
+    book = tmp_path / "actors.xlsx"
+    with zipfile.ZipFile(book, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b" " * 2_000_000)
+    with pytest.raises(
+        ValidationError, match=r"actors.xlsx: would inflate to 2,000,000 bytes, over 1,000,000"
+    ):
+        import_file(reg, book, max_bytes=100_000)
+    assert reg.count("actors") == 0

@@ -15,8 +15,11 @@ from pathlib import Path
 import pyarrow as pa
 
 from detente.core.errors import ValidationError
+from detente.sources.tabular import head_bytes, read_bytes
 
 __all__ = ["FILES", "URLS", "parse", "quad_class"]
+
+MAX_LOOKUP_BYTES = 16 * 1024 * 1024  # the lookup tables are kilobytes: more is not one
 
 URLS = {
     "CAMEO.eventcodes.txt": "https://www.gdeltproject.org/data/lookups/CAMEO.eventcodes.txt",
@@ -36,10 +39,11 @@ def quad_class(root: int) -> int:
 
 
 def _pairs(path: Path, header: tuple[str, str]) -> dict[str, str]:
+    data = read_bytes(path, limit=MAX_LOOKUP_BYTES)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        line = data[: exc.start].count(b"\n") + 1
         raise ValidationError(f"{path}, line {line}: not UTF-8 text") from None
     rows = list(csv.reader(text.splitlines(), delimiter="\t"))
     if not rows or tuple(c.strip().upper() for c in rows[0][:2]) != header:
@@ -65,8 +69,7 @@ def parse(paths: list[Path]) -> pa.Table:
     """The codebook from the two lookup files (in any order, recognised by their header)."""
     by_kind: dict[str, Path] = {}
     for path in paths:
-        with path.open("rb") as handle:
-            first = handle.readline().decode("utf-8-sig", "replace").upper()
+        first = head_bytes(path, 4096).split(b"\n", 1)[0].decode("utf-8-sig", "replace").upper()
         kind = "CAMEO.goldsteinscale.txt" if "GOLDSTEIN" in first else "CAMEO.eventcodes.txt"
         if kind in by_kind:
             raise ValidationError(f"{path}: two {kind} files given")

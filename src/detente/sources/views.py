@@ -17,8 +17,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from detente.core import bounded
 from detente.core.errors import ValidationError
-from detente.sources.tabular import Parsed, Unmapped, read_table, to_iso3
+from detente.sources.tabular import MAX_BYTES, Parsed, Unmapped, read_table, to_iso3
 
 __all__ = ["KEY_UNUSED", "month_id", "month_of", "parse_views"]
 
@@ -37,6 +38,8 @@ def month_id(year: int, month: int) -> int:
 
 def _read_parquet(path: Path) -> pa.Table:
     try:
+        # what the footer declares, before anything is inflated (a Parquet bomb)
+        bounded.check_parquet(path, name=str(path), limit=MAX_BYTES)
         table = pq.read_table(path)
         table.column_names  # noqa: B018 (names must decode: a broken file can hold bytes)
         return table
