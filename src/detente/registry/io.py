@@ -13,8 +13,10 @@ An import never takes authorship or identity from the file:
   (when the row has none), so that importing the same file again finds it. Other rows of
   the same file that name that id (an engagement's ``agreement_id``) get the new record.
   An id of a record hidden from the importer behaves exactly as an unknown id.
-- ``version`` is only compared: a row for an existing record must carry the version it
-  was exported at (a stale file is refused); it is never stored.
+- ``version`` is only compared: a row whose id names an existing record must carry the
+  version it was exported at (a stale file is refused); it is never stored.
+- several files (an export's CSV or Parquet files) are imported as one (``import_files``),
+  so a row may name a record of another of the files by its id there.
 - ``created_at``, ``created_by``, ``updated_at`` and ``updated_by`` are ignored with a
   warning in the report naming them: detente records who wrote and when (the importer,
   now), and the audit trail agrees.

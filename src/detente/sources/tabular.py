@@ -302,6 +302,23 @@ def parse_date(text: str, where: str, lo: date, hi: date) -> date:
     return day
 
 
+def _body(path: Path, text: str, delimiter: str, skip_lines: int) -> io.StringIO:
+    """The text past ``skip_lines``, refused when its first line is plainly separated by
+    another delimiter."""
+    body = io.StringIO(text, newline="")
+    for _ in range(skip_lines):
+        body.readline()
+    first_line = body.getvalue()[body.tell() :].split("\n", 1)[0]
+    other = _guess_other_delimiter(first_line, delimiter)
+    if other is not None:
+        expected = {",": "comma", "\t": "tab", ";": "semicolon"}.get(delimiter, repr(delimiter))
+        raise ValidationError(
+            f"{path}, line {skip_lines + 1}: expected {expected}-separated columns; "
+            f"this looks {other}-separated"
+        )
+    return body
+
+
 def read_table(
     path: Path,
     *,
@@ -321,18 +338,7 @@ def read_table(
     different number of fields is refused with its line unless ``ragged`` (then short
     rows are padded with nulls and long rows refused). Null tokens become None.
     """
-    text = read_text(path) if text is None else text
-    body = io.StringIO(text, newline="")
-    for _ in range(skip_lines):
-        body.readline()
-    first_line = body.getvalue()[body.tell() :].split("\n", 1)[0]
-    other = _guess_other_delimiter(first_line, delimiter)
-    if other is not None:
-        expected = {",": "comma", "\t": "tab", ";": "semicolon"}.get(delimiter, repr(delimiter))
-        raise ValidationError(
-            f"{path}, line {skip_lines + 1}: expected {expected}-separated columns; "
-            f"this looks {other}-separated"
-        )
+    body = _body(path, read_text(path) if text is None else text, delimiter, skip_lines)
     csv.field_size_limit(MAX_FIELD)
     reader = csv.reader(body, delimiter=delimiter, quotechar='"', strict=False)
     line_base = skip_lines
@@ -348,11 +354,9 @@ def read_table(
             cols = list(names)
         if rename:
             cols = [rename.get(c, c) for c in cols]
-        seen: set[str] = set()
-        for c in cols:
-            if c in seen:
-                raise ValidationError(f"{path}, line {line_base + 1}: column {c!r} appears twice")
-            seen.add(c)
+        twice = next((c for i, c in enumerate(cols) if c in cols[:i]), None)
+        if twice is not None:
+            raise ValidationError(f"{path}, line {line_base + 1}: column {twice!r} appears twice")
         data: dict[str, list[str | None]] = {c: [] for c in cols}
         columns = [data[c] for c in cols]
         width = len(cols)
