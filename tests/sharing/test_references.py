@@ -59,12 +59,12 @@ def minimal(name: str, tag: str, shown: dict[str, Any]) -> dict[str, Any]:
             "kind": "defense_dialogue",
             "lead_actor_id": shown["gbr"].id,
             "start_date": DAY,
-        },  # fmt: skip
+        },
         "commitments": lambda: {
             "engagement_id": shown["engagements"].id,
             "committed_by_id": shown["gbr"].id,
             "description": f"Do {tag}",
-        },  # fmt: skip
+        },
         "vetting_decisions": lambda: {
             "subject_name": f"Subject {tag}",
             "decided_on": DAY,
@@ -75,7 +75,7 @@ def minimal(name: str, tag: str, shown: dict[str, Any]) -> dict[str, Any]:
             "initiative_id": shown["initiatives"].id,
             "title": f"Objective {tag}",
             "line_of_effort": _first(t.lines_of_effort),
-        },  # fmt: skip
+        },
         "indicators": lambda: {
             "objective_id": shown["objectives"].id,
             "name": f"Indicator {tag}",
@@ -84,7 +84,7 @@ def minimal(name: str, tag: str, shown: dict[str, Any]) -> dict[str, Any]:
             "baseline_date": DAY,
             "target_value": 5,
             "target_date": date(2027, 1, 1),
-        },  # fmt: skip
+        },
         "observations": lambda: {
             "indicator_id": shown["indicators"].id,
             "value": 1,
@@ -96,14 +96,14 @@ def minimal(name: str, tag: str, shown: dict[str, Any]) -> dict[str, Any]:
             "title": f"Evaluation {tag}",
             "kind": _first(t.evaluation_kinds),
             "conducted_on": DAY,
-        },  # fmt: skip
+        },
         "lessons": lambda: {"title": f"Lesson {tag}", "observation": f"Seen {tag}"},
         "calendar_entries": lambda: {
             "country": "KEN",
             "title": f"Holiday {tag}",
             "kind": _first(t.calendar_kinds),
             "start_date": DAY,
-        },  # fmt: skip
+        },
     }[name]()
 
 
