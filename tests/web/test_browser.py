@@ -259,8 +259,8 @@ def test_import_shows_progress_then_the_report_or_every_bad_row(
     header = "title,kind,lead_actor_id,partners,start_date,marking\n"
     rows = [f"Imported visit {i},senior_visit,{gbr_id},{ken_id},2026-0{1 + i % 9}-01,UNCLASSIFIED//TLP:CLEAR"
             for i in range(40)]  # fmt: skip
-    good = tmp_path / "engagements.csv"
-    good.write_text(header + "\n".join(rows) + "\n")
+    good = tmp_path / "engagements.csv"  # it claims an author: ignored, and the page says so
+    good.write_text(header.replace("\n", ",created_by\n") + "\n".join(f"{r},mallory" for r in rows) + "\n")
     bad = tmp_path / "bad" / "engagements.csv"
     bad.parent.mkdir()
     bad.write_text(header + rows[0] + "\nBroken,parade,x,y,2026-02-30,SECRET//REL TO\n")
@@ -280,6 +280,7 @@ def test_import_shows_progress_then_the_report_or_every_bad_row(
     job_url = page.url
     expect(page.get_by_role("status")).to_have_text("Imported.", timeout=20_000)
     assert page.locator("table.data td").nth(1).inner_text() == "40"
+    expect(page.get_by_role("list", name="Left out")).to_contain_text("created_by ignored")
     accessible(page)
     page.goto(f"{base}/engagements?q=imported+visit")
     expect(page.get_by_text("40 engagements")).to_be_visible()

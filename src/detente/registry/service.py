@@ -9,6 +9,7 @@ Interfaces (CLI, API, import) call these functions; they never touch tables.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -40,6 +41,15 @@ LINK_CHUNK = 5000  # record ids per query when fetching links
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def _is_id(value: str) -> bool:
+    """Whether ``value`` can be a record id (a UUID): anything else is found nowhere,
+    without asking the database (which may refuse it: PostgreSQL rejects NUL)."""
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except (ValueError, AttributeError, TypeError):
+        return False
 
 
 def field_errors(exc: pydantic.ValidationError) -> list[tuple[str | None, str]]:
@@ -102,14 +112,15 @@ class Registry:
 
     def _exists(self, table: Any, record_id: str) -> bool:
         return (
-            self.session.scalar(select(table.id).where(table.id == record_id, self._visible(table)))
+            _is_id(record_id)
+            and self.session.scalar(select(table.id).where(table.id == record_id, self._visible(table)))
             is not None
         )
 
     def _visible_ids(self, table: Any, ids: Iterable[str]) -> set[str]:
         """Those of ``ids`` whose ``table`` rows the principal may see (in chunks: SQLite
         and PostgreSQL cap the parameters of one statement)."""
-        wanted = sorted(set(ids))
+        wanted = sorted(i for i in set(ids) if _is_id(i))
         seen: set[str] = set()
         for start in range(0, len(wanted), LINK_CHUNK):
             chunk = wanted[start : start + LINK_CHUNK]
@@ -120,9 +131,11 @@ class Registry:
 
     # ------------------------------------------------------------------ reads
     def _row(self, res: Resource, record_id: str) -> Any:
-        row = self.session.scalar(
-            select(res.table).where(res.table.id == record_id, self._visible(res.table))
-        )
+        row = None
+        if _is_id(record_id):
+            row = self.session.scalar(
+                select(res.table).where(res.table.id == record_id, self._visible(res.table))
+            )
         if row is None:  # absent and hidden look the same: "not found", never "forbidden"
             raise NotFoundError(f"no {res.singular} with id {record_id}")
         return row
@@ -310,6 +323,8 @@ class Registry:
         """
         res = resource(target)
         token = token.strip()
+        if any(ord(ch) < 32 for ch in token):  # no name or id holds one (PostgreSQL refuses NUL)
+            raise ValidationError(f"no {res.singular} {token!r} (id, external id or name)", field=field)
         table = res.table
         seen = self._visible(table)
         if self._exists(table, token):

@@ -177,6 +177,7 @@ class Job:
     message: str = ""
     errors: list[str] = field(default_factory=list)
     report: dict[str, dict[str, int]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # columns the import ignored, and why
     finished: float | None = None  # time.monotonic() when it ended
 
 
@@ -201,6 +202,7 @@ def _run(job: Job, ws: Workspace, principal: Principal, path: Path, table: str |
                 progress=progress,
             )
         job.report = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}
+        job.warnings = list(report.warnings)
         job.state = "done"
     except ImportRowsError as exc:
         job.state, job.message = "failed", exc.message.split(":\n")[0]
