@@ -73,7 +73,7 @@ def instance(n: int):  # type: ignore[no-untyped-def]
 
     from detente.core.countries import countries
     from detente.planning.optimise import Candidate, Objective, Problem
-    from detente.planning.vienna import Rules
+    from detente.planning.vienna_rules import Rules
 
     rng = np.random.default_rng(SEED)
     partners = sorted({c.iso3 for c in countries() if c.iso3 and (c.cow or c.gw)})[:PARTNERS]

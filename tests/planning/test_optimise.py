@@ -22,7 +22,7 @@ from detente.planning.optimise import (
     value,
     violations,
 )
-from detente.planning.vienna import ConstraintRule, Rules
+from detente.planning.vienna_rules import ConstraintRule, Rules
 
 RULES = Rules.load("2011")
 

@@ -15,16 +15,14 @@ from hypothesis import strategies as st
 
 from detente.core.errors import ConfigError, ValidationError
 from detente.planning.vienna import (
-    MEASURES,
     Activity,
     Finding,
-    Rules,
-    RuleTableError,
     calendar_draft,
     check,
     notification_draft,
     split_suspects,
 )
+from detente.planning.vienna_rules import MEASURES, Rules, RuleTableError
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "detente" / "planning" / "vienna_2011.yaml"
 RAW: dict[str, Any] = yaml.safe_load(SOURCE.read_text())

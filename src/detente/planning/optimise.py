@@ -59,7 +59,7 @@ import highspy
 import numpy as np
 
 from detente.core.errors import ValidationError
-from detente.planning.vienna import ConstraintRule, Rules
+from detente.planning.vienna_rules import ConstraintRule, Rules
 
 __all__ = [
     "BudgetStep",
