@@ -37,34 +37,33 @@ The result (``EffectStudy``) carries its numbers, the inputs' provenance, the ma
 any registry records the treatment came from, and what the design can and cannot claim
 in plain words, worded from the numbers (``can`` / ``cannot``). It says "association",
 never "effect of": this module must not present an estimate as causal.
+
+Where the parts live: this module holds the named treatments and outcomes, the estimation
+and the placebo study; ``effects_panel`` the treatment, outcome and panel types and
+``build_panel``; ``effects_result`` the result types; ``effects_claims`` the wording of
+what a study can and cannot claim.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from detente.assessment.effects_claims import claims
+from detente.assessment.effects_panel import Outcome, Panel, Treatment, build_panel, missing_source
+from detente.assessment.effects_result import OPEN, Coefficient, EffectStudy, Placebo, PreTrend
 from detente.core.errors import ValidationError
 from detente.sources.lake import Lake
 
 __all__ = [
     "OUTCOMES",
     "TREATMENTS",
-    "Coefficient",
-    "EffectStudy",
-    "Outcome",
-    "Panel",
-    "Placebo",
-    "PreTrend",
-    "Sample",
-    "Treatment",
     "TreatmentSpec",
-    "build_panel",
     "estimate",
     "event_terms",
     "named_outcome",
@@ -76,25 +75,14 @@ __all__ = [
     "with_outcome",
 ]
 
-OPEN = "UNCLASSIFIED//TLP:CLEAR"
-
 
 # ------------------------------------------------------------------ treatments
-@dataclass(frozen=True)
-class Treatment:
-    """Who adopted, and when: ``adoptions`` has ``first_year`` and ``iso3`` and/or ``ccode``."""
-
-    name: str
-    title: str
-    adoptions: pd.DataFrame
-    observed: tuple[int, int] | None = None  # years in which adoption is observed at all
-    sources: tuple[str, ...] = ()  # lake sources it read
-    records: tuple[Any, ...] = ()  # registry records it used: their markings mark the result
-    caveat: str = ""
 
 
 @dataclass(frozen=True)
 class TreatmentSpec:
+    """A named treatment: SQL over one lake source giving each state's first adoption year."""
+
     name: str
     title: str
     source: str
@@ -136,13 +124,6 @@ TREATMENTS = {
 }
 
 
-def _missing(source: str) -> ValidationError:
-    from detente.sources.service import SOURCES
-
-    title = SOURCES[source].title if source in SOURCES else source
-    return ValidationError(f"{source} ({title}) is not in the lake: `detente sources load {source} FILE`")
-
-
 def named_treatment(lake: Lake, name: str) -> Treatment:
     """A named treatment (``TREATMENTS``) read from the lake."""
     spec = TREATMENTS.get(name)
@@ -152,7 +133,7 @@ def named_treatment(lake: Lake, name: str) -> Treatment:
         )
     prov = lake.current(spec.source)
     if prov is None:
-        raise _missing(spec.source)
+        raise missing_source(spec.source)
     adoptions = lake.db.sql(spec.sql).df()
     known = prov.first_year is not None and prov.last_year is not None
     observed = (int(prov.first_year or 0), int(prov.last_year or 0)) if known else None
@@ -206,15 +187,6 @@ def registry_treatment(reg: Any) -> Treatment:
 
 
 # ------------------------------------------------------------------ outcomes
-@dataclass(frozen=True)
-class Outcome:
-    name: str
-    title: str
-    source: str  # lake source (or the ``events`` view) it reads
-    sql: str  # -> iso3, year, value where anything happened
-    transform: str  # "log1p" | "any" | "identity"
-    unit: str
-    caveat: str = ""
 
 
 _LOCATED = "unnest(list_distinct(coalesce({lists}, []))) AS c(iso3)"
@@ -278,193 +250,13 @@ OUTCOMES = {
 
 
 def named_outcome(name: str) -> Outcome:
+    """A named outcome (``OUTCOMES``)."""
     if name not in OUTCOMES:
         raise ValidationError(f"unknown outcome {name!r}; one of {', '.join(OUTCOMES)}", field="outcome")
     return OUTCOMES[name]
 
 
-def _coverage(lake: Lake, out: Outcome) -> tuple[int, int]:
-    if out.source == "events":
-        if not lake.has("events"):
-            raise ValidationError("no event data in the lake: `detente sources load gdelt|icews FILE...`")
-        lo, hi = lake.db.execute("SELECT min(year), max(year) FROM events").fetchall()[0]
-        if lo is None:
-            raise ValidationError("the lake's event data is empty")
-        return int(lo), int(hi)
-    prov = lake.current(out.source)
-    if prov is None or not lake.has(out.source):
-        raise _missing(out.source)
-    if prov.first_year is None or prov.last_year is None:
-        raise ValidationError(f"{out.source}: the lake does not know which years it covers")
-    return prov.first_year, prov.last_year
-
-
-# ------------------------------------------------------------------ the panel
-@dataclass(frozen=True)
-class Sample:
-    units: int
-    treated_units: int
-    never_treated_units: int  # not treated by the end of the window
-    country_years: int
-    treated_country_years: int
-    dropped_already_treated: int  # first treated before the window
-    dropped_short: int  # fewer than min_pre untreated years in the window
-    cohorts: dict[int, int]  # first year -> treated units
-    nonzero_share: float  # country-years with a nonzero outcome
-
-
-@dataclass(frozen=True)
-class Panel:
-    """The estimation sample: ``data`` has unit (state code), iso3, year, first_year
-    (0: not treated in the window), treated (0/1) and y."""
-
-    data: pd.DataFrame
-    treatment: Treatment
-    outcome: Outcome
-    first: int
-    last: int
-    system: str
-    min_pre: int
-    sample: Sample
-    provenance: tuple[dict[str, Any], ...] = ()
-
-
-def _provenance(lake: Lake, sources: Iterable[str]) -> tuple[dict[str, Any], ...]:
-    out = []
-    for name in sources:
-        names = ("gdelt", "icews") if name == "events" else (name,)
-        for n in names:
-            p = lake.current(n)
-            if p is not None:
-                out.append(
-                    {"source": p.source, "version": p.version, "sha256": p.sha256, "coverage": p.coverage}
-                )
-    return tuple(out)
-
-
-def build_panel(
-    lake: Lake,
-    treat: Treatment,
-    out: Outcome,
-    first: int,
-    last: int,
-    *,
-    system: str = "cow",
-    min_pre: int = 2,
-) -> Panel:
-    """Country-years ``first``-``last`` of the state system with the treatment and outcome."""
-    from detente.relations.panel import SYSTEMS, state_years_sql
-
-    if first >= last:
-        raise ValidationError(f"years {first}-{last}: the window needs at least two years")
-    if min_pre < 1:
-        raise ValidationError("min_pre: at least 1 untreated year per state", field="min_pre")
-    lo, hi = _coverage(lake, out)
-    if first < lo or last > hi:
-        raise ValidationError(f"{out.source} covers {lo}-{hi}; the window {first}-{last} is outside it")
-    if treat.observed and (first < treat.observed[0] or last > treat.observed[1]):
-        a, b = treat.observed
-        raise ValidationError(
-            f"{treat.name}: adoption is observed only in {a}-{b}; the window {first}-{last} is outside it"
-        )
-    adoptions = treat.adoptions
-    if "first_year" not in adoptions or not ({"iso3", "ccode"} & set(adoptions.columns)):
-        raise ValidationError("a treatment needs columns first_year and iso3 or ccode", field="treatment")
-    by_code = system == "cow" and "ccode" in adoptions
-    key = "s.code = t.ccode" if by_code else "s.iso3 = t.iso3"
-    adopted = adoptions[["ccode" if by_code else "iso3", "first_year"]].dropna()
-    transform = {"log1p": "ln(1 + {v})", "any": "({v} > 0)::INTEGER", "identity": "{v}"}[out.transform]
-    value = transform.format(v="coalesce(o.value, 0)")
-    sy = state_years_sql(lake, system, first, last)
-    db = lake.db.cursor()
-    try:
-        db.register("adoptions", adopted)
-        frame = db.sql(f"""
-            SELECT s.code AS unit, s.iso3, s.year, min(t.first_year)::DOUBLE AS adopted, {value} AS y
-            FROM ({sy}) s
-            LEFT JOIN adoptions t ON {key}
-            LEFT JOIN ({out.sql}) o ON o.iso3 = s.iso3 AND o.year = s.year
-            GROUP BY ALL ORDER BY unit, year
-        """).df()
-    finally:
-        db.close()
-    if frame.empty:
-        raise ValidationError(f"the {SYSTEMS[system]} table has no state in {first}-{last}")
-    entry = frame.groupby("unit")["year"].transform("min")
-    adopted_year = frame["adopted"].astype(float).fillna(np.inf)
-    already = adopted_year < first
-    short = ~already & (adopted_year < entry + min_pre)
-    length = frame.groupby("unit")["year"].transform("size")
-    short |= ~already & (adopted_year > last) & (length < min_pre)
-    dropped = {k: int(frame.loc[m, "unit"].nunique()) for k, m in (("already", already), ("short", short))}
-    data = frame[~already & ~short].copy()
-    exit_ = data.groupby("unit")["year"].transform("max")  # adopting after leaving the system is not adopting
-    data["first_year"] = np.where(data["adopted"] <= exit_, data["adopted"], 0).astype(int)
-    data["treated"] = ((data["first_year"] > 0) & (data["year"] >= data["first_year"])).astype(float)
-    data = data.drop(columns="adopted").astype({"unit": int, "year": int, "y": float})
-    units = data.groupby("unit")["first_year"].first()
-    treated_units = units[units > 0]
-    if treated_units.empty:
-        raise ValidationError(
-            f"no state first adopted {treat.name} in {first + min_pre}-{last} after {min_pre} untreated "
-            "years in the window: nothing to estimate"
-        )
-    if len(units) - len(treated_units) == 0 and treated_units.nunique() == 1:
-        raise ValidationError("every state adopted in the same year and none never did: no comparison")
-    sample = Sample(
-        units=len(units),
-        treated_units=len(treated_units),
-        never_treated_units=len(units) - len(treated_units),
-        country_years=len(data),
-        treated_country_years=int(data["treated"].sum()),
-        dropped_already_treated=dropped["already"],
-        dropped_short=dropped["short"],
-        cohorts={int(k): int(v) for k, v in treated_units.value_counts().sort_index().items()},
-        nonzero_share=float((data["y"] != 0).mean()),
-    )
-    sources = (*treat.sources, out.source, SYSTEMS[system])
-    return Panel(
-        data.reset_index(drop=True), treat, out, first, last, system, min_pre, sample,
-        _provenance(lake, dict.fromkeys(sources)),
-    )  # fmt: skip
-
-
 # ------------------------------------------------------------------ estimation
-@dataclass(frozen=True)
-class Coefficient:
-    term: str
-    rel: int | None  # years since adoption (the bin's edge for the end bins)
-    label: str
-    estimate: float
-    se: float
-    ci_low: float
-    ci_high: float
-    p_value: float
-    df: int
-
-
-@dataclass(frozen=True)
-class PreTrend:
-    terms: tuple[str, ...]
-    f_statistic: float
-    df1: int
-    df2: int
-    p_value: float
-
-
-@dataclass(frozen=True)
-class Placebo:
-    draws: int
-    seed: int
-    alpha: float
-    rejections: int
-    rate: float
-    ci_low: float
-    ci_high: float
-    mean_estimate: float
-    sd_estimate: float
-    as_extreme: float | None  # share of draws at least as far from zero as the real estimate
-    scheme: str
 
 
 def _fit(data: pd.DataFrame, terms: list[str]) -> tuple[np.ndarray, np.ndarray, int, list[str]]:
@@ -620,191 +412,7 @@ def placebo(
     )  # fmt: skip
 
 
-# ------------------------------------------------------------------ the result
-@dataclass
-class EffectStudy:
-    treatment: dict[str, str]
-    outcome: dict[str, str]
-    first: int
-    last: int
-    system: str
-    min_pre: int
-    estimator: str
-    att: Coefficient
-    event: list[Coefficient]
-    pretrend: PreTrend | None
-    placebo: Placebo | None
-    sample: Sample
-    provenance: list[dict[str, Any]]
-    marking: str = OPEN
-    notes: list[str] = field(default_factory=list)  # the estimator's warnings
-    can: list[str] = field(default_factory=list)
-    cannot: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["sample"]["cohorts"] = {str(k): v for k, v in self.sample.cohorts.items()}
-        return out
-
-    def to_markdown(self) -> str:
-        t, o, a = self.treatment, self.outcome, self.att
-        lines = [
-            f"# Effect study: {t['title']} and {o['title']}, {self.first}-{self.last}",
-            "",
-            f"*Marking: {self.marking}*. Estimator: {self.estimator}.",
-            "",
-            "| | estimate | 95% CI | p |",
-            "|---|---:|---:|---:|",
-            f"| ATT ({o['unit']}) | {a.estimate:+.3f} | {a.ci_low:+.3f} to {a.ci_high:+.3f} "
-            f"| {a.p_value:.3g} |",
-        ]
-        if self.pretrend:
-            p = self.pretrend
-            lines.append(f"| pre-trend F({p.df1}, {p.df2}) | {p.f_statistic:.2f} | | {p.p_value:.3g} |")
-        if self.placebo:
-            q = self.placebo
-            lines.append(
-                f"| placebo false-positive rate ({q.rejections}/{q.draws} at p < {q.alpha:g}) "
-                f"| {q.rate:.1%} | {q.ci_low:.1%} to {q.ci_high:.1%} | |"
-            )
-        s = self.sample
-        lines += [
-            "",
-            f"Sample: {s.units} states ({s.treated_units} treated, {s.never_treated_units} not treated by "
-            f"{self.last}), {s.country_years:,} country-years ({s.treated_country_years:,} treated); "
-            f"dropped {s.dropped_already_treated} already treated before {self.first} and {s.dropped_short} "
-            f"with fewer than {self.min_pre} untreated years.",
-            "",
-            "## By year since adoption (reference: the year before)",
-            "",
-            "| term | years | estimate | 95% CI | p |",
-            "|---|---:|---:|---:|---:|",
-            *(
-                f"| {c.term} | {c.label} | {c.estimate:+.3f} | {c.ci_low:+.3f} to {c.ci_high:+.3f} "
-                f"| {c.p_value:.3g} |"
-                for c in self.event
-            ),
-            "",
-            "## What this design can claim",
-            "",
-            *(f"- {x}" for x in self.can),
-            "",
-            "## What it cannot claim",
-            "",
-            *(f"- {x}" for x in self.cannot),
-            "",
-            "## Data",
-            "",
-            *(
-                f"- {p['source']} {p['version']} ({p['coverage']}), sha256 {p['sha256'][:12]}"
-                for p in self.provenance
-            ),
-        ]  # fmt: skip
-        return "\n".join(lines) + "\n"
-
-
-def _claims(study: EffectStudy, panel: Panel) -> tuple[list[str], list[str]]:
-    a, s, o = study.att, study.sample, panel.outcome
-    span = f"{min(s.cohorts)}-{max(s.cohorts)}" if min(s.cohorts) < max(s.cohorts) else str(min(s.cohorts))
-    who = f"the {s.treated_units} states treated in {span}"
-    direction = "lower" if a.estimate < 0 else "higher"
-    can = [
-        f"An association: for {who} (treatment: {panel.treatment.title}), the outcome ({o.title}) was on "
-        f"average {abs(a.estimate):.3f} {direction} after treatment ({o.unit}; ATT {a.estimate:+.3f}, 95% "
-        f"CI {a.ci_low:+.3f} to {a.ci_high:+.3f}, p = {a.p_value:.3g}) than their own untreated years and "
-        "the year-to-year movement of states not (yet) treated predict."
-    ]
-    after = [c for c in study.event if c.term.startswith("post")]
-    if len(after) > 1:
-        first, last = after[0], after[-1]
-        can.append(
-            f"Over time since treatment: {first.estimate:+.3f} in its first year and {last.estimate:+.3f} in "
-            f"year {last.label} (95% CI {last.ci_low:+.3f} to {last.ci_high:+.3f}); the later years rest on "
-            "early adopters only, so the path mixes time since treatment with who was treated early."
-        )
-    if a.ci_low > 0 or a.ci_high < 0:
-        can.append("The association is distinguishable from zero at the 5% level.")
-    else:
-        can.append(
-            f"The association is not distinguishable from zero: anything from {a.ci_low:+.3f} to "
-            f"{a.ci_high:+.3f} is compatible with the data, so the study cannot say the outcome changed."
-        )
-    cannot = []
-    pt = study.pretrend
-    if pt is None:
-        cannot.append("No pre-trend test: no treated state has untreated years before the reference year.")
-    elif pt.p_value < 0.05:
-        cannot.append(
-            f"Parallel trends are doubtful: before adopting, treated states were already moving apart from "
-            f"the comparison states (joint test of {pt.df1} leads: F = {pt.f_statistic:.2f}, p = "
-            f"{pt.p_value:.3g}). The estimate should not be read as the treatment's effect."
-        )
-    else:
-        can.append(
-            f"Before adopting, treated states did not drift detectably from the comparison states (joint "
-            f"test of {pt.df1} leads: F = {pt.f_statistic:.2f}, p = {pt.p_value:.3g}): consistent with "
-            f"parallel trends, which it cannot prove (the test has limited power with {s.treated_units} "
-            "treated states, and trends could part after treatment for other reasons)."
-        )
-    q = study.placebo
-    if q is not None:
-        rate = (
-            f"random adoption dates gave p < {q.alpha:g} in {q.rejections} of {q.draws} draws ({q.rate:.1%}, "
-            f"95% interval {q.ci_low:.1%} to {q.ci_high:.1%})"
-        )
-        if q.as_extreme:
-            extreme = f"{q.as_extreme:.1%} of placebo estimates were as far from zero as the real one"
-        else:
-            extreme = (
-                f"none of the {q.draws} placebo estimates was as far from zero as the real one "
-                f"(randomisation p < {1 / q.draws:.2g})"
-            )
-        if q.ci_low <= q.alpha <= q.ci_high:
-            can.append(
-                f"The test is calibrated on this panel: {rate}, close to the nominal {q.alpha:.0%}; "
-                f"{extreme}."
-            )
-        elif q.ci_low > q.alpha:
-            cannot.append(
-                f"The p-values are too small on this panel: {rate}, more than the nominal {q.alpha:.0%}. "
-                f"Read the estimate against the placebo distribution instead: {extreme}."
-            )
-        else:
-            can.append(f"The test is conservative on this panel: {rate}; {extreme}.")
-    cannot += [
-        "Causation. States choose to adopt; whatever leads a state to sign (a war ending, a new "
-        "government, a patron's interest) can also move the outcome. The design removes stable "
-        "differences between states and shocks common to all states in a year, not time-varying "
-        "reasons for adopting.",
-        "Anticipation and reverse causation: agreements are negotiated over months or years, and a change "
-        "in conflict can prompt one. The year before adoption is the reference, so a change that starts "
-        "then is invisible, and one that causes adoption looks like its effect.",
-        "Spillovers: an agreement binds two states, and neighbours' and rivals' agreements may matter; the "
-        "design assumes a state's outcome depends only on its own adoption.",
-        "Heterogeneity: every adoption counts alike, and only the first; later agreements are part of "
-        "'after'. The average hides differences between partners and kinds of agreement.",
-        f"Other states: the estimate speaks for {who}, not for the {s.dropped_already_treated} already "
-        f"treated before {study.first} nor the {s.dropped_short} with fewer than {study.min_pre} untreated "
-        "years in the window.",
-    ]
-    if s.treated_units < 20:
-        cannot.append(
-            f"Trustworthy p-values from clustered standard errors: with only {s.treated_units} treated "
-            "states they are too small; judge the estimate against the placebo draws instead."
-        )
-    few = " (few: the comparison leans on states not yet treated)" if s.never_treated_units < 20 else ""
-    cannot.append(
-        f"More precision than its clusters carry: the {s.country_years:,} country-years are not "
-        f"independent; inference rests on {s.units} states as clusters, {s.never_treated_units} of them "
-        f"not treated by {study.last}{few}."
-    )
-    if s.nonzero_share < 0.25:
-        cannot.append(
-            f"Typical states: only {s.nonzero_share:.0%} of country-years have a nonzero outcome, so the "
-            "average is driven by the few states in conflict."
-        )
-    cannot += [c for c in (o.caveat, panel.treatment.caveat) if c]
-    return can, cannot
+# ------------------------------------------------------------------ the study
 
 
 def estimate(
@@ -865,7 +473,7 @@ def estimate(
         marking=marking,
         notes=sorted(set(notes + more)),
     )
-    study.can, study.cannot = _claims(study, panel)
+    study.can, study.cannot = claims(study, panel)
     return study
 
 
