@@ -1,15 +1,17 @@
-"""Early-warning speed: fit each of detente's models and produce 1,000 draws for the 2019
-window's 191 countries x 14 horizons, against the same model family fitted naively, one
-model per horizon without shared work.
+"""Early-warning speed: one full backtest window (2019: every model, 1,000 draws for 191
+countries x 14 horizons, scored) as detente runs it, against the same window computed
+naively, with nothing shared.
 
-* boost: detente computes the feature panel once and fits one LightGBM model for all 14
-  horizons (the horizon is a feature). The naive baseline, for each horizon, reads the
-  history from the lake again, recomputes the features and fits a model on that horizon's
-  rows alone (with its own hold-out errors). The two are different models, so both are
-  scored on the 2019 actuals too: sharing must not cost accuracy.
-* recency: detente reads the history and cross-validates the decay once, and one set of
-  draws serves every horizon. The naive baseline repeats all of it per horizon. Both give
-  the same draws (checked).
+* **detente**: the history is read from the lake once; the ensemble reuses its members'
+  draws at the cutoff, and each member's forecast at each earlier origin (the folds its
+  weights, their shrinkage and its calibration are chosen on) is computed once and shared
+  by the three choices (``FoldCache``).
+* **naive**: every model reads the history from the lake itself; the ensemble runs its
+  members again at the cutoff and recomputes the members' fold forecasts for each use: the
+  five folds of the weights, the five folds behind each of the five nested choices of the
+  shrinkage, and the ten folds of the calibration. The draws must be the same (checked).
+* **detente, second window**: 2019 run after 2018 with the cache of a backtest over years
+  (``analyses/warning_windows.py``): the folds 2019 shares with 2018 are not recomputed.
 
 Each contender runs in its own process, so its peak memory is its own; loading the lake is
 not timed.
@@ -24,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import child_main, in_processes
@@ -35,51 +38,81 @@ FILES = [
     SHARED / "ucdp_ged_cm" / "country.parquet",
     *sorted((SHARED / "views_cm").glob("cm_*201[89].parquet")),
 ]
-K, HORIZONS, YEAR = 1000, 14, 2019
-CONTENDERS = ("boost", "boost-naive", "recency", "recency-naive")
+YEAR = 2019
+CONTENDERS = ("detente", "naive", "detente-second-window")
 
 
-def run(name: str, folder: Path) -> dict[str, object]:
+def _naive_ensemble(model: Any, past: Any, k: int) -> Any:
+    """The ensemble's draws with nothing shared: fold forecasts recomputed for each use."""
+    import numpy as np
+
+    from detente.warning.ensemble import FoldCache, level_group, mix_many
+    from detente.warning.models import run_model
+
+    def folds(history: Any, count: int) -> list[Any]:
+        return model.fold_data(history, FoldCache(), count)  # a fresh cache: nothing kept
+
+    recent = folds(past, model.folds)
+    scores = model.fold_scores(recent)
+    nested = []
+    for j, fold in enumerate(recent[: model.nested]):
+        before = model.fold_scores(folds(past.until(fold.origin), model.folds))
+        if len(before) == model.folds:
+            nested.append((scores[j], before))
+    weights, _ = model.combine(scores, nested)
+    calibration = model.calibrate(folds(past, model.calibration), weights)
+    draws = [run_model(m, past, 14, k, np.random.default_rng(2024)).draws for m in model.members]
+    return calibration.apply(mix_many(draws, weights), level_group(past.values))
+
+
+def run(name: str, folder: Path) -> dict[str, Any]:
     import hashlib
 
     import numpy as np
 
     from detente.sources.lake import Lake
-    from detente.warning.boost import Boost
+    from detente.warning.backtest import backtest
+    from detente.warning.catalog import MODELS
     from detente.warning.data import Window, history, truth
-    from detente.warning.models import Recency
+    from detente.warning.ensemble import FoldCache
+    from detente.warning.models import run_model
     from detente.warning.scoring import crps
 
     window = Window(YEAR)
-    rng = np.random.default_rng(1)
-    with Lake(folder) as lake:
-        actual = truth(lake, window)
-        countries = actual.countries
-        start = time.perf_counter()
-        if name == "boost":
-            model = Boost()
-            draws = model.sample(model.fit(history(lake, window.cutoff).subset(countries), HORIZONS), K)
-        elif name == "boost-naive":
-            model, parts = Boost(), []
-            for h in range(1, HORIZONS + 1):
-                past = history(lake, window.cutoff).subset(countries)  # nothing shared
-                parts.append(model.sample(model.fit(past, h, only=[h]), K))
-            draws = np.concatenate(parts, axis=1)
-        elif name == "recency":
-            draws = Recency().draws(history(lake, window.cutoff).subset(countries), HORIZONS, K, rng)
-        else:
-            parts = []
-            for _h in range(HORIZONS):
-                past = history(lake, window.cutoff).subset(countries)
-                parts.append(Recency().draws(past, 1, K, rng))
-            draws = np.concatenate(parts, axis=1)
-        seconds = time.perf_counter() - start
     first = window.forecast_months.index(window.scored_months[0])
+    with Lake(folder) as lake:
+        if name == "detente-second-window":
+            cache = FoldCache()
+            backtest(lake, YEAR - 1, cache=cache)  # the window before, not timed
+            start = time.perf_counter()
+            result = backtest(lake, YEAR, cache=cache)
+            seconds = time.perf_counter() - start
+            draws = result.draws
+        elif name == "detente":
+            start = time.perf_counter()
+            result = backtest(lake, YEAR)
+            seconds = time.perf_counter() - start
+            draws = result.draws
+        else:
+            start = time.perf_counter()
+            actual = truth(lake, window)
+            draws = {}
+            for model_name, model in MODELS.items():
+                past = history(lake, window.cutoff).subset(actual.countries)  # read again each time
+                if model_name == "ensemble":
+                    draws[model_name] = _naive_ensemble(model, past, 1000)
+                else:
+                    draws[model_name] = run_model(model, past, 14, 1000, np.random.default_rng(2024)).draws
+            for d in draws.values():
+                crps(d[:, first:, :], actual.values)  # scored like the backtest
+            seconds = time.perf_counter() - start
+        actual = truth(lake, window)
     return {
         "seconds": seconds,
-        "shape": list(draws.shape),
-        "crps": float(np.mean(crps(draws[:, first:, :], actual.values))),
-        "digest": hashlib.sha256(np.ascontiguousarray(draws).tobytes()).hexdigest()[:16],
+        "crps": {n: float(np.mean(crps(d[:, first:, :], actual.values))) for n, d in draws.items()},
+        "digest": {
+            n: hashlib.sha256(np.ascontiguousarray(d).tobytes()).hexdigest()[:16] for n, d in draws.items()
+        },
     }
 
 
@@ -93,18 +126,23 @@ def main() -> None:
         with Lake(Path(tmp)) as lake:  # loading is not timed
             load(lake, "views", FILES, user="bench")
         results = in_processes(__file__, CONTENDERS, tmp)
-    shape = results["boost"]["shape"]
-    print(f"window {YEAR}: {K:,} draws x {shape[0]} countries x {HORIZONS} horizons")
+    print(f"window {YEAR}: every model, 1,000 draws x 191 countries x 14 horizons, scored")
     for name, r in results.items():
-        print(f"{name:>14}: {r['seconds']:6.2f} s, peak {r['peak'] / 2**20:,.0f} MB, CRPS {r['crps']:.3f}")
-    for family in ("boost", "recency"):
-        mine, base = results[family], results[f"{family}-naive"]
-        speed, memory = base["seconds"] / mine["seconds"], base["peak"] / mine["peak"]
         print(
-            f"{family}: detente is {speed:.1f}x the speed of one fit per horizon, memory ratio {memory:.2f}"
+            f"{name:>22}: {r['seconds']:6.1f} s, peak {r['peak'] / 2**20:,.0f} MB, "
+            f"ensemble CRPS {r['crps']['ensemble']:.3f}"
         )
-    same = results["recency"]["digest"] == results["recency-naive"]["digest"]
-    print(f"recency: same draws both ways: {'yes' if same else 'NO'}")
+    mine, base = results["detente"], results["naive"]
+    print(
+        f"detente is {base['seconds'] / mine['seconds']:.2f}x the speed of the naive window, "
+        f"memory ratio (naive / detente) {base['peak'] / mine['peak']:.2f}"
+    )
+    second = results["detente-second-window"]
+    print(
+        f"a second window with the first's folds cached: {base['seconds'] / second['seconds']:.2f}x the naive"
+    )
+    same = all(mine["digest"][n] == base["digest"][n] for n in mine["digest"])
+    print(f"same draws both ways, every model: {'yes' if same else 'NO'}")
 
 
 if __name__ == "__main__":

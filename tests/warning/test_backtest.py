@@ -1,6 +1,6 @@
 """The challenge protocol on the shared ViEWS files: the benchmarks reproduce the published
-2019 figures, forecasts never read past the cutoff, and the CLI writes and re-scores draws
-in the challenge's layout."""
+2019 figures, forecasts (and the ensemble's weights and calibration) never read past the
+cutoff, and the CLI writes and re-scores draws in the challenge's layout."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ import pytest
 
 from detente.sources.lake import Lake
 from detente.warning.backtest import Backtest, backtest
+from detente.warning.boost import Boost
 from detente.warning.catalog import MODELS
 from detente.warning.data import Window, history
-from detente.warning.models import BENCHMARKS, Recency
+from detente.warning.ensemble import FoldCache
+from detente.warning.models import BENCHMARKS, Model, Recency
 from tests.conftest import ROOT
 from tests.warning.conftest import lake_copy
 
@@ -28,11 +30,16 @@ def lake(views_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield lake
 
 
+# every model, the boosted one with a smaller forest than its default (the same code)
+EVERY: dict[str, Model] = {**MODELS, "boost": Boost(trees=60, years=6)}
+WITHOUT_BOOST: dict[str, Model] = {n: m for n, m in MODELS.items() if n != "boost"}
+
+
 @pytest.fixture(scope="module")
 def backtest_2019(lake: Lake) -> Backtest:
     """Every model's 2019 window, run once for the module (its scores, and its draws as the
     unperturbed side of the cutoff test)."""
-    return backtest(lake, 2019)
+    return backtest(lake, 2019, models=EVERY)
 
 
 def test_benchmarks_reproduce_the_published_2019_figures(lake: Lake, shared: Path) -> None:
@@ -48,19 +55,26 @@ def test_benchmarks_reproduce_the_published_2019_figures(lake: Lake, shared: Pat
 
 
 @pytest.mark.parametrize("year", [2018, 2019])
-def test_detente_models_beat_every_benchmark_on_crps(
+def test_the_default_model_beats_every_benchmark_on_crps(
     lake: Lake, year: int, request: pytest.FixtureRequest
 ) -> None:
-    result = request.getfixturevalue("backtest_2019") if year == 2019 else backtest(lake, year)
+    result = (
+        request.getfixturevalue("backtest_2019")
+        if year == 2019
+        else backtest(lake, year, models=WITHOUT_BOOST)
+    )
     crps = {s.model: s.crps for s in result.scores}
     best = min(v for name, v in crps.items() if name in BENCHMARKS)
-    assert crps["recency"] < best and crps["ensemble"] < best  # the default model: never worse
+    assert crps["recency"] < best and crps["regime"] < best and crps["ensemble"] < best
     if year == 2019:
         assert crps["ensemble"] < 9.27  # the challenge's bar (conflictology as published)
+        assert "held-out rows" in result.choices["boost"]
     ign = {s.model: s.ign for s in result.scores}
     assert ign["ensemble"] < min(v for name, v in ign.items() if name in BENCHMARKS)
-    assert "boost, " in result.choices["ensemble"] and "chosen by mean CRPS" in result.choices["ensemble"]
-    assert "held-out rows" in result.choices["boost"]
+    assert "of the way to equal shares (chosen on earlier folds)" in result.choices["ensemble"]
+    own = next(s for s in result.scores if s.model == "ensemble")
+    assert 0.45 <= own.cover50 <= 0.55 and 0.85 <= own.cover90 <= 0.95  # calibrated, all months
+    assert own.deaths > 300 and 0.0 < own.cover90_deaths <= 1 and len(own.pit) == 10
 
 
 def test_recency_chooses_its_decay_by_cross_validation_before_the_cutoff(lake: Lake) -> None:
@@ -75,7 +89,8 @@ def test_recency_chooses_its_decay_by_cross_validation_before_the_cutoff(lake: L
 
 def test_no_forecast_reads_past_the_cutoff(views_lake: Path, tmp_path: Path, backtest_2019: Backtest) -> None:
     """Every model's draws for the 2019 window are the same after every value dated after
-    the cutoff changes (the unperturbed draws: the module's backtest on the same files)."""
+    the cutoff changes (the unperturbed draws: the module's backtest on the same files), and
+    so are the ensemble's folds, weights and calibration, computed again (a fresh cache)."""
     window = Window(2019)
     with Lake(lake_copy(views_lake, tmp_path)) as lake:
         described = lake.db.execute("SELECT column_name, column_type FROM (DESCRIBE views)").fetchall()
@@ -87,11 +102,17 @@ def test_no_forecast_reads_past_the_cutoff(views_lake: Path, tmp_path: Path, bac
             0
         ][0]
         assert changed > 1000
-        after = backtest(lake, 2019)
+        cache = FoldCache()
+        after = backtest(lake, 2019, models=EVERY, cache=cache)
+    assert cache.misses > 0 and cache.hits > 0  # computed here, shared by weights and calibration
     assert set(after.draws) == set(backtest_2019.draws) == set(MODELS)
     assert np.array_equal(after.countries, backtest_2019.countries)
     for name in MODELS:
         assert np.array_equal(backtest_2019.draws[name], after.draws[name]), name
+    chose, again = backtest_2019.params["ensemble"], after.params["ensemble"]
+    for part in ("weights", "folds", "calibration_folds", "selection", "calibration"):
+        assert chose[part] == again[part], part
+    assert max(chose["folds"]) <= window.cutoff - 12 and chose["calibration"]  # learned, from folds
     # and the perturbation is real: the scored months moved
     moved = next(s.crps for s in after.scores if s.model == "zero")
     assert moved > 100  # the zero model's CRPS is the mean actual, now 7x + 13
@@ -101,11 +122,16 @@ def test_cli_backtest_writes_the_challenge_layout_and_scores_it_again(
     cli: Callable[..., str], views_lake: Path, tmp_path: Path
 ) -> None:
     lake_copy(views_lake, tmp_path / "ws")  # the files as `sources load views` leaves them
-    out = cli("warning", "backtest", "--window", "2019", "--draws", "100", "--out", str(tmp_path / "draws"))
+    models = ("zero", "poisson", "conflictology", "recency", "regime", "ensemble")
+    chosen = [x for m in models for x in ("--model", m)]
+    out = cli(
+        "warning", "backtest", "--window", "2019", "--draws", "100", "--out", str(tmp_path / "draws"), *chosen
+    )
     assert "Window 2019" in out and "191 countries x 12 months" in out
     assert "recency: decay 0.85, chosen by mean CRPS over the five earlier windows" in out
-    for name in MODELS:
-        assert name in out
+    assert "PIT histograms" in out and "cover 50/90" in out
+    for name in models:
+        assert f"│ {name}" in out
     table = pq.read_table(tmp_path / "draws" / "poisson_2019.parquet")
     assert table.column_names == ["month_id", "country_id", "draw", "outcome"]
     assert table.num_rows == 191 * 14 * 100
@@ -117,7 +143,7 @@ def test_cli_backtest_writes_the_challenge_layout_and_scores_it_again(
     bad = tmp_path / "bad.csv"
     bad.write_text("month_id,country_id,draw\n469,1,0\n")
     assert "no column 'outcome'" in cli("warning", "score", str(bad), "--window", "2019", code=2)
-    assert "has outcomes for" in cli("warning", "backtest", "--window", "2021", code=2)
+    assert "no outcomes for 2021-01" in cli("warning", "backtest", "--window", "2021", code=2)
 
 
 def test_the_many_windows_analysis_runs_on_the_ged_file(

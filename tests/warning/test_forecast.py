@@ -36,14 +36,12 @@ def test_forecast_saves_draws_and_provenance_and_reads_back(
     fc, sha = made
     assert fc.meta["cutoff"] == "2019-12" and fc.draws.shape[1:] == (36, 200)
     params = fc.meta["params"]
-    assert fc.model == "ensemble" and params["boost_share"] in (0.0, 0.25, 0.5, 0.75, 1.0)
+    assert fc.model == "ensemble" and set(params["weights"]) == {"conflictology", "recency", "regime"}
+    assert sum(params["weights"].values()) == pytest.approx(1)
     assert params["members"]["recency"]["lambda"] in (0.75, 0.8, 0.85, 0.9, 0.95)
-    assert (
-        params["members"]["boost"]["lightgbm"]["seed"] == 2024 and "chosen by mean CRPS" in params["choice"]
-    )
-    nga = fc.meta["drivers"]["NGA"]  # the boosted model's feature contributions, largest first
-    sizes = [abs(c) for _, _, c in nga["features"]]
-    assert sizes == sorted(sizes, reverse=True) and nga["level"] > 0
+    nga = str(int(fc.countries[fc.iso3.index("NGA")]))
+    assert params["members"]["regime"]["states"][nga]["level"] == "10-100"  # its state, explained
+    assert "of the way to equal shares" in params["choice"] and params["calibration"]
     assert fc.meta["inputs"]["views"]["sha256"] == sha
     path = save(fc, tmp_path / "forecasts")
     table = pq.read_table(path)
@@ -66,7 +64,7 @@ def test_cli_forecast_and_alerts_for_registry_partners(
     assert "no saved forecast" in cli("warning", "alerts", code=2)
     out = cli("warning", "forecast", "--horizons", "6", "--draws", "200", "--top", "5")
     assert "ensemble forecast from data to 2019-12" in out and "AFG" in out and "-> " in out
-    assert "ensemble: " in out and "% boost" in out
+    assert "ensemble: " in out and "% regime" in out
     for name, iso in (("Nigeria", "NGA"), ("Norway", "NOR")):
         cli(
             "actors", "add", name, "--kind", "state", "--country", iso, "--marking", "UNCLASSIFIED//TLP:CLEAR"
@@ -123,10 +121,11 @@ def test_the_warning_page_maps_risk_and_alerts_partners_by_marking(
     expect(gbr.locator("#h-risk")).to_have_text("Conflict risk")
     fan = gbr.locator("figure.chart", has_text="Forecast battle deaths per month, NGA")
     assert fan.locator("svg").count() == 1 and fan.locator("tbody tr").count() == 36
-    drivers = gbr.locator("#drivers")  # the boosted model's share: its feature contributions
-    assert "What drives the boosted model" in drivers.locator("caption").inner_text()
-    assert drivers.locator("tbody tr").count() == 6 and "×" in drivers.inner_text()
-    assert "recency model" in gbr.locator("#recency-drivers").inner_text()
+    why = gbr.locator("#why li")  # each member's share and what it draws from
+    assert why.count() == 3
+    text = gbr.locator("#why").inner_text()
+    assert "recency, this country's own last three years" in text and "decay" in text
+    assert "regime, how country-months in the same state went on" in text and "10-100 deaths a month" in text
     accessible(gbr)
     shoot(gbr, "31-partner-risk", store)
     ken = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()

@@ -71,9 +71,46 @@ def _key_table(path: Path) -> pa.Table:
     return pa.table(data)
 
 
+KEYS = ("month_id", "country_id", "gleditsch_ward")
+INDEX_COLUMNS = ("", "_blank_0", "Unnamed: 0")  # a saved data frame's index, not data
+
+
+def _numeric_csv(path: Path, notes: list[str]) -> pa.Table:
+    """A CSV's columns as numbers: keys must be whole numbers (refused by line and field
+    otherwise); a column with text is left out with a note, as is a saved index."""
+    cols = read_table(path)
+    data, text = {}, []
+    for n in cols.names:
+        if n in INDEX_COLUMNS:
+            continue
+        if n in KEYS:
+            data[n] = cols.ints(n)
+            continue
+        try:
+            data[n] = cols.floats(n)
+        except ValidationError:
+            text.append(n)
+    if text:
+        notes.append(f"{path.name}: column(s) {', '.join(text[:10])} hold text, not numbers: not loaded")
+    return pa.table(data)
+
+
+def _numeric(path: Path, table: pa.Table, notes: list[str]) -> pa.Table:
+    """The table without columns that are not numbers (noted); keys must be numbers."""
+    types = {n: table.schema.field(n).type for n in table.column_names}
+    bad = [n for n, t in types.items() if not (pa.types.is_integer(t) or pa.types.is_floating(t))]
+    keys = [n for n in bad if n in KEYS]
+    if keys:
+        raise ValidationError(f"{path}: column {keys[0]} must hold whole numbers")
+    if bad:
+        notes.append(f"{path.name}: column(s) {', '.join(bad[:10])} are not numeric: not loaded")
+    return table.select([n for n in table.column_names if n not in bad and n not in INDEX_COLUMNS])
+
+
 def parse_views(paths: list[Path]) -> Parsed:
     data: list[tuple[Path, pa.Table]] = []
     keys: list[pa.Table] = []
+    notes: list[str] = []
     for path in paths:
         if path.suffix == ".parquet":
             table = _read_parquet(path)
@@ -84,31 +121,14 @@ def parse_views(paths: list[Path]) -> Parsed:
             keys.append(_key_table(path))
             continue
         else:
-            cols = read_table(path)
-            table = pa.table(
-                {
-                    n: cols.ints(n) if n in ("month_id", "country_id", "gleditsch_ward") else cols.floats(n)
-                    for n in cols.names
-                    if n not in ("", "_blank_0", "Unnamed: 0")
-                }
-            )
+            table = _numeric_csv(path, notes)
         names = table.column_names
         for needed in ("month_id", "country_id"):
             if needed not in names:
                 raise ValidationError(
                     f"{path}: a ViEWS country-month file needs {needed} (found: {', '.join(names[:20])})"
                 )
-        table = table.select([n for n in names if not n.startswith("__index_level")])
-        bad = [
-            n
-            for n in table.column_names
-            if not (
-                pa.types.is_integer(table.schema.field(n).type)
-                or pa.types.is_floating(table.schema.field(n).type)
-            )
-        ]
-        if bad:
-            raise ValidationError(f"{path}: column(s) {', '.join(bad[:5])} are not numeric")
+        table = _numeric(path, table.select([n for n in names if not n.startswith("__index_level")]), notes)
         data.append((path, table))
     if not data:
         raise ValidationError("no ViEWS country-month file among " + ", ".join(p.name for p in paths))
@@ -201,4 +221,4 @@ def parse_views(paths: list[Path]) -> Parsed:
         f"{month_of(lo)[0]}-{month_of(lo)[1]:02d} to {month_of(hi)[0]}-{month_of(hi)[1]:02d} "
         f"(month_id {lo}-{hi}), {len(set(countries))} countries, {len(rest)} columns"
     )
-    return Parsed({"": table}, coverage, unmapped)
+    return Parsed({"": table}, coverage, unmapped, notes=notes)

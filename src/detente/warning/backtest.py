@@ -1,15 +1,23 @@
 """The challenge protocol end to end: for a window Y, every model forecasts from the data to
 October of Y-1, and is scored on January-December of Y with CRPS, ignorance and the 90%
-interval score (means over country-months), plus the average precision of P(>= 25
-deaths) for onsets (a month with >= 25 deaths after twelve months below 25).
+interval score (means over country-months), the average precision of P(>= 25 deaths) for
+onsets (a month with >= 25 deaths after twelve months below 25), and calibration: the
+coverage of the central 50% and 90% intervals (on the randomised PIT, overall and for the
+country-months with deaths, where the plain share of outcomes inside the draws' quantiles
+is given too) and the PIT histogram.
 
 Draws can be written in the challenge's layout (one Parquet file per model: columns
 ``month_id``, ``country_id``, ``draw``, ``outcome``) so they can be compared with other
 teams' submissions, or scored again with ``detente warning score``.
+
+A ``FoldCache`` passed to several windows (``analyses/warning_windows.py``) lets the
+ensemble compute each member's forecast at each earlier origin once; a ``progress``
+callback hears of each model as it is run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,9 +28,12 @@ from detente.sources.lake import Lake
 from detente.warning import scoring
 from detente.warning.catalog import MODELS
 from detente.warning.data import HORIZONS, History, Window, history, truth
+from detente.warning.ensemble import FoldCache
 from detente.warning.models import Model, Run, published_draws, run_model
 
-__all__ = ["Score", "backtest", "score", "write_draws"]
+__all__ = ["Backtest", "Score", "backtest", "score", "write_draws"]
+
+Progress = Callable[[str, int, int], None]  # (what is running, done so far, total)
 
 ONSET = 25
 
@@ -37,6 +48,14 @@ class Score:
     countries: int
     months: int
     draws: int
+    cover50: float = float("nan")  # randomised-PIT coverage, all country-months
+    cover90: float = float("nan")
+    deaths: int = 0  # country-months with deaths
+    cover50_deaths: float = float("nan")
+    cover90_deaths: float = float("nan")
+    inside50_deaths: float = float("nan")  # plain share inside the quantiles
+    inside90_deaths: float = float("nan")
+    pit: tuple[float, ...] = ()  # PIT histogram, ten bins
 
     def row(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -59,6 +78,13 @@ def score(name: str, draws: np.ndarray, actual: History, onsets: tuple[np.ndarra
     y = actual.values
     eligible, onset = onsets
     probability = np.mean(draws >= ONSET, axis=-1)
+    deaths = y > 0
+
+    def share(hit: np.ndarray, rows: np.ndarray | None = None) -> float:
+        picked = hit if rows is None else hit[rows]
+        return float(np.mean(picked)) if picked.size else float("nan")
+
+    c50, c90 = scoring.coverage(draws, y, 0.5), scoring.coverage(draws, y, 0.9)
     return Score(
         name,
         float(np.mean(scoring.crps(draws, y))),
@@ -68,6 +94,14 @@ def score(name: str, draws: np.ndarray, actual: History, onsets: tuple[np.ndarra
         len(actual.countries),
         y.shape[1],
         draws.shape[-1],
+        share(c50),
+        share(c90),
+        int(deaths.sum()),
+        share(c50, deaths),
+        share(c90, deaths),
+        share(scoring.inside(draws, y, 0.5), deaths),
+        share(scoring.inside(draws, y, 0.9), deaths),
+        tuple(float(x) for x in scoring.pit_histogram(draws, y)),
     )
 
 
@@ -78,6 +112,7 @@ class Backtest:
     draws: dict[str, np.ndarray] = field(default_factory=dict)  # [country, 14 horizons, draw]
     countries: np.ndarray = field(default_factory=lambda: np.array([], dtype=int))
     choices: dict[str, str] = field(default_factory=dict)  # model -> what it chose and why
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # model -> its parameters
 
 
 def backtest(
@@ -88,6 +123,8 @@ def backtest(
     k: int = 1000,
     seed: int = 2024,
     published: dict[str, Path] | None = None,
+    cache: FoldCache | None = None,
+    progress: Progress | None = None,
 ) -> Backtest:
     window = Window(year)
     actual = truth(lake, window)
@@ -96,15 +133,25 @@ def backtest(
     first_scored = window.forecast_months.index(window.scored_months[0])
     result = Backtest(window, [], countries=actual.countries)
     done: dict[str, Run] = {}
-    for name, model in (MODELS if models is None else models).items():
-        done[name] = run_model(model, past, HORIZONS, k, np.random.default_rng(seed), done)
+    chosen = MODELS if models is None else models
+    cache = cache if cache is not None else FoldCache()
+    total = len(chosen) + len(published or {})
+    for step, (name, model) in enumerate(chosen.items()):
+        if progress:
+            progress(name, step, total)
+        done[name] = run_model(model, past, HORIZONS, k, np.random.default_rng(seed), done, cache=cache)
         if done[name].choice:
             result.choices[name] = done[name].choice
+        result.params[name] = done[name].params
         result.draws[name] = done[name].draws
         result.scores.append(score(name, done[name].draws[:, first_scored:, :], actual, onsets))
-    for name, path in (published or {}).items():
+    for step, (name, path) in enumerate((published or {}).items(), start=len(chosen)):
+        if progress:
+            progress(name, step, total)
         draws = published_draws(path, actual.countries, window.scored_months)
         result.scores.append(score(name, draws, actual, onsets))
+    if progress:
+        progress("done", total, total)
     return result
 
 

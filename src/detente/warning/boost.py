@@ -1,4 +1,4 @@
-"""detente's gradient-boosted model, and its ensemble with the recency model.
+"""detente's gradient-boosted model.
 
 ``Boost`` is one LightGBM model for every horizon (the horizon is a feature, the country
 features of ``detente.warning.features`` are computed once and shared). It predicts the
@@ -18,25 +18,25 @@ quantiles of those errors, so they are the same on every run.
 Feature contributions (LightGBM's TreeSHAP, ``pred_contrib``) say how much each feature moved
 the predicted log change: ``exp(contribution)`` multiplies the expected deaths.
 
-``Ensemble`` mixes the two models' draws: a share w of the draws from ``Boost``, 1 - w from
-``Recency``. w is chosen from (0, 0.25, 0.5, 0.75, 1) by the mean CRPS over the last
-``folds`` challenge windows that the cutoff has fully observed, each member fitted on that
-fold's data only: nothing after the cutoff is used.
+It is not a member of the default ensemble (``detente.warning.ensemble``): run as one
+over the challenge windows 2006-2019, each share chosen on the folds before its cutoff,
+it made the ensemble worse where a war escalated past the levels the trees had seen
+(2013, Syria). It stays available by name, with its feature contributions.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from detente.core.errors import ValidationError
-from detente.warning.data import History, fold_windows
+from detente.warning.data import History
 from detente.warning.features import NAMES, features
-from detente.warning.models import Recency, Run, run_model
+from detente.warning.models import Run
 
-__all__ = ["Boost", "Ensemble", "Fitted", "mix"]
+__all__ = ["Boost", "Fitted"]
 
 COLUMNS = (*NAMES, "horizon")
 _BASE = NAMES.index("log_sum_3")
@@ -189,70 +189,3 @@ class Boost:
 
     def draws(self, history: History, horizons: int, k: int, rng: np.random.Generator) -> np.ndarray:
         return self.sample(self.fit(history, horizons), k)
-
-
-def mix(a: np.ndarray, b: np.ndarray, w: float) -> np.ndarray:
-    """Draws with a share ``w`` taken evenly from ``a`` and the rest evenly from ``b``."""
-    k = a.shape[-1]
-    na = round(w * k)
-
-    def spread(d: np.ndarray, m: int) -> np.ndarray:
-        return d[..., np.linspace(0, d.shape[-1] - 1, m).round().astype(int)] if m else d[..., :0]
-
-    return np.concatenate([spread(a, na), spread(b, k - na)], axis=-1)
-
-
-@dataclass(frozen=True)
-class Ensemble:
-    weights: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
-    folds: int = 3
-    boost: Boost = field(default_factory=Boost)
-    recency: Recency = field(default_factory=Recency)
-    name: str = "ensemble"
-
-    def choose(self, history: History, k: int = 200) -> tuple[float, dict[float, float]]:
-        from detente.warning.scoring import crps
-
-        scores: dict[float, list[float]] = {w: [] for w in self.weights}
-        for _year, c, first in fold_windows(history, self.folds):
-            fold = history.until(int(history.months[c]))
-            truth = history.values[:, first : first + 12]
-            ok = ~np.isnan(truth).any(axis=1) & ~np.isnan(fold.values[:, -1])
-            fold = fold.rows(ok)
-            try:  # scored by the hold-out fit: refitting on the fold's last months changes little
-                boosted = self.boost.sample(replace(self.boost, refit=False).fit(fold, 14), k)
-            except ValidationError:
-                continue  # too little history before this fold
-            recent = self.recency.draws(fold, 14, k, np.random.default_rng(0))
-            skip = first - c - 1  # the November and December before the scored year
-            for w in self.weights:
-                d = mix(boosted, recent, w)[:, skip : skip + 12]
-                scores[w].append(float(np.mean(crps(d, truth[ok]))))
-        means = {w: float(np.mean(v)) for w, v in scores.items() if v}
-        if not means:
-            return 0.0, {}
-        return min(means, key=lambda w: (means[w], w)), means
-
-    def run(
-        self, history: History, horizons: int, k: int, rng: np.random.Generator, done: dict[str, Run]
-    ) -> Run:
-        members = {
-            name: done.get(name) or run_model(model, history, horizons, k, rng)
-            for name, model in (("boost", self.boost), ("recency", self.recency))
-        }
-        w, folds = self.choose(history)
-        tried = ", ".join(f"{a:g}: {b:.2f}" for a, b in sorted(folds.items()))
-        choice = (
-            f"{w:.0%} boost, {1 - w:.0%} recency, chosen by mean CRPS over the last "
-            f"{self.folds} windows before the cutoff ({tried})"
-        )
-        params = {
-            "boost_share": w,
-            "cv_crps": {str(a): b for a, b in folds.items()},
-            "members": {n: r.params for n, r in members.items()},
-        }
-        draws = mix(members["boost"].draws, members["recency"].draws, w)
-        return Run(draws, choice, params, fitted=members["boost"].fitted)
-
-    def draws(self, history: History, horizons: int, k: int, rng: np.random.Generator) -> np.ndarray:
-        return self.run(history, horizons, k, rng, {}).draws

@@ -2,8 +2,9 @@
 
 The outcome is UCDP state-based fatalities per country-month in ViEWS' ids
 (``month_id`` 121 = January 1990; ViEWS ``country_id``), read from the lake's ``views``
-table: the challenge's ``ged_sb`` where the loaded files have it (features and actuals),
-else ``ged_best_sb`` (UCDP's GED country-month file). Non-state and one-sided fatalities
+table: a column named ``outcome`` where a loaded file has one (the layout of the later
+challenges' actuals), else the challenge's ``ged_sb`` (features and actuals), else
+``ged_best_sb`` (UCDP's GED country-month file). Non-state and one-sided fatalities
 (``ged_ns``/``ged_best_ns``, ``ged_os``/``ged_best_os``) come along as ``History.extra``
 where the lake has them. Everything a model sees comes from
 ``history(lake, cutoff)``, whose SQL keeps only months up to the cutoff: a forecast made at
@@ -24,7 +25,10 @@ from detente.core.errors import ValidationError
 from detente.sources.lake import Lake
 from detente.sources.views import month_id, month_of
 
-__all__ = ["History", "Window", "fold_windows", "history", "outcome_sql", "truth"]
+__all__ = [
+    "History", "Needs", "Window", "fold_windows", "history", "label", "needs", "outcome_sql", "parse_month",
+    "truth",
+]  # fmt: skip
 
 HORIZONS = 14
 
@@ -116,7 +120,12 @@ def _columns(lake: Lake) -> set[str]:
 
 
 def _measure(columns: set[str], kind: str) -> str | None:
-    present = [c for c in (f"ged_{kind}", f"ged_best_{kind}") if c in columns]
+    names = (
+        ("outcome", f"ged_{kind}", f"ged_best_{kind}")
+        if kind == "sb"
+        else (f"ged_{kind}", f"ged_best_{kind}")
+    )
+    present = [c for c in names if c in columns]
     return f"coalesce({', '.join(present)})" if present else None
 
 
@@ -174,13 +183,65 @@ def history(lake: Lake, cutoff: int, first: int = 1, *, context: bool = True) ->
     return History(countries, iso, months, values, extra)
 
 
+def label(month: int) -> str:
+    """``YYYY-MM`` of a ViEWS month_id."""
+    y, m = month_of(month)
+    return f"{y}-{m:02d}"
+
+
+def parse_month(text: str) -> int:
+    """The month_id of ``YYYY-MM``."""
+    year, sep, month = text.strip().partition("-")
+    if not (sep and year.isdigit() and month.isdigit() and 1 <= int(month) <= 12 and len(year) == 4):
+        raise ValidationError(f"{text!r}: give a month as YYYY-MM", field="cutoff")
+    return month_id(int(year), int(month))
+
+
+@dataclass(frozen=True)
+class Needs:
+    """The months of outcomes a window needs, and which of them the lake lacks."""
+
+    window: Window
+    counts: dict[int, int]  # month_id -> countries with an outcome, for the months needed
+    first: int | None  # the lake's first month with outcomes
+
+    @property
+    def missing(self) -> list[int]:
+        return [m for m in [self.window.cutoff, *self.window.scored_months] if not self.counts.get(m)]
+
+    def describe(self) -> str:
+        w = self.window
+        text = (
+            f"window {w.year} needs outcomes for {label(w.cutoff)} and earlier (the history; "
+            f"the lake's start at {label(self.first) if self.first else 'none'}) and for "
+            f"{label(w.scored_months[0])} to {label(w.scored_months[-1])} (scored)"
+        )
+        if self.missing:
+            return f"{text}; missing: {', '.join(label(m) for m in self.missing)}"
+        return f"{text}; all present"
+
+
+def needs(lake: Lake, window: Window) -> Needs:
+    months = [window.cutoff, *window.scored_months]
+    rows = lake.db.execute(
+        f"SELECT month_id, count(DISTINCT country_id) FROM views WHERE {outcome_sql(lake)} IS NOT NULL "
+        f"AND month_id IN ({', '.join(map(str, months))}) GROUP BY month_id"
+    ).fetchall()
+    first = lake.db.execute(
+        f"SELECT min(month_id) FROM views WHERE {outcome_sql(lake)} IS NOT NULL"
+    ).fetchall()
+    return Needs(window, {int(m): int(n) for m, n in rows}, first[0][0])
+
+
 def truth(lake: Lake, window: Window) -> History:
     """The scored months' outcomes, for the countries observed in all of them."""
     months = window.scored_months
     countries, iso, got, values, _ = _matrix(lake, f"month_id BETWEEN {months[0]} AND {months[-1]}")
     if len(got) != len(months):
+        lacking = [label(m) for m in months if m not in set(got.tolist())]
         raise ValidationError(
-            f"window {window.year}: the lake has outcomes for {len(got)} of its 12 months; "
-            f"load the actuals (e.g. cm_actuals_{window.year}.parquet)"
+            f"window {window.year}: the lake has no outcomes for {', '.join(lacking)} "
+            f"({len(got)} of the 12 scored months present); load the actuals "
+            f"(e.g. cm_actuals_{window.year}.parquet)"
         )
     return History(countries, iso, got, values).rows(~np.isnan(values).any(axis=1))

@@ -1,11 +1,21 @@
-"""Operational forecasts: the latest data in the lake, up to 36 months ahead, saved with the
-model and its inputs' provenance so a forecast can be reproduced and audited.
+"""Operational forecasts, up to 36 months ahead, saved with the model and its inputs'
+provenance so a forecast can be reproduced and audited.
 
-The cutoff is the latest month with outcomes for at least 100 countries. A forecast is
-saved in the workspace's ``forecasts/`` folder as Parquet in the challenge's layout
-(``month_id``, ``country_id``, ``draw``, ``outcome``) with the model, its parameters, the
-seed and the lake's provenance of the data (file hashes, versions) in the file's
-metadata and in a JSON file beside it.
+The user steers two things, and both are recorded:
+
+* the **cutoff**: a month given as ``YYYY-MM`` (nothing after it is read), or by default the
+  latest month with outcomes for at least 100 countries;
+* the **countries**: ISO 3166 alpha-3 codes or ViEWS country ids. Every one must have an
+  outcome in the cutoff month, or the forecast is refused naming those that do not: a
+  forecast never quietly covers fewer or other countries because of which files are
+  loaded. Without a list, every country with an outcome in the cutoff month. The models
+  learn from every country the lake holds at the cutoff either way, so a country's
+  forecast does not depend on which others are asked for.
+
+A forecast is saved in the workspace's ``forecasts/`` folder as Parquet in the challenge's
+layout (``month_id``, ``country_id``, ``draw``, ``outcome``) with the model, its parameters,
+the seed, the detente version and the provenance of every lake source it read (files,
+their sha256 digest, version, rows) in the file's metadata and in a JSON file beside it.
 """
 
 from __future__ import annotations
@@ -18,11 +28,12 @@ from typing import Any
 
 import numpy as np
 
+from detente import __version__
 from detente.core.errors import ValidationError
 from detente.sources.lake import Lake
 from detente.sources.views import month_of
 from detente.warning.catalog import DEFAULT, MODELS
-from detente.warning.data import history, outcome_sql
+from detente.warning.data import History, history, label, outcome_sql
 from detente.warning.features import NAMES
 from detente.warning.models import run_model
 
@@ -56,45 +67,100 @@ def _latest_cutoff(lake: Lake) -> int:
     return int(row[0])
 
 
+CONTEXT_SOURCES = ("views", "sipri", "unga_ideal", "gdelt", "icews")  # what ``history`` reads
+
+
+def inputs(lake: Lake) -> dict[str, Any]:
+    """The provenance of every lake source a forecast reads: files, their digest, version."""
+    out: dict[str, Any] = {}
+    for name in CONTEXT_SOURCES:
+        p = lake.current(name)
+        if p is not None:
+            out[name] = {
+                "version": p.version,
+                "files": p.files,
+                "sha256": p.sha256,
+                "rows": p.rows,
+                "loaded_at": p.loaded_at.isoformat(),
+            }
+    return out
+
+
+def pick(past: History, countries: list[str] | None) -> np.ndarray:
+    """Row mask of ``past`` for the countries asked for (ISO3 codes or ViEWS ids), each
+    of which must have an outcome in the cutoff month; every observed one without a list."""
+    observed = ~np.isnan(past.values[:, -1])
+    if countries is None:
+        return observed
+    by_iso = {code: i for i, code in enumerate(past.iso3) if code}
+    by_id = {int(c): i for i, c in enumerate(past.countries.tolist())}
+    rows, unknown, silent = [], [], []
+    for item in countries:
+        text = item.strip()
+        row = by_id.get(int(text)) if text.isdigit() else by_iso.get(text.upper())
+        if row is None:
+            unknown.append(text)
+        elif not observed[row]:
+            silent.append(text)
+        else:
+            rows.append(row)
+    cutoff = label(past.cutoff)
+    if unknown:
+        raise ValidationError(
+            f"not in the lake's country-month data up to {cutoff}: {', '.join(unknown)}", field="countries"
+        )
+    if silent:
+        raise ValidationError(
+            f"no outcome in the cutoff month {cutoff} for: {', '.join(silent)}; choose an earlier "
+            "cutoff or leave them out",
+            field="countries",
+        )
+    keep = np.zeros(len(past.countries), dtype=bool)
+    keep[rows] = True
+    return keep
+
+
 def forecast(
-    lake: Lake, model: str = DEFAULT, *, horizons: int = 36, k: int = 1000, seed: int = 2024
+    lake: Lake,
+    model: str = DEFAULT,
+    *,
+    horizons: int = 36,
+    k: int = 1000,
+    seed: int = 2024,
+    cutoff: int | None = None,
+    countries: list[str] | None = None,
 ) -> Forecast:
     if model not in MODELS:
         raise ValidationError(f"unknown model {model!r}; one of {', '.join(MODELS)}", field="model")
     if not 1 <= horizons <= 36:
         raise ValidationError("horizons: 1 to 36 months", field="horizons")
-    cutoff = _latest_cutoff(lake)
-    past = history(lake, cutoff)
-    observed = ~np.isnan(past.values[:, -1])
-    past = past.subset(past.countries[observed])
-    done = run_model(MODELS[model], past, horizons, k, np.random.default_rng(seed))
-    draws, params = done.draws, {**done.params, "choice": done.choice}
-    drivers = _drivers(done.fitted, past.iso3) if done.fitted is not None else {}
-    views = lake.current("views")
-    year, month = month_of(cutoff)
+    chosen = _latest_cutoff(lake) if cutoff is None else cutoff
+    past = history(lake, chosen)
+    keep = pick(past, countries)
+    pool = past.rows(~np.isnan(past.values[:, -1]))
+    done = run_model(MODELS[model], pool, horizons, k, np.random.default_rng(seed))
+    rows = np.isin(pool.countries, past.countries[keep])
+    out = pool.rows(rows)
+    params = {**done.params, "choice": done.choice}
+    drivers = _drivers(done.fitted, pool.iso3) if done.fitted is not None else {}
+    year, month = month_of(chosen)
     meta = {
         "model": model,
         "params": params,
         "seed": seed,
         "draws": k,
         "horizons": horizons,
-        "cutoff_month_id": cutoff,
+        "cutoff_month_id": chosen,
         "cutoff": f"{year}-{month:02d}",
-        "drivers": drivers,
+        "cutoff_given": cutoff is not None,
+        "countries_given": countries is not None,
+        "countries": [str(c) for c in countries] if countries is not None else None,
+        "drivers": {c: v for c, v in drivers.items() if c in set(out.iso3)},
         "made_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "inputs": {
-            "views": {
-                "version": views.version,
-                "files": views.files,
-                "sha256": views.sha256,
-                "rows": views.rows,
-                "loaded_at": views.loaded_at.isoformat(),
-            }
-            if views
-            else None
-        },
+        "detente_version": __version__,
+        "inputs": inputs(lake),
     }
-    return Forecast(cutoff, model, past.countries, past.iso3, draws, meta)
+    return Forecast(chosen, model, out.countries, out.iso3, done.draws[rows], meta)
 
 
 def _drivers(fitted: Any, iso3: list[str | None], months: int = 3, top: int = 6) -> dict[str, Any]:

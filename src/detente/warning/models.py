@@ -29,7 +29,8 @@ __all__ = ["BENCHMARKS", "Conflictology", "Model", "Recency", "Run", "published_
 
 
 class Model(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def draws(self, history: History, horizons: int, k: int, rng: np.random.Generator) -> np.ndarray: ...
 
@@ -47,12 +48,15 @@ class Run:
 
 def run_model(
     model: Model, history: History, horizons: int, k: int, rng: np.random.Generator,
-    done: dict[str, Run] | None = None,
+    done: dict[str, Run] | None = None, cache: Any = None,
 ) -> Run:  # fmt: skip
     """Run ``model``; ``done`` holds runs already made on the same history (an ensemble
-    reuses its members' draws instead of fitting them again)."""
+    reuses its members' draws instead of fitting them again), and ``cache`` member forecasts
+    at earlier origins shared between windows (for models that take one)."""
     own = getattr(model, "run", None)
     if own is not None:
+        if cache is not None and getattr(model, "takes_cache", False):
+            return own(history, horizons, k, rng, done or {}, cache=cache)
         return own(history, horizons, k, rng, done or {})
     return Run(model.draws(history, horizons, k, rng))
 

@@ -15,15 +15,18 @@ against ``observed[...]`` (fatalities, >= 0). Lower is better for all three scor
   (numpy's linear quantiles): (u - l) + 2/alpha (l - y) if y < l, + 2/alpha (y - u) if
   y > u, alpha = 0.1.
 
-Also: average precision of an onset probability, and the PIT histogram (randomised for
-counts) for calibration.
+Also: average precision of an onset probability, the PIT histogram (randomised for
+counts) and the coverage of central intervals for calibration.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BINS", "average_precision", "crps", "ignorance", "interval_score", "pit_histogram"]
+__all__ = [
+    "BINS", "average_precision", "coverage", "crps", "ignorance", "inside", "interval_score", "pit",
+    "pit_histogram",
+]  # fmt: skip
 
 BINS = (0, 0.5, 2.5, 5.5, 10.5, 25.5, 50.5, 100.5, 250.5, 500.5, 1000.5)
 
@@ -78,14 +81,38 @@ def average_precision(probability: np.ndarray, onset: np.ndarray) -> float | Non
     return float(average_precision_score(onset, np.asarray(probability, dtype=float)))
 
 
-def pit_histogram(draws: np.ndarray, observed: np.ndarray, bins: int = 10, seed: int = 0) -> np.ndarray:
-    """Shares of the randomised probability integral transform in ``bins`` equal bins:
-    flat when the forecasts are calibrated. For counts, PIT = F(y-1) + u (F(y) - F(y-1)),
-    u uniform, with F the draws' empirical distribution."""
+def pit(draws: np.ndarray, observed: np.ndarray, seed: int = 0) -> np.ndarray:
+    """The randomised probability integral transform of each observation under its draws:
+    PIT = F(y-1) + u (F(y) - F(y-1)), u uniform, F the draws' empirical distribution. For
+    calibrated forecasts of counts it is uniform on [0, 1]."""
     draws, observed = _check(draws, observed)
     below = np.mean(draws < observed[..., None], axis=-1)
     at = np.mean(draws <= observed[..., None], axis=-1)
     u = np.random.default_rng(seed).uniform(size=observed.shape)
-    pit = below + u * (at - below)
-    counts, _ = np.histogram(pit.ravel(), bins=bins, range=(0, 1))
+    return below + u * (at - below)
+
+
+def pit_histogram(draws: np.ndarray, observed: np.ndarray, bins: int = 10, seed: int = 0) -> np.ndarray:
+    """Shares of the randomised PIT in ``bins`` equal bins: flat when the forecasts are
+    calibrated."""
+    counts, _ = np.histogram(pit(draws, observed, seed).ravel(), bins=bins, range=(0, 1))
     return counts / max(1, counts.sum())
+
+
+def coverage(draws: np.ndarray, observed: np.ndarray, level: float, seed: int = 0) -> np.ndarray:
+    """Whether each observation falls in the central ``level`` interval of its forecast,
+    counted on the randomised PIT (in [(1 - level) / 2, (1 + level) / 2]): a tie with the
+    interval's end (an observed 0 where most draws are 0) counts by the share of the tie
+    inside the interval, so a calibrated forecast covers ``level`` of the observations
+    even when they are mostly zeros."""
+    u = pit(draws, observed, seed)
+    return (u >= (1 - level) / 2) & (u <= (1 + level) / 2)
+
+
+def inside(draws: np.ndarray, observed: np.ndarray, level: float) -> np.ndarray:
+    """Whether each observation lies between the draws' (1 - level) / 2 and (1 + level) / 2
+    quantiles (numpy's linear quantiles), ends included."""
+    draws, observed = _check(draws, observed)
+    low = np.quantile(draws, (1 - level) / 2, axis=-1)
+    high = np.quantile(draws, (1 + level) / 2, axis=-1)
+    return (low <= observed) & (observed <= high)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
@@ -58,10 +59,10 @@ def warning_page(request: Request, threshold: Annotated[float, Query(ge=0, le=1)
 
 def country_section(request: Request, iso3: str) -> dict[str, Any] | None:
     """A country's forecast from the latest saved forecast: the fan chart of monthly battle
-    deaths (median, 50% and 90% bands), the risk, and what drives it (for the recency
-    model: the country's own recent months, with the weight each carries)."""
-    import numpy as np
-
+    deaths (median, 50% and 90% bands), the risk, and what drives it: each model's share of
+    the draws and what it draws from (the recency model's months and their weights, the
+    regime model's state and how often conflicts in it stopped; the boosted model's feature
+    contributions)."""
     from detente.sources.views import month_of
     from detente.warning.forecast import latest, load_forecast, summary
     from detente.web.charts import fan_chart
@@ -84,30 +85,58 @@ def country_section(request: Request, iso3: str) -> dict[str, Any] | None:
             }
         )
     risk = next(r for r in summary(fc) if r["iso3"] == iso3)
-    drivers: list[dict[str, Any]] = []
-    params = fc.meta.get("params", {})
-    recency = params.get("members", {}).get("recency", params)
-    lam = recency.get("lambda")
-    if lam and params.get("boost_share", 0) < 1:
-        span = int(recency.get("span", 36))
-        weights = lam ** np.arange(span)
-        weights = weights / weights.sum()
-        drivers = [
-            {"month": "{}-{:02d}".format(*month_of(fc.cutoff - j)), "weight": float(weights[j])}
-            for j in range(min(6, span))
-        ]
     chart = fan_chart(rows, f"Forecast battle deaths per month, {iso3} (data to {fc.meta['cutoff']})")
     boosted = fc.meta.get("drivers", {}).get(iso3)
+    params = fc.meta.get("params", {})
     return {
         "chart": chart,
         "risk": risk,
-        "drivers": drivers,
         "model": fc.model,
-        "lam": lam,
-        "boost_share": params.get("boost_share", 1.0 if fc.model == "boost" else 0.0),
         "choice": params.get("choice", ""),
+        "why": _why(fc, int(fc.countries[i]), params),
         "contributions": _contributions(boosted) if boosted else None,
     }
+
+
+def _recency_months(cutoff: int, lam: float, span: int) -> str:
+    from detente.sources.views import month_of
+
+    weights = lam ** np.arange(span)
+    weights = weights / weights.sum()
+    shown = ", ".join("{}-{:02d} {:.0f}%".format(*month_of(cutoff - j), 100 * weights[j]) for j in range(6))
+    return f"{shown}, older months less (decay {lam:g})"
+
+
+def _why(fc: Any, country: int, params: dict[str, Any]) -> list[str]:
+    """One sentence per model whose draws make the forecast, with its share."""
+    members = params.get("members", {fc.model: params})
+    weights = params.get("weights", {fc.model: 1.0})
+    out = []
+    for name, share in weights.items():
+        if not share:
+            continue
+        own = members.get(name, {})
+        part = f"{share:.0%} of the draws: {name}"
+        if name == "conflictology":
+            out.append(f"{part}, this country's last twelve months as they were")
+        elif name == "recency" and own.get("lambda"):
+            months = _recency_months(fc.cutoff, float(own["lambda"]), int(own.get("span", 36)))
+            out.append(f"{part}, this country's own last three years, recent months weighted most: {months}")
+        elif name == "regime" and str(country) in own.get("states", {}):
+            st = own["states"][str(country)]
+            where = (
+                "no deaths in the last twelve months"
+                if st["level"] == "none"
+                else f"{st['level']} deaths a month, {st['trend']}"
+            )
+            out.append(
+                f"{part}, how country-months in the same state went on: this country has {where}; in "
+                f"{st['cases']:,} similar country-months ({st['pool']}), {st['p_stop']:.0%} had no deaths "
+                "a month later"
+            )
+        else:
+            out.append(part)
+    return out
 
 
 def _contributions(entry: dict[str, Any]) -> dict[str, Any]:
