@@ -65,7 +65,11 @@ def _number(text: str) -> float | None:
     return float(t) if t else None
 
 
-def parse_sipri(paths: list[Path]) -> Parsed:
+def _read(
+    paths: list[Path],
+) -> tuple[list[tuple[int, list[str]]], list[str], list[tuple[str, int, str]], list[int]]:
+    """The deal rows of every file with their line numbers, the export dates, the rows that
+    do not fit (file, line, text) and the lines where a deal broken over two was joined."""
     records: list[tuple[int, list[str]]] = []
     generated: list[str] = []
     rejects: list[tuple[str, int, str]] = []
@@ -95,8 +99,11 @@ def parse_sipri(paths: list[Path]) -> Parsed:
             records.append((line, row))
         if not records:
             raise ValidationError(f"{path}: no deals after the header line")
-    cols = list(zip(*(r for _, r in records), strict=True))
-    where = {"lines": [line for line, _ in records]}
+    return records, generated, rejects, joined
+
+
+def _numbers(cols: list[tuple[str, ...]], lines: list[int], path: Path) -> dict[str, list[float | None]]:
+    """The numeric columns, each value checked (the error names the file, line and field)."""
     numbers: dict[str, list[float | None]] = {}
     for index, name in (
         (4, "number_ordered"),
@@ -111,36 +118,47 @@ def parse_sipri(paths: list[Path]) -> Parsed:
                 values.append(_number(v))
             except ValueError:
                 raise ValidationError(
-                    f"{paths[0]}, line {where['lines'][k]}, field {HEADER[index]}: {v!r} is not a number"
+                    f"{path}, line {lines[k]}, field {HEADER[index]}: {v!r} is not a number"
                 ) from None
         numbers[name] = values
+    return numbers
+
+
+def _delivery_years(cols: list[tuple[str, ...]], lines: list[int], path: Path) -> list[list[int]]:
+    """``Year(s) of delivery`` as lists of years (``?`` marks an uncertain one)."""
     delivery_years = []
     for k, v in enumerate(cols[10]):
         try:
             delivery_years.append([int(y.strip().replace("?", "")) for y in v.split(";") if y.strip()])
         except ValueError:
             raise ValidationError(
-                f"{paths[0]}, line {where['lines'][k]}, field Year(s) of delivery: "
-                f"{v!r} is not a list of years"
+                f"{path}, line {lines[k]}, field Year(s) of delivery: {v!r} is not a list of years"
             ) from None
-    unmapped = Unmapped()
+    return delivery_years
+
+
+def _iso(names: list[str], column: str, unmapped: Unmapped) -> pa.Array:
+    """ISO3 codes of recipients or suppliers (SIPRI's historical names aliased); misses counted."""
+    cleaned = [ALIASES.get(n.rstrip("*"), n.rstrip("*")) for n in names]
+    mapped = to_iso3(cleaned, "name", column=column, unmapped=Unmapped())
+    for n, m in zip(names, mapped.to_pylist(), strict=True):
+        if m is None:
+            unmapped.counts[f"{column}={n}"] += 1
+    return mapped
+
+
+def _deals(cols: list[tuple[str, ...]], lines: list[int], path: Path, unmapped: Unmapped) -> pa.Table:
+    """The deals as the ``sipri`` table."""
+    numbers = _numbers(cols, lines, path)
+    delivery_years = _delivery_years(cols, lines, path)
     recipients = [c.strip() for c in cols[0]]
     suppliers = [c.strip() for c in cols[1]]
-
-    def iso(names: list[str], column: str) -> pa.Array:
-        cleaned = [ALIASES.get(n.rstrip("*"), n.rstrip("*")) for n in names]
-        mapped = to_iso3(cleaned, "name", column=column, unmapped=Unmapped())
-        for n, m in zip(names, mapped.to_pylist(), strict=True):
-            if m is None:
-                unmapped.counts[f"{column}={n}"] += 1
-        return mapped
-
-    table = pa.table(
+    return pa.table(
         {
             "recipient": recipients,
             "supplier": suppliers,
-            "recipient_iso3": iso(recipients, "recipient"),
-            "supplier_iso3": iso(suppliers, "supplier"),
+            "recipient_iso3": _iso(recipients, "recipient", unmapped),
+            "supplier_iso3": _iso(suppliers, "supplier", unmapped),
             "order_year": pa.array([int(y) for y in cols[2]], pa.int64()),
             "order_year_uncertain": [c.strip() == "?" for c in cols[3]],
             "number_ordered": pa.array(numbers["number_ordered"], pa.float64()),
@@ -157,6 +175,14 @@ def parse_sipri(paths: list[Path]) -> Parsed:
             "tiv_delivered": pa.array(numbers["tiv_delivered"], pa.float64()),
         }
     )
+
+
+def parse_sipri(paths: list[Path]) -> Parsed:
+    """SIPRI's trade register export(s): the deals, and the rows that did not fit (``_rejects``)."""
+    records, generated, rejects, joined = _read(paths)
+    cols = list(zip(*(r for _, r in records), strict=True))
+    unmapped = Unmapped()
+    table = _deals(cols, [line for line, _ in records], paths[0], unmapped)
     notes = []
     if joined:
         notes.append(
