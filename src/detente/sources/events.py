@@ -24,6 +24,7 @@ import csv
 import io
 import re
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -206,7 +207,7 @@ def _lookup(values: list[Any], system: str, unmapped: Unmapped, counts: Counter[
     """code -> iso3 for the distinct values; misses are counted by the rows they touch."""
     distinct = [v for v in counts if v is not None]
     aliased = [CAMEO_COUNTRIES.get(v, v) if system == "iso3" else v for v in distinct]
-    mapped = convert(aliased, system, "iso3") if distinct else []
+    mapped: list[Any] = list(convert(aliased, system, "iso3")) if distinct else []
     for value, iso in zip(distinct, mapped, strict=True):
         if iso is None:
             unmapped.counts[f"country={value}"] += counts[value]
@@ -258,28 +259,6 @@ def parse_gdelt(paths: list[Path]) -> Parsed:
 
 
 # ------------------------------------------------------------------ ICEWS
-ICEWS_COLUMNS = (
-    "Event ID",
-    "Event Date",
-    "Source Name",
-    "Source Sectors",
-    "Source Country",
-    "Event Text",
-    "CAMEO Code",
-    "Intensity",
-    "Target Name",
-    "Target Sectors",
-    "Target Country",
-    "Story ID",
-    "Sentence Number",
-    "Publisher",
-    "City",
-    "District",
-    "Province",
-    "Country",
-    "Latitude",
-    "Longitude",
-)
 _ICEWS_REQUIRED = ("Event ID", "Event Date", "Source Country", "CAMEO Code", "Intensity", "Target Country")
 
 # actor type (CAMEO's codes) from ICEWS sector names or actor names, first match wins
@@ -381,8 +360,20 @@ def _tkg_country(name: str) -> tuple[str | None, str | None]:
     return name.replace("_", " "), None
 
 
-def _icews_tkg(paths: list[Path], cameo: dict[str, tuple[str, float]] | None) -> Parsed:
-    by_name = {p.name: p for p in paths}
+@dataclass(frozen=True)
+class _TkgCopy:
+    """The knowledge-graph copy's id files, resolved: what each id in a triple means."""
+
+    start: date  # its times count hours from this day
+    entities: dict[int, str]
+    relations: dict[int, str]
+    codes: dict[int, tuple[str, float] | None]  # relation id -> (CAMEO code, Goldstein score)
+    countries: dict[int, str | None]  # entity id -> ISO3
+    types: dict[int, str | None]  # entity id -> CAMEO actor type
+
+
+def _tkg_copy(by_name: dict[str, Path], cameo: dict[str, tuple[str, float]] | None) -> _TkgCopy:
+    """Check the copy has its id files and says which copy it is, and resolve its ids."""
     for needed in ("entity2id.txt", "relation2id.txt"):
         if needed not in by_name:
             raise ValidationError(f"the ICEWS knowledge-graph copy needs {needed} beside its triples")
@@ -404,7 +395,13 @@ def _icews_tkg(paths: list[Path], cameo: dict[str, tuple[str, float]] | None) ->
     for folded, code in ICEWS_RELATIONS.items():
         if code in cameo:
             by_description.setdefault(folded, (code, cameo[code][1]))
-    relation_code = {i: by_description.get(_fold(n)) for i, n in relations.items()}
+    codes = {i: by_description.get(_fold(n)) for i, n in relations.items()}
+    countries, types = _tkg_actors(entities)
+    return _TkgCopy(start, entities, relations, codes, countries, types)
+
+
+def _tkg_actors(entities: dict[int, str]) -> tuple[dict[int, str | None], dict[int, str | None]]:
+    """Each entity's country (ISO3) and CAMEO actor type, from names like ``Military_(Ukraine)``."""
     countries: dict[int, str | None] = {}
     types: dict[int, str | None] = {}
     named = {i: _tkg_country(n) for i, n in entities.items()}
@@ -414,60 +411,76 @@ def _icews_tkg(paths: list[Path], cameo: dict[str, tuple[str, float]] | None) ->
     back = dict(zip(texts, convert([resolved[t] for t in texts], "iso3", "name"), strict=True))
     for i, (country, sector) in named.items():
         iso = resolved.get(country) if country else None
-        if sector is None and iso is not None and _fold(back.get(country) or "") != _fold(country):
+        if (
+            sector is None
+            and country
+            and iso is not None
+            and _fold(back.get(country) or "") != _fold(country)
+        ):
             iso = None
         countries[i] = iso
         types[i] = actor_type(sector) if sector else ("GOV" if iso else None)
+    return countries, types
 
+
+def _tkg_triples(path: Path, copy: _TkgCopy, raw: _RawEvents, unknown_relations: Counter[str]) -> int:
+    """Add one split file's triples to ``raw``; the events with an actor without a country."""
+    split, rows, no_country = path.name, 0, 0
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        where = f"{path}, line {number}"
+        if len(parts) < 4 or not all(_INT.match(p.strip()) for p in parts[:4]):
+            raise ValidationError(f"{where}: expected SUBJECT TAB RELATION TAB OBJECT TAB TIME ids")
+        s, r, o, t = (int(p) for p in parts[:4])
+        for ident, table, what in (
+            (s, copy.entities, "entity"),
+            (r, copy.relations, "relation"),
+            (o, copy.entities, "entity"),
+        ):
+            if ident not in table:
+                raise ValidationError(f"{where}: {what} id {ident} is not in its id file")
+        if t < 0 or t % 24:
+            raise ValidationError(f"{where}: time {t} is not a whole day in hours")
+        found = copy.codes[r]
+        if found is None:
+            unknown_relations[copy.relations[r]] += 1
+            continue
+        code, goldstein = found
+        if copy.countries[s] is None or copy.countries[o] is None:
+            no_country += 1
+        day = copy.start + timedelta(days=t // 24)
+        raw.add(
+            {
+                "GLOBALEVENTID": f"{split[:-4]}:{number}",
+                "SQLDATE": day.strftime("%Y%m%d"),
+                "Actor1CountryCode": copy.countries[s],
+                "Actor1Type1Code": copy.types[s],
+                "Actor2CountryCode": copy.countries[o],
+                "Actor2Type1Code": copy.types[o],
+                "EventCode": code,
+                "GoldsteinScale": str(goldstein),
+            },
+            where,
+            "icews",
+        )
+        rows += 1
+    raw.files[str(path)] = rows
+    return no_country
+
+
+def _icews_tkg(paths: list[Path], cameo: dict[str, tuple[str, float]] | None) -> Parsed:
+    """The ICEWS knowledge-graph copy (ICEWS14, ICEWS18, ICEWS05-15): id files and triples."""
+    by_name = {p.name: p for p in paths}
+    copy = _tkg_copy(by_name, cameo)
     raw = _RawEvents()
     no_country = 0
     unknown_relations: Counter[str] = Counter()
     for split in ("train.txt", "valid.txt", "test.txt"):
         path = by_name.get(split)
-        if path is None:
-            continue
-        rows = 0
-        for number, line in enumerate(read_text(path).splitlines(), start=1):
-            if not line.strip():
-                continue
-            parts = line.split("\t")
-            where = f"{path}, line {number}"
-            if len(parts) < 4 or not all(_INT.match(p.strip()) for p in parts[:4]):
-                raise ValidationError(f"{where}: expected SUBJECT TAB RELATION TAB OBJECT TAB TIME ids")
-            s, r, o, t = (int(p) for p in parts[:4])
-            for ident, table, what in (
-                (s, entities, "entity"),
-                (r, relations, "relation"),
-                (o, entities, "entity"),
-            ):
-                if ident not in table:
-                    raise ValidationError(f"{where}: {what} id {ident} is not in its id file")
-            if t < 0 or t % 24:
-                raise ValidationError(f"{where}: time {t} is not a whole day in hours")
-            found = relation_code[r]
-            if found is None:
-                unknown_relations[relations[r]] += 1
-                continue
-            code, goldstein = found
-            if countries[s] is None or countries[o] is None:
-                no_country += 1
-            day = start + timedelta(days=t // 24)
-            raw.add(
-                {
-                    "GLOBALEVENTID": f"{split[:-4]}:{number}",
-                    "SQLDATE": day.strftime("%Y%m%d"),
-                    "Actor1CountryCode": countries[s],
-                    "Actor1Type1Code": types[s],
-                    "Actor2CountryCode": countries[o],
-                    "Actor2Type1Code": types[o],
-                    "EventCode": code,
-                    "GoldsteinScale": str(goldstein),
-                },
-                where,
-                "icews",
-            )
-            rows += 1
-        raw.files[str(path)] = rows
+        if path is not None:
+            no_country += _tkg_triples(path, copy, raw, unknown_relations)
     if not raw.files:
         raise ValidationError("the ICEWS knowledge-graph copy needs train.txt, valid.txt or test.txt")
     parsed = _finish(raw.table(), "iso3", "ICEWS")
