@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detente.core.countries import convert, countries, load_state_system, resolve
+from detente.core.countries import convert, countries, resolve
 from detente.core.errors import UnknownCountryError, ValidationError
+from detente.core.state_system import load_state_system
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ in dozens of languages). Spells where codes change over time (Germany 255/260,
 Yemen 678/679/680, Yugoslavia/Serbia 345/340, South Sudan 626, Kosovo 347, ...)
 are data in ``data/country_rules.yaml``. State-system *membership* (which states
 existed when) is not shipped: users load the official COW or GW files with
-``load_state_system``.
+``detente.core.state_system.load_state_system``.
 
 ``resolve`` turns one piece of user text into a ``Country`` or fails with
 suggestions; ``convert`` maps whole columns (a million rows in well under a
@@ -17,8 +17,6 @@ second) by converting each distinct value once.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from collections import defaultdict
@@ -37,10 +35,8 @@ from detente.core.errors import UnknownCountryError, ValidationError
 __all__ = [
     "CODES",
     "Country",
-    "StateSystem",
     "convert",
     "countries",
-    "load_state_system",
     "resolve",
 ]
 
@@ -76,6 +72,7 @@ class Country:
     vdem: int | None = None
 
     def code(self, system: str) -> Any:
+        """The code in ``system`` (``iso3``, ``cow``, ``gw``, ...), or None."""
         return getattr(self, system)
 
 
@@ -133,15 +130,11 @@ def _opt_int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-@cache
-def _crosswalk() -> _Crosswalk:
-    from countrycode.countrycode import prepare_codelist
-
-    table = prepare_codelist()
-    rules = yaml.safe_load(RULES.read_text(encoding="utf-8"))
-    n = len(table["iso3c"])
+def _countries(table: dict[str, list[Any]], extras: list[dict[str, Any]]) -> list[Country]:
+    """Every country of the code table, with the ISO codes (3166-3 or XKX) the static table
+    lacks given to historical states and Kosovo (``extra_iso3`` of the rules)."""
     countries: list[Country] = []
-    for i in range(n):
+    for i in range(len(table["iso3c"])):
         countries.append(
             Country(
                 name=table["country.name.en"][i],
@@ -155,8 +148,7 @@ def _crosswalk() -> _Crosswalk:
                 vdem=_opt_int(table["vdem"][i]),
             )
         )
-    # historical states and Kosovo get the ISO codes (3166-3 or XKX) the static table lacks
-    for extra in rules["extra_iso3"]:
+    for extra in extras:
         match = next(
             (
                 i
@@ -181,14 +173,14 @@ def _crosswalk() -> _Crosswalk:
         else:
             c = countries[match]
             countries[match] = Country(**{**c.__dict__, "iso3": extra["iso3"]})
+    return countries
 
-    by_code: dict[str, dict[Any, int]] = {k: {} for k in CODES if k != "name"}
-    for i, c in enumerate(countries):
-        for system in by_code:
-            value = c.code(system)
-            if value is not None:
-                by_code[system].setdefault(value, i)
 
+def _names(
+    table: dict[str, list[Any]], countries: list[Country], aliases: dict[str, list[str]], iso3: dict[Any, int]
+) -> dict[str, set[int]]:
+    """Folded name -> the countries it may mean, in every language of the table; the curated
+    ``aliases`` of the rules override any clash."""
     names: dict[str, set[int]] = defaultdict(set)
     name_columns = [
         k
@@ -202,15 +194,17 @@ def _crosswalk() -> _Crosswalk:
                 names[_fold(str(value))].add(i)
     for i, c in enumerate(countries):
         names[_fold(c.name)].add(i)
-    for iso3, aliases in rules["aliases"].items():
-        i = by_code["iso3"][iso3]
-        for alias in aliases:
+    for code, listed in aliases.items():
+        i = iso3[code]
+        for alias in listed:
             names[_fold(alias)] = {i}  # curated: overrides any clash
+    return dict(names)
 
-    regexes = [(re.compile(p, re.IGNORECASE), i) for i, p in enumerate(table["country.name.en.regex"]) if p]
 
+def _spells(rules: dict[str, list[dict[str, Any]]]) -> dict[str, list[Spell]]:
+    """The spells in which COW and GW codes hold (``spells`` of the rules)."""
     spells: dict[str, list[Spell]] = {}
-    for system, rows in rules["spells"].items():
+    for system, rows in rules.items():
         spells[system] = [
             Spell(
                 system,
@@ -222,7 +216,26 @@ def _crosswalk() -> _Crosswalk:
             )
             for r in rows
         ]
-    return _Crosswalk(countries, by_code, dict(names), regexes, spells, continues=rules.get("continues", {}))
+    return spells
+
+
+@cache
+def _crosswalk() -> _Crosswalk:
+    from countrycode.countrycode import prepare_codelist  # type: ignore[import-untyped]
+
+    table = prepare_codelist()
+    rules = yaml.safe_load(RULES.read_text(encoding="utf-8"))
+    countries = _countries(table, rules["extra_iso3"])
+    by_code: dict[str, dict[Any, int]] = {k: {} for k in CODES if k != "name"}
+    for i, c in enumerate(countries):
+        for system in by_code:
+            value = c.code(system)
+            if value is not None:
+                by_code[system].setdefault(value, i)
+    names = _names(table, countries, rules["aliases"], by_code["iso3"])
+    regexes = [(re.compile(p, re.IGNORECASE), i) for i, p in enumerate(table["country.name.en.regex"]) if p]
+    spells = _spells(rules["spells"])
+    return _Crosswalk(countries, by_code, names, regexes, spells, continues=rules.get("continues", {}))
 
 
 def countries() -> list[Country]:
@@ -326,6 +339,7 @@ def _convert_one(value: Any, origin: str, destination: str, day: date) -> Any:
     cw = _crosswalk()
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
+    index: int | None
     if origin == "name":
         try:
             index = _lookup(str(value), suggest=False)
@@ -333,7 +347,7 @@ def _convert_one(value: Any, origin: str, destination: str, day: date) -> Any:
             return None
     else:
         key = int(value) if origin in ("cow", "gw", "isonum", "vdem") else str(value).upper()
-        if origin in ("cow", "gw") and (origin, key) in cw.spells_by_code:
+        if origin in ("cow", "gw") and isinstance(key, int) and (origin, key) in cw.spells_by_code:
             spell = _spell_at(cw.spells_by_code[(origin, key)], day)
             if spell is None:
                 return None
@@ -364,7 +378,7 @@ def _to_numpy(values: Any) -> np.ndarray:
 
 def _factorize(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
     """Integer codes and the distinct values, via Arrow's hash table (C speed)."""
-    import pyarrow as pa
+    import pyarrow as pa  # type: ignore[import-untyped]
 
     try:
         encoded = pa.array(values, from_pandas=True).dictionary_encode()
@@ -401,7 +415,7 @@ def convert(
             raise ValidationError(f"unknown code system {system!r}; one of {', '.join(CODES)}")
     arr = _to_numpy(values)
     value_codes, uniques = _factorize(arr)
-    if year is None or np.ndim(year) == 0:
+    if year is None or isinstance(year, int | date) or np.ndim(year) == 0:
         day = _day(year)
         mapped = [_convert_one(u, origin, destination, day) for u in uniques]
         out = np.empty(len(mapped), dtype=object)
@@ -434,163 +448,3 @@ def convert(
                 ", ".join(map(str, missing[:5])), _suggest(str(missing[0])) if origin == "name" else []
             )
     return result
-
-
-# ------------------------------------------------------------------ state systems
-@dataclass(frozen=True)
-class Membership:
-    code: int
-    abbr: str
-    name: str
-    start: date
-    end: date
-
-
-@dataclass
-class StateSystem:
-    """Membership spells of the COW or GW state system, as loaded from the official file."""
-
-    system: str
-    spells: list[Membership]
-    source: str = ""
-
-    def members(self, year: int) -> set[int]:
-        """States that were members at any time in ``year`` (the state-year convention)."""
-        first, last = date(year, 1, 1), date(year, 12, 31)
-        return {s.code for s in self.spells if s.start <= last and s.end >= first}
-
-    def is_member(self, code: int, when: int | date) -> bool:
-        if isinstance(when, int):
-            return code in self.members(when)
-        return any(s.code == code and s.start <= when <= s.end for s in self.spells)
-
-    @property
-    def years(self) -> tuple[int, int]:
-        return min(s.start.year for s in self.spells), max(s.end.year for s in self.spells)
-
-
-STATE_FILE_LIMIT = 64 * 1024 * 1024  # a state list is kilobytes: more is not one
-
-
-def _read_text(path: Path) -> str:
-    """The file as text, gunzipped when it is gzip, within bounds (a user's file)."""
-    from detente.core.bounded import read_limited
-
-    data = read_limited(path, limit=STATE_FILE_LIMIT)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ValidationError(f"{path}, line {line}: not UTF-8 text") from None
-
-
-def _int(value: str, path: Path, line: int, name: str) -> int:
-    try:
-        return int(float(value))
-    except ValueError:
-        raise ValidationError(f"{path}, line {line}, field {name!r}: {value!r} is not a number") from None
-
-
-def _date_of(parts: tuple[str, str, str], path: Path, line: int, name: str) -> date:
-    try:
-        y, m, d = (int(float(p)) for p in parts)
-        return date(y, m, d)
-    except ValueError:
-        raise ValidationError(f"{path}, line {line}, field {name!r}: {parts!r} is not a date") from None
-
-
-def _iso_date(value: str, path: Path, line: int, name: str) -> date:
-    text = value.strip()
-    try:
-        if ":" in text:  # ksgmdw.txt writes dd:mm:yyyy
-            d, m, y = text.split(":")
-            return date(int(y), int(m), int(d))
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(f"{path}, line {line}, field {name!r}: {value!r} is not a date") from None
-
-
-def load_state_system(path: Path | str, system: str | None = None) -> StateSystem:
-    """Load a state-system membership file in its official layout.
-
-    COW: ``states2016.csv`` (stateabb, ccode, statenme, styear, stmonth, stday,
-    endyear, endmonth, endday, version). Gleditsch-Ward: ``ksgmdw.txt``
-    (tab-separated code, abbreviation, name, start dd:mm:yyyy, end) or its CSV
-    form (gwcode, stateabb, statename, startdate, enddate). ``.gz`` is accepted.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ValidationError(f"{path}: no such file")
-    text = _read_text(path)
-    first = text.splitlines()[0] if text else ""
-    delimiter = "\t" if "\t" in first else ","
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    if not rows:
-        raise ValidationError(f"{path}: empty file")
-    header = [h.strip().lower() for h in rows[0]]
-    spells: list[Membership] = []
-    if "ccode" in header:
-        system = system or "cow"
-        need = [
-            "stateabb",
-            "ccode",
-            "statenme",
-            "styear",
-            "stmonth",
-            "stday",
-            "endyear",
-            "endmonth",
-            "endday",
-        ]
-        missing = [n for n in need if n not in header]
-        if missing:
-            raise ValidationError(f"{path}, line 1: missing column(s) {', '.join(missing)}")
-        col = {n: header.index(n) for n in need}
-        for line, row in enumerate(rows[1:], start=2):
-            if not any(c.strip() for c in row):
-                continue
-            if len(row) <= max(col.values()):
-                raise ValidationError(
-                    f"{path}, line {line}: {len(row)} fields, expected at least {max(col.values()) + 1}"
-                )
-            v = {n: row[i] for n, i in col.items()}
-            spells.append(
-                Membership(
-                    _int(v["ccode"], path, line, "ccode"),
-                    v["stateabb"].strip(),
-                    v["statenme"].strip(),
-                    _date_of((v["styear"], v["stmonth"], v["stday"]), path, line, "styear"),
-                    _date_of((v["endyear"], v["endmonth"], v["endday"]), path, line, "endyear"),
-                )
-            )
-    else:
-        system = system or "gw"
-        if "gwcode" in header or "statenumber" in header:
-            body = rows[1:]
-            start_line = 2
-        else:  # ksgmdw.txt has no header
-            body = rows
-            start_line = 1
-        for line, row in enumerate(body, start=start_line):
-            if not any(c.strip() for c in row):
-                continue
-            if len(row) < 5:
-                raise ValidationError(
-                    f"{path}, line {line}: {len(row)} fields, expected 5 "
-                    "(code, abbreviation, name, start, end)"
-                )
-            spells.append(
-                Membership(
-                    _int(row[0], path, line, "gwcode"),
-                    row[1].strip(),
-                    row[2].strip(),
-                    _iso_date(row[3], path, line, "startdate"),
-                    _iso_date(row[4], path, line, "enddate"),
-                )
-            )
-    if not spells:
-        raise ValidationError(f"{path}: no state-system rows")
-    for s in spells:
-        if s.end < s.start:
-            raise ValidationError(f"{path}: state {s.code} ({s.name}) ends before it starts")
-    return StateSystem(system=system, spells=spells, source=str(path))

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from detente.core.countries import load_state_system
 from detente.core.errors import ValidationError
+from detente.core.state_system import load_state_system
 from detente.sources.tabular import Parsed, Unmapped, head_bytes, to_iso3
 
 __all__ = ["STATE_COLUMNS", "parse_cow_states", "parse_gw_states"]
