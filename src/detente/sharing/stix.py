@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
-import stix2
+import stix2  # type: ignore[import-untyped]
 from sqlalchemy import select
 
 from detente.core.errors import ValidationError
@@ -139,6 +139,123 @@ def _custom(record: Any, fields: Iterable[str]) -> dict[str, Any]:
     return out
 
 
+def _producer(registry: Registry) -> stix2.Identity:
+    """The exporting organisation as the identity that created every object."""
+    principal = registry.principal
+    org = registry.session.scalar(select(Organisation).where(Organisation.id == principal.org))
+    return stix2.Identity(
+        id=_id("identity", f"org:{principal.org}"),
+        name=org.name if org else principal.org,
+        identity_class="organization",
+        sectors=["government-national", "defense"],
+        x_detente_country=principal.country,
+        allow_custom=True,
+    )
+
+
+def _involved(name: str, record: Any) -> list[str]:
+    """The actor ids an engagement (lead and partners) or an agreement (parties) refers to."""
+    if name == "engagements":
+        return [record.lead_actor_id, *record.partners]
+    return list(record.parties)
+
+
+def _visible_actors(registry: Registry, records: list[tuple[str, Any]]) -> dict[str, Any]:
+    """The actors the records refer to that the principal may see: a reference to a hidden
+    one is dropped, never described."""
+    actor_ids: set[str] = set()
+    for name, record in records:
+        if name == "engagements":
+            actor_ids.update(a for a in [record.lead_actor_id, *record.partners] if a)
+        else:
+            actor_ids.update(record.parties)
+    wanted = sorted(actor_ids)
+    return {
+        a.id: a
+        for start in range(0, len(wanted), LINK_CHUNK)
+        for a in registry.list(
+            "actors", ListQuery(filters={"id": wanted[start : start + LINK_CHUNK]}, limit=None)
+        )
+    }
+
+
+def _actor_identity(
+    actor: Any, producer: stix2.Identity, refs: list[str], ext: dict[str, Any]
+) -> stix2.Identity:
+    """An actor as a STIX ``identity`` (a person as an individual, others as organisations)."""
+    return stix2.Identity(
+        id=_id("identity", f"actor:{actor.id}"),
+        created=_stamp(actor.created_at),
+        modified=_stamp(actor.updated_at),
+        created_by_ref=producer.id,
+        name=actor.name,
+        identity_class="individual" if actor.kind == "person" else "organization",
+        sectors=["defense"] if actor.kind != "state" else ["government-national"],
+        object_marking_refs=refs,
+        extensions=ext,
+        external_references=[{"source_name": "detente", "external_id": actor.id}],
+        allow_custom=True,
+        **_custom(actor, ("kind", "country", "abbreviation", "aliases")),
+    )
+
+
+def _record_object(
+    name: str,
+    record: Any,
+    actors: dict[str, Any],
+    producer: stix2.Identity,
+    refs: list[str],
+    ext: dict[str, Any],
+) -> Any:
+    """An engagement as a ``report``, an agreement as a ``grouping``, of the visible actors involved."""
+    shown = [_id("identity", f"actor:{a}") for a in _involved(name, record) if a in actors]
+    object_refs = shown or [producer.id]
+    common = {
+        "created": _stamp(record.created_at),
+        "modified": _stamp(record.updated_at),
+        "created_by_ref": producer.id,
+        "name": record.title,
+        "description": record.objectives if name == "engagements" else record.notes,
+        "object_refs": object_refs,
+        "object_marking_refs": refs,
+        "extensions": ext,
+        "external_references": [{"source_name": "detente", "external_id": record.id}],
+        "allow_custom": True,
+    }
+    if name == "engagements":
+        return stix2.Report(
+            id=_id("report", f"engagement:{record.id}"),
+            report_types=["detente-engagement"],
+            published=_stamp(record.start_date),
+            **{k: v for k, v in common.items() if v is not None},
+            **_custom(record, ENGAGEMENT_FIELDS),
+        )
+    return stix2.Grouping(
+        id=_id("grouping", f"agreement:{record.id}"),
+        context="detente-agreement",
+        **{k: v for k, v in common.items() if v is not None},
+        **_custom(record, AGREEMENT_FIELDS),
+    )
+
+
+def _header(tlps: set[str], producer: stix2.Identity) -> list[Any]:
+    """The objects every bundle opens with: detente, the marking extension's definition, the
+    TLP marking definitions used, and the producer."""
+    detente = stix2.Identity(
+        id=DETENTE_IDENTITY_ID,
+        created="2026-11-01T00:00:00.000Z",
+        modified="2026-11-01T00:00:00.000Z",
+        name="detente",
+        identity_class="system",
+    )
+    return [
+        detente,
+        _marking_extension_definition(),
+        *(tlp_marking_definition(t) for t in sorted(tlps)),
+        producer,
+    ]
+
+
 def stix_bundle(registry: Registry, tables: Iterable[str] = TABLES) -> tuple[stix2.Bundle, Marking | None]:
     """The bundle of what ``registry``'s principal may see, and the combined marking of its content."""
     names = list(tables)
@@ -147,108 +264,23 @@ def stix_bundle(registry: Registry, tables: Iterable[str] = TABLES) -> tuple[sti
         raise ValidationError(
             f"STIX export covers {', '.join(TABLES)}, not {', '.join(unknown)}", field="table"
         )
-    principal = registry.principal
-    org = registry.session.scalar(select(Organisation).where(Organisation.id == principal.org))
-    producer = stix2.Identity(
-        id=_id("identity", f"org:{principal.org}"),
-        name=org.name if org else principal.org,
-        identity_class="organization",
-        sectors=["government-national", "defense"],
-        x_detente_country=principal.country,
-        allow_custom=True,
-    )
+    producer = _producer(registry)
+    records = [(name, record) for name in names for record in registry.iter_all(name)]
+    actors = _visible_actors(registry, records)
     objects: list[Any] = []
     markings: list[Marking] = []
     tlps: set[str] = set()
-    actor_ids: set[str] = set()
-    records: list[tuple[str, Any]] = []
-    for name in names:
-        for record in registry.iter_all(name):
-            records.append((name, record))
-            if name == "engagements":
-                actor_ids.update(a for a in [record.lead_actor_id, *record.partners] if a)
-            else:
-                actor_ids.update(record.parties)
-    # visible actors only: a reference to a hidden one is dropped, never described
-    wanted = sorted(actor_ids)
-    actors = {
-        a.id: a
-        for start in range(0, len(wanted), LINK_CHUNK)
-        for a in registry.list(
-            "actors", ListQuery(filters={"id": wanted[start : start + LINK_CHUNK]}, limit=None)
-        )
-    }
     for actor in actors.values():
         marking, refs, ext, tlp = _marking_parts(actor.marking)
         tlps.add(tlp)
         markings.append(marking)
-        objects.append(
-            stix2.Identity(
-                id=_id("identity", f"actor:{actor.id}"),
-                created=_stamp(actor.created_at),
-                modified=_stamp(actor.updated_at),
-                created_by_ref=producer.id,
-                name=actor.name,
-                identity_class="individual" if actor.kind == "person" else "organization",
-                sectors=["defense"] if actor.kind != "state" else ["government-national"],
-                object_marking_refs=refs,
-                extensions=ext,
-                external_references=[{"source_name": "detente", "external_id": actor.id}],
-                allow_custom=True,
-                **_custom(actor, ("kind", "country", "abbreviation", "aliases")),
-            )
-        )
+        objects.append(_actor_identity(actor, producer, refs, ext))
     for name, record in records:
         marking, refs, ext, tlp = _marking_parts(record.marking)
         tlps.add(tlp)
         markings.append(marking)
-        involved = [record.lead_actor_id, *record.partners] if name == "engagements" else list(record.parties)
-        object_refs = [_id("identity", f"actor:{a}") for a in involved if a in actors] or [producer.id]
-        common = {
-            "created": _stamp(record.created_at),
-            "modified": _stamp(record.updated_at),
-            "created_by_ref": producer.id,
-            "name": record.title,
-            "description": record.objectives if name == "engagements" else record.notes,
-            "object_refs": object_refs,
-            "object_marking_refs": refs,
-            "extensions": ext,
-            "external_references": [{"source_name": "detente", "external_id": record.id}],
-            "allow_custom": True,
-        }
-        if name == "engagements":
-            objects.append(
-                stix2.Report(
-                    id=_id("report", f"engagement:{record.id}"),
-                    report_types=["detente-engagement"],
-                    published=_stamp(record.start_date),
-                    **{k: v for k, v in common.items() if v is not None},
-                    **_custom(record, ENGAGEMENT_FIELDS),
-                )
-            )
-        else:
-            objects.append(
-                stix2.Grouping(
-                    id=_id("grouping", f"agreement:{record.id}"),
-                    context="detente-agreement",
-                    **{k: v for k, v in common.items() if v is not None},
-                    **_custom(record, AGREEMENT_FIELDS),
-                )
-            )
-    detente = stix2.Identity(
-        id=DETENTE_IDENTITY_ID,
-        created="2026-11-01T00:00:00.000Z",
-        modified="2026-11-01T00:00:00.000Z",
-        name="detente",
-        identity_class="system",
-    )
-    header = [
-        detente,
-        _marking_extension_definition(),
-        *(tlp_marking_definition(t) for t in sorted(tlps)),
-        producer,
-    ]
-    bundle = stix2.Bundle(objects=[*header, *objects], allow_custom=True)
+        objects.append(_record_object(name, record, actors, producer, refs, ext))
+    bundle = stix2.Bundle(objects=[*_header(tlps, producer), *objects], allow_custom=True)
     return bundle, (combine(markings) if markings else None)
 
 
