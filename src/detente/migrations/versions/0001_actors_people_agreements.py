@@ -14,6 +14,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _create_actors()
+    _create_agreements()
+    _create_agreement_parties()
+    _create_people()
+
+
+def _create_actors() -> None:
     op.create_table(
         "actors",
         sa.Column("name", sa.String(length=300), nullable=False),
@@ -46,6 +53,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_actors_name"), ["name"], unique=False)
         batch_op.create_index(batch_op.f("ix_actors_parent_id"), ["parent_id"], unique=False)
 
+
+def _create_agreements() -> None:
     op.create_table(
         "agreements",
         sa.Column("title", sa.String(length=500), nullable=False),
@@ -71,6 +80,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_agreements_kind"), ["kind"], unique=False)
         batch_op.create_index(batch_op.f("ix_agreements_title"), ["title"], unique=False)
 
+
+def _create_agreement_parties() -> None:
     op.create_table(
         "agreement_parties",
         sa.Column("agreement_id", sa.String(length=36), nullable=False),
@@ -93,6 +104,8 @@ def upgrade() -> None:
     with op.batch_alter_table("agreement_parties", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_agreement_parties_actor_id"), ["actor_id"], unique=False)
 
+
+def _create_people() -> None:
     op.create_table(
         "people",
         sa.Column("name", sa.String(length=300), nullable=False),

@@ -14,6 +14,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _create_engagements()
+    _create_commitments()
+    _create_engagement_partners()
+
+
+def _create_engagements() -> None:
     op.create_table(
         "engagements",
         sa.Column("title", sa.String(length=500), nullable=False),
@@ -69,6 +75,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_engagements_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_engagements_title"), ["title"], unique=False)
 
+
+def _create_commitments() -> None:
     op.create_table(
         "commitments",
         sa.Column("engagement_id", sa.String(length=36), nullable=False),
@@ -106,6 +114,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_commitments_engagement_id"), ["engagement_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_commitments_status"), ["status"], unique=False)
 
+
+def _create_engagement_partners() -> None:
     op.create_table(
         "engagement_partners",
         sa.Column("engagement_id", sa.String(length=36), nullable=False),

@@ -21,6 +21,18 @@ REGISTRY = ("actors", "people", "agreements", "engagements", "commitments")
 
 
 def upgrade() -> None:
+    _create_audit_log()
+    _create_coalitions()
+    _create_organisations()
+    _create_coalition_members()
+    _create_users()
+    _create_api_tokens()
+    for table in REGISTRY:
+        _own_and_take_apart_markings(table)
+        _fill_marking_parts(table)
+
+
+def _create_audit_log() -> None:
     op.create_table(
         "audit_log",
         sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
@@ -39,12 +51,17 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_audit_log_action"), ["action"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_log_record_id"), ["record_id"], unique=False)
 
+
+def _create_coalitions() -> None:
     op.create_table(
         "coalitions",
         sa.Column("name", sa.String(length=32), nullable=False),
         sa.Column("label", sa.String(length=200), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_coalitions")),
     )
+
+
+def _create_organisations() -> None:
     op.create_table(
         "organisations",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -57,6 +74,8 @@ def upgrade() -> None:
     with op.batch_alter_table("organisations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_organisations_country"), ["country"], unique=False)
 
+
+def _create_coalition_members() -> None:
     op.create_table(
         "coalition_members",
         sa.Column("coalition", sa.String(length=32), nullable=False),
@@ -72,6 +91,8 @@ def upgrade() -> None:
     with op.batch_alter_table("coalition_members", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_coalition_members_country"), ["country"], unique=False)
 
+
+def _create_users() -> None:
     op.create_table(
         "users",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -94,6 +115,8 @@ def upgrade() -> None:
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_users_org_id"), ["org_id"], unique=False)
 
+
+def _create_api_tokens() -> None:
     op.create_table(
         "api_tokens",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -113,32 +136,29 @@ def upgrade() -> None:
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_api_tokens_user_id"), ["user_id"], unique=False)
 
-    for table in REGISTRY:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(sa.Column("owner_org_id", sa.String(length=36), nullable=True))
-            batch_op.add_column(sa.Column("mk_national", sa.Integer(), nullable=False, server_default="0"))
-            batch_op.add_column(sa.Column("mk_nato", sa.Integer(), nullable=False, server_default="-1"))
-            batch_op.add_column(
-                sa.Column("mk_rel", sa.String(length=1000), nullable=False, server_default="|")
-            )
-            batch_op.add_column(sa.Column("mk_tlp", sa.String(length=20), nullable=False, server_default=""))
-            batch_op.add_column(
-                sa.Column("mk_recipients", sa.String(length=1000), nullable=False, server_default="|")
-            )
-            batch_op.add_column(
-                sa.Column("mk_public", sa.Boolean(), nullable=False, server_default=sa.false())
-            )
-            batch_op.drop_constraint(f"uq_{table}_external_id", type_="unique")
-            batch_op.create_index(f"ix_{table}_external_id", ["external_id"], unique=False)
-            batch_op.create_index(f"ix_{table}_owner_org_id", ["owner_org_id"], unique=False)
-            batch_op.create_foreign_key(
-                f"fk_{table}_owner_org_id_organisations",
-                "organisations",
-                ["owner_org_id"],
-                ["id"],
-                ondelete="RESTRICT",
-            )
-        _fill_marking_parts(table)
+
+def _own_and_take_apart_markings(table: str) -> None:
+    """A registry table gains its owner and its marking's parts (filled in by ``_fill_marking_parts``)."""
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        batch_op.add_column(sa.Column("owner_org_id", sa.String(length=36), nullable=True))
+        batch_op.add_column(sa.Column("mk_national", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("mk_nato", sa.Integer(), nullable=False, server_default="-1"))
+        batch_op.add_column(sa.Column("mk_rel", sa.String(length=1000), nullable=False, server_default="|"))
+        batch_op.add_column(sa.Column("mk_tlp", sa.String(length=20), nullable=False, server_default=""))
+        batch_op.add_column(
+            sa.Column("mk_recipients", sa.String(length=1000), nullable=False, server_default="|")
+        )
+        batch_op.add_column(sa.Column("mk_public", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.drop_constraint(f"uq_{table}_external_id", type_="unique")
+        batch_op.create_index(f"ix_{table}_external_id", ["external_id"], unique=False)
+        batch_op.create_index(f"ix_{table}_owner_org_id", ["owner_org_id"], unique=False)
+        batch_op.create_foreign_key(
+            f"fk_{table}_owner_org_id_organisations",
+            "organisations",
+            ["owner_org_id"],
+            ["id"],
+            ondelete="RESTRICT",
+        )
 
 
 def _fill_marking_parts(table: str) -> None:
