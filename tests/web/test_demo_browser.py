@@ -24,7 +24,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from detente.core.settings import Settings
 from detente.core.workspace import Workspace, create_workspace
-from detente.registry.demo import build_demo
+from detente.demo import build_demo
 from detente.sources.lake import Lake
 from detente.sources.service import load
 from tests.live import live_server

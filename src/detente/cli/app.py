@@ -353,7 +353,7 @@ def demo(
     """Build a workspace filled with a DEMONSTRATION scenario (fictional engagements
     among real countries), print a summary, and serve the web app on it (--no-serve
     only builds it). Works offline."""
-    from detente.registry.demo import DEFAULT_USER, build_demo, demo_users, summarise
+    from detente.demo import DEFAULT_USER, build_demo, demo_users, summarise
     from detente.sharing.service import Sharing
 
     settings = settings_from(ctx)
