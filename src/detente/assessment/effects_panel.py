@@ -213,6 +213,7 @@ def build_panel(
         )
     if len(units) - len(treated_units) == 0 and treated_units.nunique() == 1:
         raise ValidationError("every state adopted in the same year and none never did: no comparison")
+    by_year = treated_units.value_counts().sort_index()
     sample = Sample(
         units=len(units),
         treated_units=len(treated_units),
@@ -221,7 +222,7 @@ def build_panel(
         treated_country_years=int(data["treated"].sum()),
         dropped_already_treated=dropped["already"],
         dropped_short=dropped["short"],
-        cohorts={int(k): int(v) for k, v in treated_units.value_counts().sort_index().items()},
+        cohorts={int(k): int(v) for k, v in zip(by_year.index.tolist(), by_year.tolist(), strict=True)},
         nonzero_share=float((data["y"] != 0).mean()),
     )
     sources = (*treat.sources, out.source, SYSTEMS[system])

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
+import pyarrow as pa  # type: ignore[import-untyped]
 
 from detente.core.countries import convert
 from detente.core.errors import ValidationError

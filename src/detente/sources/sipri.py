@@ -16,7 +16,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-import pyarrow as pa
+import pyarrow as pa  # type: ignore[import-untyped]
 
 from detente.core.errors import ValidationError
 from detente.sources.tabular import Parsed, Unmapped, coverage_years, read_text, to_iso3

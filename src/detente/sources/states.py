@@ -10,7 +10,7 @@ import csv
 import re
 from pathlib import Path
 
-import pyarrow as pa
+import pyarrow as pa  # type: ignore[import-untyped]
 
 from detente.core.errors import ValidationError
 from detente.core.state_system import load_state_system
