@@ -55,6 +55,8 @@ class _Strict(BaseModel):
 
 
 class Country(_Strict):
+    """A row of countries.csv."""
+
     iso3: Code
     name: Text
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
@@ -62,6 +64,8 @@ class Country(_Strict):
 
 
 class Role(_Strict):
+    """A user per organisation: the role, the username's suffix and the clearances it holds."""
+
     role: Text
     name: Text = Field(description="the username's suffix: <country>-<name>")
     national: Text
@@ -69,6 +73,8 @@ class Role(_Strict):
 
 
 class NamedActor(_Strict):
+    """An international organisation or a non-state actor of scenario.yaml."""
+
     name: Text
     kind: Text
     abbreviation: str | None = None
@@ -76,11 +82,15 @@ class NamedActor(_Strict):
 
 
 class Service(_Strict):
+    """An armed service every state has (its name's suffix and its demo key's prefix)."""
+
     label: Text
     key: Text
 
 
 class Sizes(_Strict):
+    """How much the generator draws."""
+
     agreements: Weight
     engagements_per_year: Weight
     people: Weight
@@ -88,6 +98,8 @@ class Sizes(_Strict):
 
 
 class Scenario(_Strict):
+    """scenario.yaml: the cast."""
+
     note: Text
     public_marking: Text
     organisations: dict[Code, Text]
@@ -110,17 +122,23 @@ class Scenario(_Strict):
 
 
 class Kind(_Strict):
+    """An engagement kind of activity.yaml: its weight, and its own seasons and length if any."""
+
     weight: Weight
     seasons: Months | None = None
     length: tuple[Weight, Weight] | None = None
 
 
 class DefaultKind(_Strict):
+    """Seasons and length of the kinds that name none."""
+
     seasons: Months
     length: tuple[Weight, Weight]
 
 
 class AgreementPlan(_Strict):
+    """How agreements are drawn: kinds by weight, durations, activity types covered."""
+
     kinds: dict[Text, Weight]
     open_ended: list[Text]
     years: list[Weight]
@@ -128,6 +146,8 @@ class AgreementPlan(_Strict):
 
 
 class Activity(_Strict):
+    """activity.yaml: what engagements and agreements look like."""
+
     default: DefaultKind
     kinds: dict[Text, Kind]
     exercise_names: list[Text]
@@ -138,6 +158,8 @@ class Activity(_Strict):
 
 
 class People(_Strict):
+    """people.yaml: names, ranks and roles of attachés and liaison officers."""
+
     first: list[Text]
     last: list[Text]
     ranks: list[Text]

@@ -43,6 +43,8 @@ class _Strict(BaseModel):
 
 
 class Planned(_Strict):
+    """``planned: {after: A, days: D}`` of a planned engagement."""
+
     after: int = Field(description='days from "as of" to the first day')
     days: Days
 
@@ -60,6 +62,8 @@ class Entry(BaseModel):
 
 
 class Initiative(_Strict):
+    """An initiative of initiatives.yaml: its engagements, then its records in order."""
+
     key: Text
     lead: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     partner: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
@@ -75,10 +79,14 @@ class Initiative(_Strict):
 
 
 class InitiativesFile(_Strict):
+    """initiatives.yaml."""
+
     initiatives: list[Initiative]
 
 
 class PlanningFile(_Strict):
+    """planning.yaml."""
+
     records: list[Any]
 
 
