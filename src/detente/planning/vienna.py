@@ -89,6 +89,7 @@ class Activity:
 
     @property
     def notifying_state(self) -> str:
+        """The State that notifies the activity: its conductor, else the host."""
         return self.conductor or self.country
 
     @property

@@ -123,6 +123,7 @@ class _RawEvents:
         self.files: Counter[str] = Counter()
 
     def add(self, values: dict[str, str | None], where: str, dataset: str) -> None:
+        """Check one event's date, event code and numbers, and keep its columns."""
         day = values.get("SQLDATE")
         if day is None or not (len(day) == 8 and day.isdigit()):
             raise ValidationError(f"{where}, field SQLDATE: {day!r} is not a date YYYYMMDD")
@@ -148,6 +149,7 @@ class _RawEvents:
         self.cols["dataset"].append(dataset)
 
     def table(self) -> pa.Table:
+        """The events gathered, as text columns."""
         return pa.table({c: pa.array(v, pa.string()) for c, v in self.cols.items()})
 
 
@@ -250,6 +252,7 @@ def _finish(raw: pa.Table, system: str, what: str) -> Parsed:
 
 
 def parse_gdelt(paths: list[Path]) -> Parsed:
+    """GDELT event files (raw 57, 58 or 61 columns, or with GDELT's header) as the events table."""
     raw = _RawEvents()
     for path in paths:
         _read_gdelt_file(path, raw)
@@ -281,6 +284,7 @@ _TYPE_RE = [(code, re.compile(pattern, re.I)) for code, pattern in _TYPES]
 
 
 def actor_type(text: str | None) -> str | None:
+    """The CAMEO actor type (GOV, MIL, REB, ...) an ICEWS sector text names, or None."""
     if not text:
         return None
     for code, pattern in _TYPE_RE:

@@ -55,6 +55,7 @@ PROGRESS_EVERY = 20_000
 
 
 def report_rows(count: int) -> None:
+    """Tell the running load's progress hook (if any) that ``count`` more rows were read."""
     hook = PROGRESS.get()
     if hook is not None:
         hook(count)
@@ -74,15 +75,18 @@ class Unmapped:
     counts: Counter[str] = field(default_factory=Counter)
 
     def add(self, column: str, values: Iterable[Any], mapped: np.ndarray) -> None:
+        """Count the values of ``column`` that did not map (``mapped`` is None), nulls aside."""
         for value, iso in zip(values, mapped, strict=True):
             if iso is None and value is not None and str(value).strip() not in NULLS:
                 self.counts[f"{column}={str(value).strip()}"] += 1
 
     @property
     def rows(self) -> int:
+        """The values that did not map, all columns together."""
         return sum(self.counts.values())
 
     def summary(self, limit: int = 12) -> str:
+        """The misses in one sentence: the most frequent first, at most ``limit`` named."""
         if not self.counts:
             return ""
         top = ", ".join(f"{k} ({n:,})" for k, n in self.counts.most_common(limit))
@@ -104,9 +108,11 @@ class Parsed:
 
     @property
     def rows(self) -> int:
+        """The rows of the main table."""
         return next(iter(self.tables.values())).num_rows
 
     def summary(self) -> str:
+        """The notes and the unmapped values, in one line for the load report."""
         parts = [*self.notes]
         if self.unmapped.counts:
             parts.append(self.unmapped.summary())
@@ -179,6 +185,7 @@ class _Read(dict[str, list[str | None]]):
         return super().__getitem__(key)
 
     def get(self, key: str, default: Any = None) -> Any:
+        """``dict.get`` that counts as a read."""
         if key in self:
             self.read.add(key)
         return super().get(key, default)
@@ -213,12 +220,14 @@ class Columns:
         return len(self.lines)
 
     def has(self, name: str) -> bool:
+        """Whether the file has column ``name``."""
         return name in self.data
 
     def _where(self, name: str, index: int) -> str:
         return f"{self.path}, line {self.lines[index]}, field {name}"
 
     def floats(self, name: str, *, lo: float | None = None, hi: float | None = None) -> pa.Array:
+        """Column ``name`` as floats in [``lo``, ``hi``]; a bad value refused by line and field."""
         values = self.data[name]
         out: list[float | None] = []
         for i, v in enumerate(values):
@@ -237,6 +246,7 @@ class Columns:
         return pa.array(out, pa.float64())
 
     def ints(self, name: str, *, lo: int | None = None, hi: int | None = None) -> pa.Array:
+        """Column ``name`` as whole numbers in [``lo``, ``hi``]; a bad value refused by line and field."""
         values = self.data[name]
         out: list[int | None] = []
         for i, v in enumerate(values):
@@ -265,6 +275,7 @@ class Columns:
         return pa.array(out, pa.date32())
 
     def require(self, names: Iterable[str]) -> None:
+        """Refuse the file if any of ``names`` is not among its columns (naming those found)."""
         missing = [n for n in names if n not in self.data]
         if missing:
             raise ValidationError(
@@ -274,6 +285,7 @@ class Columns:
 
     # last in the class: a method named ``str`` would shadow the type in the annotations after it
     def str(self, name: str) -> pa.Array:
+        """Column ``name`` as text."""
         return pa.array(self.data[name], pa.string())
 
 
@@ -284,6 +296,7 @@ def _whole(value: float) -> float:
 
 
 def parse_date(text: str, where: str, lo: date, hi: date) -> date:
+    """A date written YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY, refused at ``where`` outside [``lo``, ``hi``]."""
     t = text.strip()
     try:
         if len(t) == 8 and t.isdigit():
@@ -468,6 +481,7 @@ def cow_iso3(
 
 
 def coverage_years(years: pa.Array | pa.ChunkedArray, what: str = "") -> str:
+    """``first-last`` of the non-null years, with ``what`` after it (``no dated rows`` if none)."""
     valid = pc.drop_null(years)
     if len(valid) == 0:
         return "no dated rows"
@@ -491,6 +505,7 @@ class Col:
     hi: float | None = None
 
     def inputs(self) -> tuple[str, ...]:
+        """The file columns this output column is read from (its own name unless ``sources``)."""
         return self.sources or (self.name,)
 
 

@@ -14,6 +14,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    """Create actors, agreements, their parties and people, with their indexes."""
     _create_actors()
     _create_agreements()
     _create_agreement_parties()
@@ -145,6 +146,7 @@ def _create_people() -> None:
 
 
 def downgrade() -> None:
+    """Drop what ``upgrade`` created, dependants first."""
     with op.batch_alter_table("people", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_people_sending_state"))
         batch_op.drop_index(batch_op.f("ix_people_receiving_state"))

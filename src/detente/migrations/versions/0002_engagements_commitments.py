@@ -14,6 +14,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    """Create engagements, commitments and engagement partners, with their indexes."""
     _create_engagements()
     _create_commitments()
     _create_engagement_partners()
@@ -140,6 +141,7 @@ def _create_engagement_partners() -> None:
 
 
 def downgrade() -> None:
+    """Drop what ``upgrade`` created, dependants first."""
     with op.batch_alter_table("engagement_partners", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_engagement_partners_actor_id"))
     op.drop_table("engagement_partners")

@@ -21,6 +21,7 @@ REGISTRY = ("actors", "people", "agreements", "engagements", "commitments")
 
 
 def upgrade() -> None:
+    """Create the sharing tables, then give each registry table its owner and marking parts."""
     _create_audit_log()
     _create_coalitions()
     _create_organisations()
@@ -191,6 +192,7 @@ def _fill_marking_parts(table: str) -> None:
 
 
 def downgrade() -> None:
+    """Remove the ownership and marking columns (the external id unique again), then the sharing tables."""
     for table in REGISTRY:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_constraint(f"fk_{table}_owner_org_id_organisations", type_="foreignkey")
