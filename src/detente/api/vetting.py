@@ -42,9 +42,20 @@ class ScreenRequest(BaseModel):
 
 class Feature(BaseModel):
     name: str
-    score: float
-    weight: float = Field(description="Its weight in the total; negative features only lower it.")
+    score: float = Field(description="The feature's value.")
+    weight: float = Field(
+        description="How much it moved the score, in log-odds (negative: counter-evidence); for "
+        "logic-v2's features, the feature's weight in logic-v2's total."
+    )
     detail: str
+
+
+Strings = list[str]  # spelled once here: Candidate has a field named ``list``
+Features = list[Feature]
+
+
+def _no_features() -> Features:
+    return []
 
 
 class Candidate(BaseModel):
@@ -52,13 +63,20 @@ class Candidate(BaseModel):
     list: str
     name: str
     schema_: str = Field(alias="schema")
-    aliases: list[str]
-    birth_dates: list[str]
-    countries: list[str]
-    programs: list[str]
-    score: float
+    aliases: Strings
+    birth_dates: Strings
+    countries: Strings
+    programs: Strings
+    score: float = Field(description="The learned matcher's score (a match at the threshold or more).")
     matched: bool
-    features: list[Feature]
+    features: Features = Field(description="What raised or lowered the score, strongest first.")
+    counter_evidence: Features = Field(
+        description="The features that lowered the score, strongest first: why a near miss is not a match."
+    )
+    base_score: float | None = Field(None, description="logic-v2's own score of the same pair.")
+    base_features: Features = Field(default_factory=_no_features, description="logic-v2's explanation.")
+    subject_name: str | None = Field(None, description="The subject's name that matched best.")
+    listed_name: str | None = Field(None, description="The listed name (primary or alias) it matched.")
 
 
 class ScreenResult(BaseModel):
@@ -71,11 +89,20 @@ class ScreenResult(BaseModel):
 
 def _candidate(m: Match) -> Candidate:
     listed = m.listed
+    shown = sorted(((n, v) for n, v in m.features.items() if n != "base"), key=lambda x: -abs(x[1][1]))
     return Candidate(
         key=listed.key, list=listed.source, name=listed.name, schema=listed.schema,
         aliases=list(listed.aliases), birth_dates=list(listed.birth_dates), countries=list(listed.countries),
         programs=list(listed.programs), score=m.score, matched=m.matched,
-        features=[Feature(name=n, score=s, weight=w, detail=d) for n, (s, w, d) in m.features.items()],
+        features=[Feature(name=n, score=s, weight=w, detail=d) for n, (s, w, d) in shown],
+        counter_evidence=[
+            Feature(name=n, score=m.features[n][0], weight=c, detail=d) for n, c, d in m.counter_evidence
+        ],
+        base_score=m.base_score,
+        base_features=[
+            Feature(name=n, score=s, weight=w, detail=d) for n, (s, w, d) in m.base_features.items()
+        ],
+        subject_name=m.names[0] if m.names else None, listed_name=m.names[1] if m.names else None,
     )  # fmt: skip
 
 

@@ -48,18 +48,25 @@ def screen(
     found = screener.screen(subject, limit=limit)
     lists = ", ".join(f"{k} {v}" for k, v in screener.versions.items())
     table = Table(title=f"Screening {subject.name!r} against {len(screener.listed):,} listed entities")
-    table.caption = f"lists: {lists}; a match scores {THRESHOLD} or more"
-    for col in ("#", "score", "verdict", "listed as", "list", "programmes"):
-        table.add_column(col, overflow="fold", justify="right" if col in ("#", "score") else "left")
+    table.caption = f"lists: {lists}; a match scores {THRESHOLD} or more; logic-v2: the library's own score"
+    for col in ("#", "score", "logic-v2", "verdict", "listed as", "matched name", "list", "programmes"):
+        table.add_column(
+            col, overflow="fold", justify="right" if col in ("#", "score", "logic-v2") else "left"
+        )
     for i, m in enumerate(found, start=1):
         born = f", born {'/'.join(m.listed.birth_dates)}" if m.listed.birth_dates else ""
         table.add_row(
-            str(i), f"{m.score:.2f}", "MATCH" if m.matched else "no match",
-            f"{m.listed.name} ({m.listed.schema}{born})", m.listed.key, ", ".join(m.listed.programs) or "-",
+            str(i), f"{m.score:.2f}", f"{m.base_score:.2f}" if m.base_score is not None else "-",
+            "MATCH" if m.matched else "no match", f"{m.listed.name} ({m.listed.schema}{born})",
+            m.names[1] if m.names else "-", m.listed.key, ", ".join(m.listed.programs) or "-",
         )  # fmt: skip
     console.print(table)
     for i, m in enumerate(found, start=1):
-        console.print(f"{i}. why: " + "; ".join(m.explain()), highlight=False)
+        support = [line for line in m.explain() if not line.startswith("against: ")]
+        console.print(f"{i}. why: " + ("; ".join(support) or "-"), highlight=False)
+        if m.counter_evidence:
+            against = "; ".join(f"{n} ({c:+.2f})" + (f": {d}" if d else "") for n, c, d in m.counter_evidence)
+            console.print(f"   against: {against}", highlight=False)
     hits = sum(m.matched for m in found)
     console.print(f"{hits} match{'es' if hits != 1 else ''} at or above {THRESHOLD}" if hits else "no match")
 
@@ -270,17 +277,23 @@ def override(
 
 @app.command()
 def evaluate(
-    pairs: Annotated[Path, typer.Argument(help="CSV of labelled pairs: name1, name2, is_match[, schema].")],
+    pairs: Annotated[
+        Path, typer.Argument(help="CSV of labelled pairs: name1, name2, is_match[, schema, dob1, dob2, ...].")
+    ],
     step: Annotated[float, typer.Option(min=0.01, max=0.5, help="Threshold step of the curve.")] = 0.05,
+    cv: Annotated[
+        bool, typer.Option("--cv", help="Cross-validate even pairs the shipped model never saw.")
+    ] = False,
 ) -> None:
     """Precision, recall and F1 of the matcher on labelled name pairs, at its threshold
-    and along the precision-recall curve."""
+    and along the precision-recall curve; no pair is scored by a model trained on it (pairs
+    the shipped model was trained on are scored by cross-validation, fold by fold)."""
     from detente.vetting.evaluate import evaluate as run
     from detente.vetting.evaluate import read_pairs
     from detente.vetting.match import THRESHOLD
 
     loaded = read_pairs(pairs)
-    result = run(loaded)
+    result = run(loaded, cross_validate=True if cv else None)
     table = Table(title=f"{pairs.name}: {len(loaded)} pairs, {int(result.labels.sum())} matches")
     for col in ("threshold", "precision", "recall", "F1"):
         table.add_column(col, justify="right")
@@ -288,11 +301,34 @@ def evaluate(
         mark = " (default)" if abs(t - THRESHOLD) < 1e-9 else ""
         table.add_row(f"{t:.2f}{mark}", f"{p:.3f}", f"{r:.3f}", f"{f:.3f}")
     console.print(table)
+    if result.cross_validated:
+        console.print(
+            f"cross-validated: {result.trained_on} of these pairs trained the shipped model, so each "
+            f"fold was scored by a model trained on the synthetic pairs and the other folds only",
+            highlight=False,
+        )
+        for fold in result.folds:
+            console.print(
+                f"  fold {fold.number}: {fold.pairs} pairs ({fold.matches} matches): precision "
+                f"{fold.precision:.3f}, recall {fold.recall:.3f}, F1 {fold.f1:.3f}",
+                highlight=False,
+            )
+    else:
+        console.print(
+            "scored by the shipped model, which was trained on none of these pairs", highlight=False
+        )
     p, r, f = result.at(THRESHOLD)
     console.print(
         f"at the default threshold {THRESHOLD}: precision {p:.3f}, recall {r:.3f}, F1 {f:.3f}; "
-        f"average precision {result.average_precision:.3f}"
+        f"average precision {result.average_precision:.3f}",
+        highlight=False,
     )
+    if result.base_scores is not None:
+        bp, br, bf = result.at(THRESHOLD, result.base_scores)
+        console.print(
+            f"logic-v2 alone at {THRESHOLD}: precision {bp:.3f}, recall {br:.3f}, F1 {bf:.3f}",
+            highlight=False,
+        )
 
 
 def register(root: typer.Typer) -> None:

@@ -1,12 +1,16 @@
 """Sanctions lists: the UN Security Council consolidated list (XML), OFAC's SDN list
-(legacy ``sdn.csv`` and the XML schema of ``sdn.xml`` / ``consolidated.xml``), and
-OpenSanctions' FollowTheMoney entities (JSON lines).
+(legacy ``sdn.csv`` with its ``alt.csv`` aliases and ``add.csv`` addresses, and the XML
+schema of ``sdn.xml`` / ``consolidated.xml``, the consolidated non-SDN list included), and
+OpenSanctions' FollowTheMoney entities (JSON lines, every name property).
 
 All three normalise to one table shape, one row per listed entity: ``entity_id``,
 ``schema`` (FollowTheMoney's Person, Organization, Vessel, Aircraft, LegalEntity),
 ``name``, ``aliases``, ``birth_dates``, ``countries`` (ISO3 where they map),
-``identifiers``, ``programs``, ``listed_on``, ``remarks``. The vetting slice builds its
-candidate index from these.
+``identifiers``, ``programs``, ``listed_on``, ``remarks``, ``weak_aliases`` (those of the
+aliases the list itself calls weak or of low quality: nicknames, noms de guerre; OFAC's
+quoted a.k.a.s in ``sdn.csv`` remarks, the UN's "Low" quality, OFAC XML's "weak",
+FollowTheMoney's ``weakAlias``) and ``addresses``. The vetting slice builds its candidate
+index from these.
 
 XML is parsed with ``defusedxml``: a document that declares entities (the "billion laughs"
 expansion bomb) or refers to external ones is refused, never expanded or fetched.
@@ -23,9 +27,9 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
-import defusedxml.ElementTree as SafeET
-import pyarrow as pa
-from defusedxml import DefusedXmlException
+import defusedxml.ElementTree as SafeET  # type: ignore[import-untyped]
+import pyarrow as pa  # type: ignore[import-untyped]
+from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
 
 from detente.core.bounded import check_json_depth
 from detente.core.errors import ValidationError
@@ -45,6 +49,8 @@ SCHEMA = pa.schema(
         ("programs", pa.list_(pa.string())),
         ("listed_on", pa.string()),
         ("remarks", pa.string()),
+        ("weak_aliases", pa.list_(pa.string())),
+        ("addresses", pa.list_(pa.string())),
     ]
 )
 
@@ -95,6 +101,11 @@ def _map_countries(rows: list[dict[str, Any]], system: str, unmapped: Unmapped) 
 
 
 def _finish(rows: list[dict[str, Any]], unmapped: Unmapped, what: str, listed: str = "") -> Parsed:
+    for row in rows:
+        row.setdefault("weak_aliases", [])
+        row.setdefault("addresses", [])
+        for key in ("aliases", "weak_aliases"):  # "A; B; C" in one alias field is three aliases
+            row[key] = list(dict.fromkeys(p.strip() for a in row[key] for p in a.split(";") if p.strip()))
     _map_countries(rows, "name", unmapped)
     table = pa.Table.from_pylist(rows, schema=SCHEMA)
     kinds: dict[str, int] = {}
@@ -109,7 +120,12 @@ def _un_row(node: Element, schema: str) -> dict[str, Any]:
     parts = [_text(_child(node, f)) for f in ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")]
     name = " ".join(p for p in parts if p)
     alias_tag = "INDIVIDUAL_ALIAS" if schema == "Person" else "ENTITY_ALIAS"
-    aliases = [a for al in _children(node, alias_tag) if (a := _text(_child(al, "ALIAS_NAME")))]
+    aliases, weak = [], []
+    for al in _children(node, alias_tag):
+        if a := _text(_child(al, "ALIAS_NAME")):
+            aliases.append(a)
+            if (_text(_child(al, "QUALITY")) or "").lower() == "low":  # the UN's own mark of a weak alias
+                weak.append(a)
     original = _text(_child(node, "NAME_ORIGINAL_SCRIPT"))
     if original:
         aliases.append(original)
@@ -141,6 +157,15 @@ def _un_row(node: Element, schema: str) -> dict[str, Any]:
         "programs": [p for p in [_text(_child(node, "UN_LIST_TYPE"))] if p],
         "listed_on": _text(_child(node, "LISTED_ON")),
         "remarks": _text(_child(node, "COMMENTS1")),
+        "weak_aliases": weak,
+        "addresses": [
+            ", ".join(
+                v for f in ("STREET", "CITY", "STATE_PROVINCE", "COUNTRY") if (v := _text(_child(a, f)))
+            )
+            for tag in ("INDIVIDUAL_ADDRESS", "ENTITY_ADDRESS")
+            for a in _children(node, tag)
+            if _text(_child(a, "CITY")) or _text(_child(a, "STREET"))
+        ],
     }
 
 
@@ -182,6 +207,8 @@ OFAC_CSV = (
     "Vess_owner",
     "Remarks",
 )
+OFAC_ALT = ("ent_num", "alt_num", "alt_type", "alt_name", "alt_remarks")
+OFAC_ADD = ("ent_num", "add_num", "address", "city_state_postal", "country", "add_remarks")
 OFAC_TYPES = {
     "individual": "Person",
     "entity": "Organization",
@@ -194,22 +221,34 @@ _DOB = re.compile(r"DOB (\d{1,2} \w{3} \d{4}|\w{3} \d{4}|\d{4})")
 _NAT = re.compile(r"(?:nationality|citizen) ([A-Z][\w ]+?)[;.]")
 
 
-def _ofac_csv(path: Path) -> list[dict[str, Any]]:
+def _ofac_rows(path: Path) -> tuple[str, list[tuple[int, list[str | None], list[str]]]]:
+    """An OFAC CSV's kind (sdn, alt or add, told by its field count: the files have no
+    header) and its rows, each with its line, its values (``-0-`` as None) and raw fields."""
     text = read_text(path, fallback="cp1252")
-    rows = []
     reader = csv.reader(io.StringIO(text, newline=""))
+    kind, rows = "", []
+    layouts = {len(OFAC_CSV): "sdn", len(OFAC_ALT): "alt", len(OFAC_ADD): "add"}
     for row in reader:
         line = reader.line_num
         if not row or (len(row) == 1 and (not row[0].strip() or row[0].strip() == "\x1a")):
             continue
-        if len(row) != len(OFAC_CSV):
+        kind = kind or layouts.get(len(row), "")
+        expected = {"sdn": OFAC_CSV, "alt": OFAC_ALT, "add": OFAC_ADD}.get(kind)
+        if expected is None or len(row) != len(expected):
             raise ValidationError(
                 f"{path}, line {line}: {len(row)} fields; OFAC's sdn.csv has {len(OFAC_CSV)} "
-                f"({', '.join(OFAC_CSV[:3])}, ...)"
+                f"({', '.join(OFAC_CSV[:3])}, ...), alt.csv {len(OFAC_ALT)}, add.csv {len(OFAC_ADD)}"
             )
         v = [None if c.strip() in NULLS else c.strip() for c in row]
         if v[0] is None or not v[0].isdigit():
             raise ValidationError(f"{path}, line {line}, field ent_num: {row[0]!r} is not an entry number")
+        rows.append((line, v, row))
+    return kind, rows
+
+
+def _ofac_csv(path: Path, rows: list[tuple[int, list[str | None], list[str]]]) -> list[dict[str, Any]]:
+    out = []
+    for line, v, row in rows:
         remarks = v[11] or ""
         kind = (v[2] or "").lower()
         if kind not in OFAC_TYPES:
@@ -217,26 +256,61 @@ def _ofac_csv(path: Path) -> list[dict[str, Any]]:
                 f"{path}, line {line}, field SDN_Type: {row[2]!r} is not "
                 "individual, entity, vessel or aircraft"
             )
-        rows.append(
+        weak = _AKA.findall(remarks)  # OFAC quotes its weak a.k.a.s in the remarks
+        out.append(
             {
                 "entity_id": f"ofac-{v[0]}",
                 "schema": OFAC_TYPES[kind],
                 "name": v[1] or "",
-                "aliases": _AKA.findall(remarks),
+                "aliases": list(weak),
                 "birth_dates": _DOB.findall(remarks),
                 "countries": [n.strip() for n in _NAT.findall(remarks)] + ([v[9]] if v[9] else []),
                 "identifiers": [f"call sign: {v[5]}"] if v[5] else [],
                 "programs": [p.strip(" []") for p in (v[3] or "").split("] [") if p.strip(" []")],
                 "listed_on": None,
                 "remarks": v[11],
+                "weak_aliases": list(weak),
             }
         )
-    return rows
+    return out
+
+
+def _ofac_extras(
+    path: Path,
+    kind: str,
+    rows: list[tuple[int, list[str | None], list[str]]],
+    entries: dict[str, dict[str, Any]],
+) -> int:
+    """alt.csv's aliases or add.csv's addresses added to their entries; the count of rows
+    whose entry is not in the SDN files loaded with them."""
+    missing = 0
+    for line, v, _row in rows:
+        entry = entries.get(f"ofac-{v[0]}")
+        if entry is None:
+            missing += 1
+            continue
+        if kind == "alt":
+            if not v[3]:
+                raise ValidationError(f"{path}, line {line}, field alt_name: empty")
+            if v[3] not in entry["aliases"]:
+                entry["aliases"].append(v[3])
+        else:
+            address = ", ".join(p for p in (v[2], v[3], v[4]) if p)
+            if address:
+                entry["addresses"].append(address)
+            if v[4]:
+                entry["countries"].append(v[4])
+    return missing
 
 
 def _ofac_name(node: Element) -> str:
     first, last = _text(_child(node, "firstName")), _text(_child(node, "lastName"))
     return " ".join(p for p in (first, last) if p)
+
+
+def _xml_list(entry: Element, name: str) -> list[Element]:
+    found = _child(entry, name)
+    return list(found) if found is not None else []
 
 
 def _ofac_xml(path: Path, published: list[str]) -> list[dict[str, Any]]:
@@ -253,56 +327,109 @@ def _ofac_xml(path: Path, published: list[str]) -> list[dict[str, Any]]:
         if uid is None:
             raise ValidationError(f"{path}: an sdnEntry has no uid")
         kind = (_text(_child(entry, "sdnType")) or "").lower()
-        aka_list = _child(entry, "akaList")
-        dobs = _child(entry, "dateOfBirthList")
-        nats = _child(entry, "nationalityList")
-        ids = _child(entry, "idList")
-        addresses = _child(entry, "addressList")
-        programs = _child(entry, "programList")
-        countries = [c for n in (nats if nats is not None else []) if (c := _text(_child(n, "country")))]
-        countries += [
-            c for a in (addresses if addresses is not None else []) if (c := _text(_child(a, "country")))
-        ]
+        akas = _xml_list(entry, "akaList")
+        addresses = _xml_list(entry, "addressList")
+        countries = [c for n in _xml_list(entry, "nationalityList") if (c := _text(_child(n, "country")))]
+        countries += [c for a in addresses if (c := _text(_child(a, "country")))]
         rows.append(
             {
                 "entity_id": f"ofac-{uid}",
                 "schema": OFAC_TYPES.get(kind, "LegalEntity"),
                 "name": _ofac_name(entry),
-                "aliases": [_ofac_name(a) for a in (aka_list if aka_list is not None else [])],
+                "aliases": [_ofac_name(a) for a in akas],
                 "birth_dates": [
-                    d for i in (dobs if dobs is not None else []) if (d := _text(_child(i, "dateOfBirth")))
+                    d for i in _xml_list(entry, "dateOfBirthList") if (d := _text(_child(i, "dateOfBirth")))
                 ],
                 "countries": countries,
                 "identifiers": [
                     f"{_text(_child(i, 'idType')) or 'id'}: {n}"
-                    for i in (ids if ids is not None else [])
+                    for i in _xml_list(entry, "idList")
                     if (n := _text(_child(i, "idNumber")))
                 ],
-                "programs": [p for c in (programs if programs is not None else []) if (p := _text(c))],
+                "programs": [p for c in _xml_list(entry, "programList") if (p := _text(c))],
                 "listed_on": None,
                 "remarks": _text(_child(entry, "remarks")),
+                "weak_aliases": [
+                    _ofac_name(a) for a in akas if (_text(_child(a, "category")) or "").lower() == "weak"
+                ],
+                "addresses": [
+                    ", ".join(
+                        v for f in ("address1", "address2", "city", "country") if (v := _text(_child(a, f)))
+                    )
+                    for a in addresses
+                ],
             }
         )
     return rows
 
 
 def parse_ofac(paths: list[Path]) -> Parsed:
-    """OFAC's SDN list (``sdn.csv``, ``-0-`` for empty) or its XML (``sdn.xml``,
-    ``consolidated.xml``); files are combined, an entry in two files kept once."""
+    """OFAC's SDN list (``sdn.csv``, ``-0-`` for empty, with ``alt.csv``'s aliases and
+    ``add.csv``'s addresses when given beside it) or its XML (``sdn.xml``,
+    ``consolidated.xml``, the consolidated non-SDN list); files are combined, an entry in
+    two files kept once."""
     rows: dict[str, dict[str, Any]] = {}
     published: list[str] = []
+    extras = []
     for path in paths:
         first = head_bytes(path, 200).lstrip()
-        found = _ofac_xml(path, published) if first.startswith(b"<") else _ofac_csv(path)
+        if first.startswith(b"<"):
+            found = _ofac_xml(path, published)
+        else:
+            kind, raw = _ofac_rows(path)
+            if kind in ("alt", "add"):
+                extras.append((path, kind, raw))
+                continue
+            found = _ofac_csv(path, raw)
         for row in found:
+            row.setdefault("addresses", [])
             rows.setdefault(row["entity_id"], row)
+    if not rows:
+        raise ValidationError(
+            f"{', '.join(map(str, paths))}: no SDN entries; alt.csv and add.csv are read beside sdn.csv"
+        )
+    notes = []
+    for path, kind, raw in extras:
+        missing = _ofac_extras(path, kind, raw, rows)
+        what = "aliases" if kind == "alt" else "addresses"
+        notes.append(f"{path.name}: {len(raw) - missing:,} {what} added")
+        if missing:
+            notes.append(f"{path.name}: {missing:,} {what} of entries not in the SDN files, not loaded")
     parsed = _finish(list(rows.values()), Unmapped(), "OFAC")
+    parsed.notes.extend(notes)
     parsed.version = ", ".join(published) or None
     return parsed
 
 
 # ------------------------------------------------------------------ OpenSanctions / FtM
 _PERSONISH = ("Person", "Organization", "Company", "LegalEntity", "Vessel", "Aircraft", "PublicBody")
+# FollowTheMoney's name properties (weakAlias apart), and the parts a person's name is built of
+_FTM_NAMES = ("name", "alias", "previousName", "abbreviation")
+_FTM_PARTS = ("firstName", "secondName", "middleName", "fatherName", "lastName")
+_FTM_IDS = ("idNumber", "passportNumber", "registrationNumber", "innCode", "imoNumber", "taxNumber")
+
+
+def _ftm_row(doc: dict[str, Any], props: dict[str, list[Any]]) -> dict[str, Any]:
+    names = [str(n) for key in _FTM_NAMES for n in props.get(key, [])]
+    parts = [str(props[k][0]) for k in _FTM_PARTS if props.get(k)]
+    if len(parts) > 1:
+        names.append(" ".join(parts))
+    weak = [str(n) for n in props.get("weakAlias", [])]
+    caption = doc.get("caption") or (names[0] if names else weak[0] if weak else doc["id"])
+    return {
+        "entity_id": doc["id"],
+        "schema": doc["schema"],
+        "name": caption,
+        "aliases": sorted(set(names + weak) - {caption}),
+        "birth_dates": [str(d) for d in props.get("birthDate", [])],
+        "countries": [str(c).upper() for c in props.get("nationality", []) + props.get("country", [])],
+        "identifiers": [f"{k}: {v}" for k in _FTM_IDS for v in props.get(k, [])],
+        "programs": [str(p) for p in props.get("program", []) + props.get("topics", [])],
+        "listed_on": str(doc["first_seen"])[:10] if doc.get("first_seen") else None,
+        "remarks": "; ".join(str(n) for n in props.get("notes", [])) or None,
+        "weak_aliases": sorted(set(weak) - {caption}),
+        "addresses": [str(a) for a in props.get("address", [])],
+    }
 
 
 def parse_ftm(paths: list[Path]) -> Parsed:
@@ -334,36 +461,7 @@ def parse_ftm(paths: list[Path]) -> Parsed:
             if doc["schema"] not in _PERSONISH:
                 skipped += 1
                 continue
-            names = [str(n) for n in props.get("name", [])]
-            rows.append(
-                {
-                    "entity_id": doc["id"],
-                    "schema": doc["schema"],
-                    "name": doc.get("caption") or (names[0] if names else doc["id"]),
-                    "aliases": sorted(
-                        set(names + [str(a) for a in props.get("alias", [])]) - {doc.get("caption")}
-                    ),
-                    "birth_dates": [str(d) for d in props.get("birthDate", [])],
-                    "countries": [
-                        str(c).upper() for c in props.get("nationality", []) + props.get("country", [])
-                    ],
-                    "identifiers": [
-                        f"{k}: {v}"
-                        for k in (
-                            "idNumber",
-                            "passportNumber",
-                            "registrationNumber",
-                            "innCode",
-                            "imoNumber",
-                            "taxNumber",
-                        )
-                        for v in props.get(k, [])
-                    ],
-                    "programs": [str(p) for p in props.get("program", []) + props.get("topics", [])],
-                    "listed_on": str(doc["first_seen"])[:10] if doc.get("first_seen") else None,
-                    "remarks": "; ".join(str(n) for n in props.get("notes", [])) or None,
-                }
-            )
+            rows.append(_ftm_row(doc, props))
     if not rows:
         raise ValidationError(
             f"{', '.join(map(str, paths))}: no person, organisation, vessel or aircraft entities"

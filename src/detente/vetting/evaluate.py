@@ -2,23 +2,32 @@
 
 The file is nomenklatura's name benchmark layout (``case_group, schema, name1, name2,
 is_match, ...``) or any CSV with at least ``name1``, ``name2`` and ``is_match``
-(``schema`` defaults to Person). Each pair is scored by the same matcher that screens,
-and the report gives precision, recall and F1 at the matcher's threshold and along the
-whole precision-recall curve.
+(``schema`` defaults to Person; ``dob1``, ``dob2``, ``country1``, ``country2`` are read
+when present). Each pair is scored by the same matcher that screens, name1 as the subject
+and name2 as the listed name, and the report gives precision, recall and F1 at the
+matcher's threshold and along the whole precision-recall curve.
+
+No pair is scored by a model that was trained on it. Pairs the shipped model never saw are
+scored by it. When the file holds pairs the shipped model was trained on (the shared
+benchmark), every pair of the file is scored by cross-validation instead: the file is split
+into folds by name group, and each fold is scored by a model trained, with the shipped
+model's settings, on the synthetic pairs and the other folds. The report then lists each
+fold.
 """
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from detente.core.errors import ValidationError
-from detente.vetting.match import SCHEMAS, THRESHOLD, Listed, Subject, compare, entity
+from detente.vetting.match import SCHEMAS, THRESHOLD
 
-__all__ = ["Evaluation", "evaluate", "read_pairs"]
+__all__ = ["Evaluation", "Pair", "evaluate", "read_pairs"]
 
 _TRUE, _FALSE = {"true", "1", "yes", "match"}, {"false", "0", "no", "nomatch", "no match"}
 
@@ -30,11 +39,15 @@ class Pair:
     name2: str
     is_match: bool
     group: str = ""
+    dob1: str = ""
+    dob2: str = ""
+    country1: str = ""
+    country2: str = ""
 
 
 def read_pairs(path: Path) -> list[Pair]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ValidationError(f"{path}: cannot read ({exc})") from None
     reader = csv.DictReader(text.splitlines())
@@ -51,7 +64,12 @@ def read_pairs(path: Path) -> list[Pair]:
             raise ValidationError(
                 f"{path}, line {line}: schema {schema!r} is not one of {', '.join(SCHEMAS)}"
             )
-        pairs.append(Pair(schema, row["name1"], row["name2"], label in _TRUE, row.get("case_group") or ""))
+        if not (row["name1"] or "").strip() or not (row["name2"] or "").strip():
+            raise ValidationError(f"{path}, line {line}: name1 and name2 must not be empty")
+        extra = {k: (row.get(k) or "").strip() for k in ("dob1", "dob2", "country1", "country2")}
+        pairs.append(
+            Pair(schema, row["name1"], row["name2"], label in _TRUE, row.get("case_group") or "", **extra)
+        )
     if not pairs:
         raise ValidationError(f"{path}: no pairs")
     return pairs
@@ -62,15 +80,20 @@ class Evaluation:
     scores: np.ndarray
     labels: np.ndarray
     threshold: float
+    # cross-validation, when the file holds pairs the shipped model was trained on
+    folds: list[Any] = field(default_factory=list)
+    trained_on: int = 0  # pairs of the file the shipped model was trained on
+    base_scores: np.ndarray | None = None  # logic-v2's own scores, for comparison
 
-    def at(self, threshold: float) -> tuple[float, float, float]:
+    @property
+    def cross_validated(self) -> bool:
+        return bool(self.folds)
+
+    def at(self, threshold: float, scores: np.ndarray | None = None) -> tuple[float, float, float]:
         """(precision, recall, F1) when scores at or above ``threshold`` count as matches."""
-        said = self.scores >= threshold
-        tp = float(np.sum(said & self.labels))
-        precision = tp / said.sum() if said.any() else 1.0
-        recall = tp / self.labels.sum() if self.labels.any() else 1.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        return precision, recall, f1
+        from detente.vetting.training import prf
+
+        return prf(self.scores if scores is None else scores, self.labels, threshold)
 
     def curve(self, step: float = 0.05) -> list[tuple[float, float, float, float]]:
         """(threshold, precision, recall, F1) from ``step`` to 1."""
@@ -78,17 +101,36 @@ class Evaluation:
 
     @property
     def average_precision(self) -> float:
-        from sklearn.metrics import average_precision_score
+        from sklearn.metrics import average_precision_score  # type: ignore[import-untyped]
 
         return float(average_precision_score(self.labels, self.scores))
 
 
-def evaluate(pairs: list[Pair], threshold: float = THRESHOLD) -> Evaluation:
-    scores = []
-    for i, pair in enumerate(pairs):
-        try:
-            query = entity(Subject(pair.name1, pair.schema))
-            scores.append(compare(query, Listed(f"pairs:{i}", "pairs", pair.schema, pair.name2)).score)
-        except ValidationError as exc:
-            raise ValidationError(f"pair {i + 1} ({pair.name1!r}, {pair.name2!r}): {exc}") from None
-    return Evaluation(np.array(scores), np.array([p.is_match for p in pairs]), threshold)
+def evaluate(
+    pairs: list[Pair], threshold: float = THRESHOLD, cross_validate: bool | None = None
+) -> Evaluation:
+    """Score ``pairs`` out of sample (see the module's note); ``cross_validate`` forces the
+    cross-validated scoring on (True) or off (False: refused for pairs the model saw)."""
+    from detente.vetting import training
+    from detente.vetting.learned import shipped
+
+    model = shipped()
+    x = training.pair_rows(pairs)
+    labels = np.array([p.is_match for p in pairs])
+    base = x[:, 0].copy()
+    seen = set(model.meta.get("trained_on", []))
+    overlap = sum(training.fingerprint(p) in seen for p in pairs)
+    if cross_validate is False and overlap:
+        raise ValidationError(
+            f"{overlap} of the {len(pairs)} pairs were used to train the shipped model: "
+            "they can only be scored by cross-validation"
+        )
+    if not (cross_validate or overlap):
+        return Evaluation(model.predict(x), labels, threshold, [], 0, base)
+    extra_x, extra_y = training.synthetic_rows()
+    folds = training.folds_of(pairs, int(model.meta.get("folds", 5)))
+    result = training.cross_validate(
+        x, labels, folds, extra_x, extra_y, weight=float(model.meta.get("bench_weight", 1.0)),
+        offset=model.offset, params=model.meta.get("params"), threshold=threshold,
+    )  # fmt: skip
+    return Evaluation(result.scores, labels, threshold, result.per_fold, overlap, base)

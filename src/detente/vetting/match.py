@@ -1,16 +1,22 @@
 """Scoring one subject against one listed entity, with the evidence.
 
-The scorer is OpenSanctions' ``logic-v2`` matcher (``nomenklatura``, on ``rigour`` and
-``followthemoney``), the one behind its screening API. It compares names part by part
-after analysing them: honorifics ("Mr", "Sheikh") and legal forms ("LLC", "OOO", "Ltd")
-normalised or removed, names in other scripts transliterated, known given names and
-their variants paired as symbols (Osama/Usama), parts in any order, initials, and a
-budgeted fuzzy distance for the rest. Then dates of birth, countries, identifiers and
-gender can only lower the score (a birth date in another year, a different country)
-or, for identifiers, raise it.
+Two layers. The base is OpenSanctions' ``logic-v2`` matcher (``nomenklatura``, on ``rigour``
+and ``followthemoney``), the one behind its screening API: it compares names part by part
+after analysing them (honorifics and legal forms normalised, other scripts transliterated,
+known given names paired as symbols, parts in any order, initials, a budgeted fuzzy
+distance), then lets dates of birth, countries and gender lower the score and identifiers
+raise it.
 
-Every score comes with its explanation: each feature that contributed, its score and
-its detail (for names, which part matched which and how).
+On top of it, the learned matcher (``detente.vetting.learned``) adds what logic-v2 lacks
+(acronyms and initialisms, script-aware transliteration with consonant skeletons, given-name
+agreement so that a shared family name is not a match, token rarity, nicknames and
+honorifics, agreement of dates of birth, countries and identifiers) and combines them with
+logic-v2's own score in a gradient-boosted model. ``compare`` gives the learned score; the
+logic-v2 score and its explanation stay on the match as ``base_score`` and
+``base_features``.
+
+Every score comes with its explanation: each feature, its value, how much it moved the
+score (log-odds) and what it found; the features that lowered it are the counter-evidence.
 """
 
 from __future__ import annotations
@@ -22,9 +28,19 @@ from typing import Any
 
 from detente.core.errors import ValidationError
 
-__all__ = ["SCHEMAS", "THRESHOLD", "Listed", "Match", "Subject", "compare", "entity"]
+__all__ = [
+    "SCHEMAS",
+    "THRESHOLD",
+    "Listed",
+    "Match",
+    "Subject",
+    "base_compare",
+    "base_scores",
+    "compare",
+    "entity",
+]
 
-THRESHOLD = 0.7  # logic-v2's own default for a match
+THRESHOLD = 0.7  # logic-v2's own default for a match, and the learned matcher's (its offset puts it there)
 SCHEMAS = ("Person", "Organization", "Company", "LegalEntity", "Vessel", "Aircraft")
 MAX_NAME = 500  # the longest real names on the lists are about 250 characters
 # control characters and text-direction overrides are refused (they hide or reorder text);
@@ -93,10 +109,17 @@ class Listed:
     identifiers: tuple[str, ...] = ()
     programs: tuple[str, ...] = ()
     listed_on: str | None = None
+    weak_aliases: tuple[str, ...] = ()  # nicknames and noms de guerre the list calls weak
 
     @property
     def names(self) -> list[str]:
-        return [self.name, *self.aliases]
+        """The primary name and the aliases that are not weak."""
+        weak = set(self.weak_aliases)
+        return [self.name, *(a for a in self.aliases if a not in weak)]
+
+    @property
+    def all_names(self) -> list[str]:
+        return [self.name, *self.aliases, *(w for w in self.weak_aliases if w not in self.aliases)]
 
 
 @dataclass(frozen=True)
@@ -105,18 +128,53 @@ class Match:
 
     listed: Listed
     score: float
-    # feature -> (its score, its weight in the total: negative ones only lower it, detail)
+    # feature -> (its value, how much it moved the score in log-odds, what it found)
     features: dict[str, tuple[float, float, str]] = field(default_factory=dict)
+    base_score: float | None = None  # logic-v2's own score
+    # logic-v2's features: feature -> (its score, its weight in logic-v2's total, detail)
+    base_features: dict[str, tuple[float, float, str]] = field(default_factory=dict)
+    names: tuple[str, str] | None = None  # the subject's name and the listed name that matched best
+    exact: bool = False  # those two names are the same once prepared (spelling, order, case aside)
 
     @property
     def matched(self) -> bool:
         return self.score >= THRESHOLD
 
+    @property
+    def counter_evidence(self) -> list[tuple[str, float, str]]:
+        """The evidence that lowered the score, strongest first: (feature, log-odds, detail).
+        The absence of a kind of evidence (no acronym, no date to compare) is not evidence."""
+        against = [(n, c, d) for n, (v, c, d) in self.features.items() if c <= -0.05 and _evidence(n, v)]
+        return sorted(against, key=lambda x: x[1])
+
     def explain(self) -> list[str]:
-        return [
-            f"{name} {score:.2f} x {weight:+.2f}" + (f": {detail}" if detail else "")
-            for name, (score, weight, detail) in self.features.items()
-        ]
+        """What raised the score, strongest first, then the counter-evidence."""
+        shown = [(n, v, c, d) for n, (v, c, d) in self.features.items() if _evidence(n, v)]
+        support = sorted((x for x in shown if x[2] > 0.05), key=lambda x: -x[2])
+        lines = [f"{n} {v:.2f} ({c:+.2f})" + (f": {d}" if d else "") for n, v, c, d in support]
+        lines += [f"against: {n} {self.features[n][0]:.2f} ({c:+.2f})" + (f": {d}" if d else "")
+                  for n, c, d in self.counter_evidence]  # fmt: skip
+        if not lines and self.base_features:
+            lines = [
+                f"{name} {score:.2f} x {weight:+.2f}" + (f": {detail}" if detail else "")
+                for name, (score, weight, detail) in self.base_features.items()
+            ]
+        return lines
+
+
+# features whose zero means "nothing to compare", and features that describe, not compare
+_ABSENT_AT_ZERO = frozenset(
+    [
+        "acronym", "dob_agree", "dob_conflict", "country_agree", "country_conflict", "identifier_match",
+        "given_name_conflict", "number_conflict", "legal_form_conflict", "unmatched_query",
+        "unmatched_listed"
+    ]
+)  # fmt: skip
+_DESCRIPTIVE = frozenset(["base", "person", "cross_script", "query_tokens", "listed_tokens"])
+
+
+def _evidence(name: str, value: float) -> bool:
+    return name not in _DESCRIPTIVE and not (name in _ABSENT_AT_ZERO and value == 0)
 
 
 _MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}  # noqa: SIM905
@@ -162,7 +220,10 @@ def entity(thing: Subject | Listed, key: str | None = None) -> Any:
     proxy = model.make_entity(schema)
     proxy.id = key or _fingerprint(thing)
     proxy.add("name", thing.name, cleaned=True)
-    proxy.add("alias", list(thing.aliases), cleaned=True)
+    weak = set(thing.weak_aliases) if isinstance(thing, Listed) else set()
+    proxy.add("alias", [a for a in thing.aliases if a not in weak], cleaned=True)
+    if weak:
+        proxy.add("weakAlias", sorted(weak), cleaned=True)
     dates = (
         thing.birth_dates if isinstance(thing, Listed) else ((thing.birth_date,) if thing.birth_date else ())
     )
@@ -202,8 +263,8 @@ def _weights() -> dict[str, float]:
     return {f.name: float(config.weights.get(f.name, f.weight)) for f in algorithm.features}
 
 
-def compare(query: Any, listed: Listed, candidate: Any | None = None) -> Match:
-    """Score ``query`` (an entity from ``entity(subject)``) against ``listed``."""
+def base_compare(query: Any, listed: Listed, candidate: Any | None = None) -> Match:
+    """logic-v2's score of ``query`` (an entity from ``entity(subject)``) against ``listed``."""
     algorithm, config = _algorithm()
     result = algorithm.compare(query, candidate if candidate is not None else entity(listed), config)
     weights = _weights()
@@ -212,4 +273,30 @@ def compare(query: Any, listed: Listed, candidate: Any | None = None) -> Match:
         for name, r in result.explanations.items()
         if r.score != 0
     }
-    return Match(listed, float(result.score), features)
+    return Match(listed, float(result.score), features, float(result.score), features)
+
+
+def base_scores(query: Any, listed: Listed, candidate: Any | None = None) -> tuple[float, float]:
+    """logic-v2's score and its name score: the learned matcher's first two features."""
+    found = base_compare(query, listed, candidate)
+    return found.score, found.base_features.get("name_match", (0.0, 0.0, ""))[0]
+
+
+def compare(query: Any, listed: Listed, candidate: Any | None = None, rarity: Any | None = None) -> Match:
+    """The learned score of ``query`` (an entity from ``entity(subject)``) against
+    ``listed``, with its explanation; ``rarity`` is the token rarity of the lists loaded
+    (``detente.vetting.features.Rarity``; by default that of the names the model was
+    trained with)."""
+    from detente.vetting.learned import Query, explain, score_candidates
+
+    base = base_compare(query, listed, candidate)
+    subject = Query.of(query)
+    name_score = base.base_features.get("name_match", (0.0, 0.0, ""))[0]
+    found = score_candidates(subject, [(listed, (base.score, name_score))], rarity)
+    if not found:
+        return base
+    best = found[0]
+    return Match(
+        listed, best.score, explain(best, subject, listed, rarity), base.score, base.base_features,
+        (best.query_name.text, best.listed_name.text), best.exact,
+    )  # fmt: skip
