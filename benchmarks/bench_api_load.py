@@ -38,8 +38,8 @@ import httpx
 from detente.core.db import drop_postgres_schema, provision_postgres_schema
 from detente.core.settings import Settings
 from detente.core.workspace import create_workspace
-from detente.registry.service import Registry
 from detente.sharing.service import Sharing
+from detente.store.service import Store
 
 POSTGRES_URL = os.environ.get(
     "DETENTE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -77,7 +77,7 @@ def seed(settings: Settings) -> list[str]:
             password=PASSWORD,
             actor=admin,
         )
-        reg = Registry(session, sharing.principal("bench-planner"))
+        reg = Store(session, sharing.principal("bench-planner"))
         from detente.core.countries import countries
 
         codes = sorted({c.iso3 for c in countries() if c.iso3})[:50]

@@ -8,7 +8,7 @@ reading user (an analyst of another organisation, USA, cleared SECRET): so
 
 Measured, best of ``--repeat`` runs each, in the same process:
 
-- **service**: ``Registry.list("engagements")`` for that user, the path every
+- **service**: ``Store.list("engagements")`` for that user, the path every
   interface uses (filter in SQL, partner links filtered too, rows to pydantic
   models); "off" is the same code with the filter replaced by TRUE and, on
   PostgreSQL, a superuser connection (row-level security bypassed).
@@ -40,10 +40,10 @@ from detente.core.db import drop_postgres_schema, provision_postgres_schema
 from detente.core.markings import parse
 from detente.core.settings import Settings
 from detente.core.workspace import Workspace, create_workspace
-from detente.registry.service import ListQuery, Registry
 from detente.registry.tables import Engagement, EngagementPartner
-from detente.sharing.access import marking_columns, system_access, visible
 from detente.sharing.service import Sharing
+from detente.store.access import marking_columns, system_access, visible
+from detente.store.service import ListQuery, Store
 
 POSTGRES_URL = os.environ.get(
     "DETENTE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -62,7 +62,7 @@ BANNERS = [
 ]
 
 
-class Unenforced(Registry):
+class Unenforced(Store):
     """The registry with the marking filter switched off (the baseline, never shipped)."""
 
     def _visible(self, table: Any) -> Any:
@@ -85,7 +85,7 @@ def seed(ws: Workspace, rows: int) -> None:
             "reader", reader_org.id, role="analyst", clearances={"national": "SECRET", "nato": "NATO SECRET"},
             password=None, actor=sharing.principal("reader-admin"),
         )  # fmt: skip
-        reg = Registry(session, owner)
+        reg = Store(session, owner)
         actors = [
             reg.create(
                 "actors",
@@ -152,7 +152,7 @@ def measure(ws: Workspace, superuser_url: str | None, repeat: int) -> dict[str, 
     def service(enforced: bool) -> int:
         engine = ws.engine if enforced else owner_engine
         with Session(engine) as session:
-            cls = Registry if enforced else Unenforced
+            cls = Store if enforced else Unenforced
             return len(cls(session, reader).list("engagements", ListQuery(limit=None)))
 
     def sql(enforced: bool) -> int:
@@ -161,7 +161,7 @@ def measure(ws: Workspace, superuser_url: str | None, repeat: int) -> dict[str, 
         with Session(engine) as session:
             stmt = select(table)
             if enforced:
-                Registry(session, reader)  # binds the principal for row-level security
+                Store(session, reader)  # binds the principal for row-level security
                 stmt = stmt.where(visible(Engagement, reader))
             return len(session.execute(stmt).all())
 

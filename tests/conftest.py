@@ -37,7 +37,7 @@ import pytest
 from detente.core.db import drop_postgres_schema, provision_postgres_schema
 from detente.core.settings import Settings
 from detente.core.workspace import Workspace, create_workspace
-from detente.registry.service import Registry
+from detente.store.service import Store
 from tests import factories as f
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,7 +140,7 @@ def ws(settings: Settings, migrated_sqlite: Path) -> Iterator[Workspace]:
 
 
 @pytest.fixture
-def reg(ws: Workspace) -> Iterator[Registry]:
+def reg(ws: Workspace) -> Iterator[Store]:
     """A registry unit of work that commits at the end of the test."""
     with ws.session() as session:
         yield f.registry(session)

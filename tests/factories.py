@@ -8,15 +8,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from detente.core.markings import Principal
-from detente.registry.service import Registry
 from detente.sharing.service import Sharing
+from detente.store.service import Store
 
 
-def state(reg: Registry, iso3: str = "FRA", name: str | None = None, **kw: Any) -> Any:
+def state(reg: Store, iso3: str = "FRA", name: str | None = None, **kw: Any) -> Any:
     return reg.create("actors", {"name": name or f"State {iso3}", "kind": "state", "country": iso3, **kw})
 
 
-def ministry(reg: Registry, parent: Any, **kw: Any) -> Any:
+def ministry(reg: Store, parent: Any, **kw: Any) -> Any:
     return reg.create(
         "actors",
         {
@@ -29,7 +29,7 @@ def ministry(reg: Registry, parent: Any, **kw: Any) -> Any:
     )
 
 
-def agreement(reg: Registry, a: Any, b: Any, **kw: Any) -> Any:
+def agreement(reg: Store, a: Any, b: Any, **kw: Any) -> Any:
     data = {
         "title": f"DCA {a.country}-{b.country}",
         "kind": "defense_cooperation_agreement",
@@ -39,7 +39,7 @@ def agreement(reg: Registry, a: Any, b: Any, **kw: Any) -> Any:
     return reg.create("agreements", {**data, **kw})
 
 
-def engagement(reg: Registry, lead: Any, partners: list[Any] | None = None, **kw: Any) -> Any:
+def engagement(reg: Store, lead: Any, partners: list[Any] | None = None, **kw: Any) -> Any:
     data = {
         "title": "Staff talks",
         "kind": "defense_dialogue",
@@ -50,7 +50,7 @@ def engagement(reg: Registry, lead: Any, partners: list[Any] | None = None, **kw
     return reg.create("engagements", {**data, **kw})
 
 
-def person(reg: Registry, **kw: Any) -> Any:
+def person(reg: Store, **kw: Any) -> Any:
     data = {
         "name": "Amara Okafor",
         "sending_state": "GHA",
@@ -60,7 +60,7 @@ def person(reg: Registry, **kw: Any) -> Any:
     return reg.create("people", {**data, **kw})
 
 
-def commitment(reg: Registry, eng: Any, by: Any, **kw: Any) -> Any:
+def commitment(reg: Store, eng: Any, by: Any, **kw: Any) -> Any:
     data = {
         "engagement_id": eng.id,
         "committed_by_id": by.id,
@@ -84,8 +84,8 @@ def admin(session: Session) -> Principal:
     return sharing.principal("tester")
 
 
-def registry(session: Session) -> Registry:
-    return Registry(session, admin(session))
+def registry(session: Session) -> Store:
+    return Store(session, admin(session))
 
 
 PASSWORD = "correct horse battery staple"
@@ -110,7 +110,7 @@ def two_organisations(session: Session) -> dict[str, Any]:
         "ken-analyst", ken.id, role="analyst", clearances=secret, password=PASSWORD,
         actor=sharing.principal("ken-admin"),
     )  # fmt: skip
-    reg = Registry(session, sharing.principal("gbr-planner"))
+    reg = Store(session, sharing.principal("gbr-planner"))
     public = "UNCLASSIFIED//TLP:CLEAR"
     states = {c: state(reg, c, name=n, marking=public) for c, n in
               (("GBR", "United Kingdom"), ("KEN", "Kenya"), ("FRA", "France"))}  # fmt: skip

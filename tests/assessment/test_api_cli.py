@@ -13,8 +13,8 @@ import pytest
 
 from detente.core.settings import Settings
 from detente.core.workspace import Workspace, open_workspace
-from detente.registry.service import Registry
 from detente.sharing.service import Sharing
+from detente.store.service import Store
 from tests import factories as f
 from tests.api.test_api import base, error, login  # noqa: F401  (the API tests' server and sign-in)
 from tests.assessment.test_monitor import SECRET_UK, _chain
@@ -25,7 +25,7 @@ from tests.sources.conftest import cli  # noqa: F401
 def world(ws: Workspace) -> dict[str, Any]:
     with ws.session() as session:
         setup = f.two_organisations(session)
-        made = _chain(Registry(session, Sharing(session).principal("gbr-planner")), setup["states"])
+        made = _chain(Store(session, Sharing(session).principal("gbr-planner")), setup["states"])
     return {**setup, **made}
 
 
@@ -67,7 +67,7 @@ def test_the_cli_prints_the_dashboard_and_scorecard_and_writes_the_report(
     tmp_path: Path,
 ) -> None:
     with open_workspace(Settings(workspace=tmp_path / "ws", database_url="")) as ws, ws.session() as session:
-        reg = Registry(session, Sharing(session).principal("analyst"))
+        reg = Store(session, Sharing(session).principal("analyst"))
         states = {c: f.state(reg, c) for c in ("GBR", "KEN")}
         _chain(reg, states)
     cli("login", "analyst")

@@ -19,9 +19,9 @@ from typer.testing import CliRunner
 
 from detente.assessment import effects as fx
 from detente.cli.app import app
-from detente.registry.service import Registry
 from detente.sharing.service import Sharing
 from detente.sources.lake import Lake
+from detente.store.service import Store
 from tests import factories as f
 from tests.sources.conftest import cli  # noqa: F401  (fixture, shared)
 
@@ -174,14 +174,14 @@ def test_registry_treatments_follow_the_callers_markings(ws, workspace: Path, pa
     with ws.session() as session:
         setup = f.two_organisations(session)
         f.clerk(session, setup["gbr"])
-        reg = Registry(session, Sharing(session).principal("gbr-planner"))
+        reg = Store(session, Sharing(session).principal("gbr-planner"))
         gbr, ken, fra = (setup["states"][c] for c in ("GBR", "KEN", "FRA"))
         f.agreement(reg, gbr, ken, signed_on=date(1996, 3, 1), marking="SECRET//REL TO GBR")
         f.agreement(reg, gbr, fra, signed_on=date(2001, 6, 1), marking="UNCLASSIFIED//TLP:CLEAR")
     seen = {}
     for user in ("gbr-planner", "gbr-clerk"):
         with ws.session() as session:
-            seen[user] = fx.registry_treatment(Registry(session, Sharing(session).principal(user)))
+            seen[user] = fx.registry_treatment(Store(session, Sharing(session).principal(user)))
     planner, clerk = seen["gbr-planner"], seen["gbr-clerk"]
     assert dict(zip(planner.adoptions["iso3"], planner.adoptions["first_year"], strict=True)) == {
         "GBR": 1996, "KEN": 1996, "FRA": 2001,

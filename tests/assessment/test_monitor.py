@@ -12,8 +12,8 @@ from detente.assessment.metrics import Context
 from detente.assessment.monitor import dashboard, scorecard
 from detente.core.errors import NotFoundError, TransitionError, ValidationError
 from detente.core.workspace import Workspace
-from detente.registry.service import ListQuery, Registry
 from detente.sharing.service import Sharing
+from detente.store.service import ListQuery, Store
 from tests import factories as f
 
 TODAY = date(2026, 6, 30)
@@ -21,7 +21,7 @@ PUBLIC = "UNCLASSIFIED//TLP:CLEAR"
 SECRET_UK = "SECRET//REL TO GBR"
 
 
-def _chain(reg: Registry, states: dict[str, Any]) -> dict[str, Any]:
+def _chain(reg: Store, states: dict[str, Any]) -> dict[str, Any]:
     gbr, ken = states["GBR"], states["KEN"]
     exercises = [
         f.engagement(reg, gbr, [ken], title=f"Exercise {n}", kind="joint_exercise", status=s, start_date=d,
@@ -91,9 +91,9 @@ def _chain(reg: Registry, states: dict[str, Any]) -> dict[str, Any]:
 def test_the_chain_status_overdue_and_computed_values_follow_markings(ws: Workspace) -> None:
     with ws.session() as session:
         setup = f.two_organisations(session)
-        gbr = Registry(session, Sharing(session).principal("gbr-planner"))
+        gbr = Store(session, Sharing(session).principal("gbr-planner"))
         made = _chain(gbr, setup["states"])
-        ken = Registry(session, Sharing(session).principal("ken-analyst"))
+        ken = Store(session, Sharing(session).principal("ken-analyst"))
 
         card = scorecard(Context(gbr, None, "GBR"), made["initiative"].id, TODAY)
         reports = {r.indicator.name: r for r in card.indicators}
@@ -143,7 +143,7 @@ def test_the_chain_status_overdue_and_computed_values_follow_markings(ws: Worksp
         assert gbr.list("lessons", ListQuery(filters={"initiative_id": made["initiative"].id}))[0].engagements
 
 
-def test_bad_assessment_records_are_refused_with_the_field(reg: Registry) -> None:
+def test_bad_assessment_records_are_refused_with_the_field(reg: Store) -> None:
     gbr = f.state(reg, "GBR")
     initiative = reg.create("initiatives", {"title": "Gulf of Guinea", "region": "West Africa"})
     objective = reg.create(

@@ -13,8 +13,8 @@ import pytest
 
 from detente.core.settings import Settings
 from detente.core.workspace import Workspace, open_workspace
-from detente.registry.service import Registry
 from detente.sharing.service import Sharing
+from detente.store.service import Store
 from tests import factories as f
 from tests.api.test_api import base, error, login  # noqa: F401  (the API tests' server and sign-in)
 from tests.sources.conftest import cli  # noqa: F401
@@ -22,7 +22,7 @@ from tests.sources.conftest import cli  # noqa: F401
 SOON = date.today() + timedelta(days=20)
 
 
-def _plans(reg: Registry, states: dict[str, Any]) -> dict[str, Any]:
+def _plans(reg: Store, states: dict[str, Any]) -> dict[str, Any]:
     big = f.engagement(reg, states["GBR"], [states["FRA"]], title="Exercise Big Lion", kind="joint_exercise",
                        status="planned", start_date=SOON, end_date=SOON + timedelta(days=9),
                        location_country="FRA", troops=9_000, marking="UNCLASSIFIED//TLP:CLEAR")  # fmt: skip
@@ -36,7 +36,7 @@ def _plans(reg: Registry, states: dict[str, Any]) -> dict[str, Any]:
 def world(ws: Workspace) -> dict[str, Any]:
     with ws.session() as session:
         setup = f.two_organisations(session)
-        plans = _plans(Registry(session, Sharing(session).principal("gbr-planner")), setup["states"])
+        plans = _plans(Store(session, Sharing(session).principal("gbr-planner")), setup["states"])
     return {**setup, **plans}
 
 
@@ -73,7 +73,7 @@ def test_findings_and_drafts_over_the_api(base: str, world: dict[str, Any]) -> N
 
 def test_the_cli_prints_findings_and_drafts(cli: Callable[..., str], tmp_path: Path) -> None:  # noqa: F811
     with open_workspace(Settings(workspace=tmp_path / "ws", database_url="")) as ws, ws.session() as session:
-        reg = Registry(session, Sharing(session).principal("analyst"))
+        reg = Store(session, Sharing(session).principal("analyst"))
         _plans(reg, {c: f.state(reg, c) for c in ("GBR", "FRA", "KEN")})
     cli("login", "analyst")
     out = cli("plan", "check", "--rule", "sofa")

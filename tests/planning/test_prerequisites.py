@@ -7,8 +7,8 @@ from datetime import date
 
 from detente.core.workspace import Workspace
 from detente.planning.prerequisites import check_calendar, check_legal
-from detente.registry.service import Registry
 from detente.sharing.service import Sharing
+from detente.store.service import Store
 from tests import factories as f
 
 TODAY = date(2027, 1, 10)
@@ -23,8 +23,8 @@ def _rules(findings: list, engagement_id: str) -> list[str]:  # type: ignore[typ
 def test_legal_prerequisites_name_the_missing_record(ws: Workspace) -> None:
     with ws.session() as session:
         s = f.two_organisations(session)["states"]
-        gbr = Registry(session, Sharing(session).principal("gbr-planner"))
-        ken = Registry(session, Sharing(session).principal("ken-analyst"))
+        gbr = Store(session, Sharing(session).principal("gbr-planner"))
+        ken = Store(session, Sharing(session).principal("ken-analyst"))
         uk, kenya, france = s["GBR"], s["KEN"], s["FRA"]
         exercise = f.engagement(
             gbr,
@@ -177,7 +177,7 @@ def test_legal_prerequisites_name_the_missing_record(ws: Workspace) -> None:
 def test_calendar_checks_find_double_bookings_travel_and_partner_holidays(ws: Workspace) -> None:
     with ws.session() as session:
         s = f.two_organisations(session)["states"]
-        gbr = Registry(session, Sharing(session).principal("gbr-planner"))
+        gbr = Store(session, Sharing(session).principal("gbr-planner"))
         uk, kenya, france = s["GBR"], s["KEN"], s["FRA"]
         unit = gbr.create(
             "actors",

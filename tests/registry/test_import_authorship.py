@@ -15,12 +15,12 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from detente.bulk.io import export_tables, import_file
 from detente.cli.app import app
 from detente.core.errors import ImportRowsError
 from detente.core.workspace import Workspace
-from detente.registry.io import export_tables, import_file
-from detente.registry.service import Registry
 from detente.sharing.service import Sharing
+from detente.store.service import Store
 from tests import factories as f
 from tests.conftest import start_migrated
 from tests.live import live_server
@@ -34,8 +34,8 @@ def counts(ws: Workspace) -> dict[str, int]:
         return f.registry(s).counts()
 
 
-def as_user(s: Any, username: str) -> Registry:
-    return Registry(s, Sharing(s).principal(username))
+def as_user(s: Any, username: str) -> Store:
+    return Store(s, Sharing(s).principal(username))
 
 
 def test_authorship_and_version_in_a_file_are_never_stored(ws: Workspace, tmp_path: Path) -> None:

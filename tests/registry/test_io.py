@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from detente.bulk.io import FORMATS, export_tables, import_file
 from detente.core.errors import ImportRowsError, ValidationError
 from detente.core.workspace import Workspace
-from detente.registry.io import FORMATS, export_tables, import_file
-from detente.registry.resources import RESOURCES
-from detente.registry.service import Registry
+from detente.store.records import record_types
+from detente.store.service import Store
 from tests import factories as f
 from tests.conftest import start_migrated
 
@@ -25,7 +25,7 @@ def snapshot(ws: Workspace) -> dict[str, dict[str, dict]]:
         reg = f.registry(s)
         return {
             name: {r.id: r.model_dump(exclude={"owner_org_id"}) for r in reg.iter_all(name)}
-            for name in RESOURCES
+            for name in record_types()
         }
 
 
@@ -40,7 +40,7 @@ def contents(ws: Workspace) -> dict[str, dict[str, dict]]:
     (owner, authors, times, version) is the importer's in the other workspace: left out."""
     with ws.session() as s:
         reg = f.registry(s)
-        records = {name: list(reg.iter_all(name)) for name in RESOURCES}
+        records = {name: list(reg.iter_all(name)) for name in record_types()}
     key = {r.id: r.external_id or r.id for rs in records.values() for r in rs}
 
     def named(value: object) -> object:
@@ -50,7 +50,7 @@ def contents(ws: Workspace) -> dict[str, dict[str, dict]]:
 
     out: dict[str, dict[str, dict]] = {}
     for name, rows in records.items():
-        res = RESOURCES[name]
+        res = record_types()[name]
         refs = {*res.refs, *res.links}
         out[name] = {
             key[r.id]: {
@@ -62,7 +62,7 @@ def contents(ws: Workspace) -> dict[str, dict[str, dict]]:
     return out
 
 
-def fill(reg: Registry) -> None:
+def fill(reg: Store) -> None:
     fra, gha = f.state(reg, "FRA", "France"), f.state(reg, "GHA", "Ghana", aliases=["Gold Coast"])
     mod = f.ministry(reg, fra, notes="line one\nline two; with semicolon")
     ag = f.agreement(
@@ -163,7 +163,7 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
 
 
 def test_user_spreadsheet_with_names_imports_and_reimports_without_duplicates(
-    reg: Registry, tmp_path: Path
+    reg: Store, tmp_path: Path
 ) -> None:
     actors = write_csv(
         tmp_path / "actors.csv",
@@ -242,7 +242,7 @@ def test_stale_row_in_file_is_refused(ws: Workspace, tmp_path: Path) -> None:
         import_file(f.registry(s), path)
 
 
-def test_bad_files_get_clear_errors(reg: Registry, tmp_path: Path) -> None:
+def test_bad_files_get_clear_errors(reg: Store, tmp_path: Path) -> None:
     (tmp_path / "actors.json").write_text("{not json")
     with pytest.raises(ValidationError, match="actors.json: cannot read as json"):
         import_file(reg, tmp_path / "actors.json")
@@ -264,7 +264,7 @@ def test_bad_files_get_clear_errors(reg: Registry, tmp_path: Path) -> None:
         import_file(reg, tmp_path / "actors.xlsx")
 
 
-def test_hostile_xlsx_is_refused(reg: Registry, tmp_path: Path) -> None:
+def test_hostile_xlsx_is_refused(reg: Store, tmp_path: Path) -> None:
     """A workbook whose XML declares entities (billion laughs) must not be expanded."""
     import openpyxl
 
@@ -295,7 +295,7 @@ def test_hostile_xlsx_is_refused(reg: Registry, tmp_path: Path) -> None:
     assert reg.count("actors") == 0
 
 
-def test_json_document_with_several_tables(reg: Registry, tmp_path: Path) -> None:
+def test_json_document_with_several_tables(reg: Store, tmp_path: Path) -> None:
     doc = {
         "tables": {
             "engagements": [
@@ -325,7 +325,7 @@ def test_json_document_with_several_tables(reg: Registry, tmp_path: Path) -> Non
     assert reg.get("actors", eng.lead_actor_id).external_id == "fr-navy"
 
 
-def test_packed_files_are_refused_by_what_they_declare_before_parsing(reg: Registry, tmp_path: Path) -> None:
+def test_packed_files_are_refused_by_what_they_declare_before_parsing(reg: Store, tmp_path: Path) -> None:
     """A Parquet file or workbook that would unpack past ten times the import limit is
     refused from its footer or zip directory, before it is inflated."""
     import pyarrow as pa

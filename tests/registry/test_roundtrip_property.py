@@ -11,11 +11,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from detente.bulk.io import FORMATS, export_tables, import_files
 from detente.core.settings import Settings
 from detente.core.workspace import create_workspace
-from detente.registry.io import FORMATS, export_tables, import_files
-from detente.registry.service import Registry
 from detente.registry.taxonomy import taxonomy
+from detente.store.service import Store
 from tests import factories as f
 from tests.conftest import start_migrated
 from tests.registry.test_io import contents
@@ -104,7 +104,7 @@ def registry_content(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
     return {"actors": actors, "engagements": engagements, "people": people}
 
 
-def load(reg: Registry, content: dict[str, list[dict[str, Any]]]) -> None:
+def load(reg: Store, content: dict[str, list[dict[str, Any]]]) -> None:
     actor_ids = [reg.create("actors", a).id for a in content["actors"]]
     for e in content["engagements"]:
         e = dict(e)

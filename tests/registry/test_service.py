@@ -1,4 +1,4 @@
-"""Registry services on SQLite and PostgreSQL: validation, lifecycle, concurrency, deletion."""
+"""Store services on SQLite and PostgreSQL: validation, lifecycle, concurrency, deletion."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from detente.core.errors import (
     ValidationError,
 )
 from detente.core.workspace import Workspace
-from detente.registry.service import ListQuery, Registry
+from detente.store.service import ListQuery, Store
 from tests import factories as f
 
 
-def test_create_and_read_every_kind(reg: Registry) -> None:
+def test_create_and_read_every_kind(reg: Store) -> None:
     fra, gha = f.state(reg, "FRA", "France"), f.state(reg, "GHA", "Ghana")
     mod = f.ministry(reg, fra)
     ag = f.agreement(reg, fra, gha)
@@ -36,14 +36,14 @@ def test_create_and_read_every_kind(reg: Registry) -> None:
     assert reg.get("actors", mod.id).parent_id == fra.id
 
 
-def test_country_names_are_resolved_to_iso3(reg: Registry) -> None:
+def test_country_names_are_resolved_to_iso3(reg: Store) -> None:
     de = reg.create("actors", {"name": "Deutschland", "kind": "state", "country": "Allemagne"})
     assert de.country == "DEU"
     p = f.person(reg, sending_state="United Kingdom", receiving_state="Côte d'Ivoire")
     assert (p.sending_state, p.receiving_state) == ("GBR", "CIV")
 
 
-def test_unknown_country_is_refused_with_suggestions(reg: Registry) -> None:
+def test_unknown_country_is_refused_with_suggestions(reg: Store) -> None:
     with pytest.raises(ValidationError) as err:
         reg.create("actors", {"name": "X", "kind": "state", "country": "Germny"})
     assert "country" in err.value.message and "Germany" in err.value.message
@@ -59,12 +59,12 @@ def test_unknown_country_is_refused_with_suggestions(reg: Registry) -> None:
         ("actors", {"name": "X", "kind": "ngo", "colour": "red"}, "colour: unknown field"),
     ],
 )
-def test_invalid_records_are_refused(reg: Registry, table: str, data: dict, fragment: str) -> None:
+def test_invalid_records_are_refused(reg: Store, table: str, data: dict, fragment: str) -> None:
     with pytest.raises(ValidationError, match=fragment):
         reg.create(table, data)
 
 
-def test_agreement_rules(reg: Registry) -> None:
+def test_agreement_rules(reg: Store) -> None:
     fra, gha = f.state(reg, "FRA"), f.state(reg, "GHA")
     with pytest.raises(ValidationError, match="parties"):
         f.agreement(reg, fra, fra)  # one distinct party
@@ -81,7 +81,7 @@ def test_agreement_rules(reg: Registry) -> None:
         )
 
 
-def test_engagement_rules(reg: Registry) -> None:
+def test_engagement_rules(reg: Store) -> None:
     fra = f.state(reg, "FRA")
     with pytest.raises(ValidationError, match="lead actor cannot also be a partner"):
         f.engagement(reg, fra, [fra])
@@ -93,7 +93,7 @@ def test_engagement_rules(reg: Registry) -> None:
         f.engagement(reg, fra, troops=-5)
 
 
-def test_lifecycle_allows_only_legal_moves(reg: Registry) -> None:
+def test_lifecycle_allows_only_legal_moves(reg: Store) -> None:
     fra = f.state(reg, "FRA")
     eng = f.engagement(reg, fra)
     with pytest.raises(TransitionError, match="cannot move from 'proposed' to 'executed'"):
@@ -109,7 +109,7 @@ def test_lifecycle_allows_only_legal_moves(reg: Registry) -> None:
         reg.update("engagements", eng.id, {"status": "done"}, expected_version=v)
 
 
-def test_accreditation_lifecycle(reg: Registry) -> None:
+def test_accreditation_lifecycle(reg: Store) -> None:
     with pytest.raises(TransitionError, match="cannot start as 'persona_non_grata'"):
         f.person(reg, accreditation_status="persona_non_grata")
     p = f.person(reg, accreditation_status="accepted")
@@ -118,7 +118,7 @@ def test_accreditation_lifecycle(reg: Registry) -> None:
         reg.update("people", p.id, {"accreditation_status": "accepted"}, expected_version=2)
 
 
-def test_stale_version_is_refused_and_nothing_is_overwritten(reg: Registry) -> None:
+def test_stale_version_is_refused_and_nothing_is_overwritten(reg: Store) -> None:
     fra = f.state(reg, "FRA")
     reg.update("actors", fra.id, {"notes": "first"}, expected_version=1)
     with pytest.raises(StaleVersionError, match="changed by tester .* you edited version 1"):
@@ -139,7 +139,7 @@ def test_concurrent_writers_one_wins(ws: Workspace) -> None:
     assert (got.notes, got.version, got.updated_by) == ("alice", 2, "tester")
 
 
-def test_partial_update_revalidates_the_whole_record(reg: Registry) -> None:
+def test_partial_update_revalidates_the_whole_record(reg: Store) -> None:
     fra = f.state(reg, "FRA")
     eng = f.engagement(reg, fra, end_date=date(2025, 3, 10))
     with pytest.raises(ValidationError, match="end_date"):
@@ -148,7 +148,7 @@ def test_partial_update_revalidates_the_whole_record(reg: Registry) -> None:
     assert unchanged.version == 1  # no change, no new version
 
 
-def test_natural_keys_and_external_ids_are_unique(reg: Registry) -> None:
+def test_natural_keys_and_external_ids_are_unique(reg: Store) -> None:
     f.state(reg, "FRA", "France", external_id="fr")
     with pytest.raises(ConflictError, match="already exists"):
         f.state(reg, "FRA", "France")
@@ -156,7 +156,7 @@ def test_natural_keys_and_external_ids_are_unique(reg: Registry) -> None:
         f.state(reg, "GHA", "Ghana", external_id="fr")
 
 
-def test_parents_must_fit_and_never_cycle(reg: Registry) -> None:
+def test_parents_must_fit_and_never_cycle(reg: Store) -> None:
     fra = f.state(reg, "FRA")
     ngo = reg.create("actors", {"name": "Relief NGO", "kind": "ngo", "country": "FRA"})
     with pytest.raises(ValidationError, match="cannot sit under a ngo"):
@@ -169,7 +169,7 @@ def test_parents_must_fit_and_never_cycle(reg: Registry) -> None:
         reg.update("actors", unit.id, {"parent_id": sub.id}, expected_version=1)
 
 
-def test_delete_is_refused_while_referenced(reg: Registry) -> None:
+def test_delete_is_refused_while_referenced(reg: Store) -> None:
     fra, gha = f.state(reg, "FRA"), f.state(reg, "GHA")
     eng = f.engagement(reg, fra, [gha])
     with pytest.raises(ConflictError, match="engagements.lead_actor_id"):
@@ -181,7 +181,7 @@ def test_delete_is_refused_while_referenced(reg: Registry) -> None:
     assert reg.count("actors") == 1
 
 
-def test_list_filters_sorting_and_paging(reg: Registry) -> None:
+def test_list_filters_sorting_and_paging(reg: Store) -> None:
     fra, gha, ken = f.state(reg, "FRA"), f.state(reg, "GHA"), f.state(reg, "KEN")
     for i, (partner, day) in enumerate([(gha, 3), (ken, 1), (gha, 2)]):
         f.engagement(reg, fra, [partner], title=f"Talks {i}", start_date=date(2025, 5, day))
@@ -199,7 +199,7 @@ def test_list_filters_sorting_and_paging(reg: Registry) -> None:
         reg.list("engagements", ListQuery(filters={"password": "x"}))
 
 
-def test_references_resolve_by_id_external_id_name_or_country(reg: Registry) -> None:
+def test_references_resolve_by_id_external_id_name_or_country(reg: Store) -> None:
     fra = f.state(reg, "FRA", "France", external_id="FR-STATE")
     mod = f.ministry(reg, fra)
     assert reg.resolve_ref("actors", fra.id) == fra.id

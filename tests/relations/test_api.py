@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from detente.core.workspace import Workspace
-from detente.registry.service import Registry
 from detente.sharing.service import Sharing
 from detente.sources.lake import LAKE_FILE, Lake
 from detente.sources.service import load
+from detente.store.service import Store
 from tests import factories as f
 from tests.api.test_api import base, login  # noqa: F401  (the API tests' server and sign-in)
 
@@ -41,7 +41,7 @@ def world(ws: Workspace, lake_file: Path) -> dict[str, Any]:
         setup = f.two_organisations(session)
         sharing = Sharing(session)
         f.clerk(session, setup["gbr"])
-        reg = Registry(session, sharing.principal("gbr-planner"))
+        reg = Store(session, sharing.principal("gbr-planner"))
         gbr, ken = setup["states"]["GBR"], setup["states"]["KEN"]
         f.engagement(
             reg, gbr, [ken], title="Exercise Askari Storm", kind="joint_exercise", status="executed",

@@ -10,13 +10,13 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from detente.registry.service import Registry
 from detente.relations import index as idx
 from detente.relations import service
 from detente.relations.panel import dyad_month_panel, dyad_years
 from detente.sharing.service import Sharing
 from detente.sources.lake import Lake, Provenance
 from detente.sources.service import load, refresh_events_view
+from detente.store.service import Store
 from tests import factories as f
 
 LAM = 0.5 ** (1 / 3)
@@ -137,7 +137,7 @@ def test_a_secret_exercise_counts_only_for_those_who_may_see_it(ws, tmp_path: Pa
         setup = f.two_organisations(session)
         sharing = Sharing(session)
         f.clerk(session, setup["gbr"])
-        reg = Registry(session, sharing.principal("gbr-planner"))
+        reg = Store(session, sharing.principal("gbr-planner"))
         gbr, fra = setup["states"]["GBR"], setup["states"]["FRA"]
         f.engagement(
             reg, gbr, [fra], kind="defense_dialogue", status="executed", start_date=date(2025, 1, 14),
@@ -151,7 +151,7 @@ def test_a_secret_exercise_counts_only_for_those_who_may_see_it(ws, tmp_path: Pa
     with Lake(tmp_path / "lake") as lake:
         for user in ("gbr-planner", "gbr-clerk"):
             with ws.session() as session:
-                reg = Registry(session, Sharing(session).principal(user))
+                reg = Store(session, Sharing(session).principal(user))
                 answers[user] = service.dyad_index(
                     lake, "GBR", "FRA", date(2025, 1, 1), date(2025, 3, 31), reg
                 )

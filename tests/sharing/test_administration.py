@@ -32,9 +32,10 @@ from detente.core import audit
 from detente.core.errors import DetenteError
 from detente.core.markings import parse, schemes
 from detente.core.workspace import Workspace
-from detente.registry.service import ListQuery, Registry
-from detente.sharing.service import Sharing, roles
+from detente.sharing.service import Sharing
 from detente.sharing.tables import Organisation, User
+from detente.store.permissions import roles
+from detente.store.service import ListQuery, Store
 from tests import factories as f
 from tests.live import live_server
 
@@ -83,7 +84,7 @@ def build(session: Session) -> None:
             orgs[iso] = sharing.add_org(ORGS[iso], iso, actor=sharing.principal("op"))
         sharing.add_user(username, orgs[iso].id, role=role, clearances=cleared, password=None, actor=actor)
     for iso in ORGS:
-        reg = Registry(session, sharing.principal("op" if iso == "GBR" else f"{iso.lower()}-admin"))
+        reg = Store(session, sharing.principal("op" if iso == "GBR" else f"{iso.lower()}-admin"))
         for i, marking in enumerate(MARKINGS):
             if reg.principal.cleared_for(parse(marking)):
                 reg.create(
@@ -96,7 +97,7 @@ def reach(session: Session) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {org.id: set() for org in session.scalars(select(Organisation))}
     sharing = Sharing(session)
     for user in session.scalars(select(User).where(User.active.is_(True))):
-        for record in Registry(session, sharing.principal(user.username)).list(
+        for record in Store(session, sharing.principal(user.username)).list(
             "actors", ListQuery(limit=None)
         ):
             if record.owner_org_id != user.org_id:
@@ -119,10 +120,11 @@ actions = st.one_of(
     st.tuples(
         st.just("update_user"),
         st.sampled_from(ACTORS),
-        st.sampled_from([u for u, *_ in USERS]),
+        # mostly a user of their own organisation (as allowed), sometimes anyone's
+        st.integers(min_value=0, max_value=9) | st.sampled_from([u for u, *_ in USERS]),
         st.none() | st.sampled_from(list(roles())),
         st.none() | clearances,
-        st.none() | st.booleans(),
+        st.none() | st.just(True) | st.booleans(),
     ),
     st.tuples(
         st.just("set_coalition"),
@@ -151,7 +153,11 @@ def apply(session: Session, action: tuple[Any, ...], n: int) -> None:
         assert org is not None
         sharing.add_user(f"new-{n}", org, role=action[3], clearances=action[4], password=None, actor=actor)
     elif kind == "update_user":
-        sharing.update_user(action[2], actor=actor, role=action[3], clearances=action[4], active=action[5])
+        target = action[2]
+        if isinstance(target, int):  # the n-th user of the actor's own organisation
+            own = sorted(u.username for u in sharing.users(actor.org))
+            target = own[target % len(own)]
+        sharing.update_user(target, actor=actor, role=action[3], clearances=action[4], active=action[5])
     else:
         sharing.set_coalition(action[2], None, action[3], actor=actor, effective_on=action[4])
 
@@ -244,7 +250,7 @@ def engagements_seen(base: str, who: dict[str, str]) -> int:
 def test_the_kenyan_administrators_two_attacks_are_refused(ws: Workspace) -> None:
     with ws.session() as session:
         world = f.two_organisations(session)
-        reg = Registry(session, Sharing(session).principal("gbr-planner"))
+        reg = Store(session, Sharing(session).principal("gbr-planner"))
         gbr, ken = world["states"]["GBR"], world["states"]["KEN"]
         for marking in ("SECRET//REL TO FVEY", "CONFIDENTIAL//REL TO GBR", "RESTRICTED//REL TO GBR, KEN"):
             f.engagement(reg, gbr, [ken], title=f"Talks {marking}", marking=marking)

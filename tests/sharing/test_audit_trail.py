@@ -15,11 +15,11 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from detente.bulk.io import export_tables
 from detente.core import audit
 from detente.core.migrate import upgrade
 from detente.core.settings import Settings
 from detente.core.workspace import Workspace, make_engine, open_workspace
-from detente.registry.io import export_tables
 from detente.sharing.service import Sharing
 from tests import factories as f
 

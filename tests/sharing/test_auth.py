@@ -12,10 +12,11 @@ from typer.testing import CliRunner
 
 from detente.cli.app import app
 from detente.core import audit
+from detente.core.errors import AuthError
 from detente.core.workspace import Workspace
-from detente.registry.service import Registry
-from detente.sharing.service import MAX_FAILURES, AuthError, Sharing
+from detente.sharing.service import MAX_FAILURES, Sharing
 from detente.sharing.tables import ApiToken, User
+from detente.store.service import Store
 from tests import conftest
 from tests import factories as f
 
@@ -145,7 +146,7 @@ def test_administrators_grant_no_more_than_they_hold_and_only_in_their_organisat
             with pytest.raises(AuthError, match="only the workspace's operator may add organisations"):
                 sharing.add_org("Rogue", "FRA", actor=sharing.principal(rogue))
         with pytest.raises(AuthError, match="cannot change actors"):
-            Registry(session, sharing.principal("gbr-viewer")).create(
+            Store(session, sharing.principal("gbr-viewer")).create(
                 "actors", {"name": "X", "kind": "unit", "country": "GBR"}
             )
 
@@ -158,7 +159,7 @@ def test_the_downgrade_guard_in_the_registry(ws: Workspace) -> None:
         sharing.add_user(
             "low", org, role="planner", clearances={"national": "CONFIDENTIAL"}, password=None, actor=root
         )
-        low = Registry(session, sharing.principal("low"))
+        low = Store(session, sharing.principal("low"))
         with pytest.raises(AuthError, match="refused"):
             f.state(low, "FRA", marking="SECRET")  # above their own clearance
         unit = f.state(low, "FRA", marking="CONFIDENTIAL")
@@ -168,11 +169,11 @@ def test_the_downgrade_guard_in_the_registry(ws: Workspace) -> None:
         assert widened.marking == "CONFIDENTIAL//REL TO KEN, NATO"
         ken = sharing.add_org("Kenya Ministry of Defence", "KEN", actor=root)
         sharing.add_user("ken", ken.id, role="administrator", clearances=f.FULL, password=None, actor=root)
-        other = Registry(session, sharing.principal("ken"))
+        other = Store(session, sharing.principal("ken"))
         # another organisation's record, even released to them, is not theirs to re-mark
         with pytest.raises(AuthError, match="another organisation"):
             other.update("actors", unit.id, {"marking": "UNCLASSIFIED//TLP:CLEAR"}, expected_version=2)
-        assert Registry(session, root).get("actors", unit.id).marking == "CONFIDENTIAL//REL TO KEN, NATO"
+        assert Store(session, root).get("actors", unit.id).marking == "CONFIDENTIAL//REL TO KEN, NATO"
         changes = [
             json.loads(e.detail)
             for e in session.scalars(select(audit.AuditEntry).where(audit.AuditEntry.action == "marking"))

@@ -23,15 +23,15 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from detente.core.errors import NotFoundError, ValidationError
+from detente.bulk.io import export_tables
+from detente.core.errors import AuthError, NotFoundError, ValidationError
 from detente.core.markings import Marking, Principal, may_read, parse, schemes, tlp_levels
 from detente.core.settings import Settings
 from detente.core.workspace import Workspace, create_workspace
-from detente.registry.io import export_tables
-from detente.registry.resources import resource
-from detente.registry.service import ListQuery, Registry
-from detente.sharing.access import bind_principal, system_access
-from detente.sharing.service import AuthError, Sharing, role_permissions
+from detente.sharing.service import Sharing
+from detente.store.access import bind_principal, system_access
+from detente.store.permissions import role_permissions
+from detente.store.service import ListQuery, Store
 from tests import factories as f
 
 COUNTRIES = ["USA", "GBR", "FRA", "DEU", "KEN", "JPN", "NGA"]
@@ -141,7 +141,7 @@ def build(session: Session, world: World) -> Built:
             tlp,
             frozenset(users[r].upper() for r in parts["recipients"]) if tlp == "RED" else frozenset(),
         )
-        reg = Registry(session, writers[owner][1])
+        reg = Store(session, writers[owner][1])
         actor = reg.create(
             "actors",
             {
@@ -158,7 +158,7 @@ def build(session: Session, world: World) -> Built:
 
 def truth(session: Session) -> dict[str, tuple[Marking, str | None]]:
     """Every stored actor row with its marking and owner, read beneath enforcement."""
-    table = resource("actors").table
+    table = record_type("actors").table
     system_access(session)
     rows = session.execute(select(table.id, table.marking, table.owner_org_id)).all()
     return {i: (parse(m), owner) for i, m, owner in rows}
@@ -170,7 +170,7 @@ def expected_for(principal: Principal, rows: dict[str, tuple[Marking, str | None
 
 def check_every_read_path(session: Session, principal: Principal, built: Built, rows: Any, tmp: Path) -> None:
     expected = expected_for(principal, rows)
-    reg = Registry(session, principal)
+    reg = Store(session, principal)
     who = f"{principal.user} ({principal.country}, {dict(principal.clearances)})"
 
     # list, and list page by page

@@ -19,16 +19,16 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from detente.bulk.io import export_tables, import_file
 from detente.cli.app import app
 from detente.cli.context import save_login
-from detente.core.errors import ConflictError, NotFoundError, ValidationError
+from detente.core.errors import AuthError, ConflictError, NotFoundError, ValidationError
 from detente.core.markings import Principal
 from detente.core.workspace import Workspace
 from detente.registry import service
-from detente.registry.io import export_tables, import_file
-from detente.registry.service import ListQuery, Registry
-from detente.sharing.access import bind_principal
-from detente.sharing.service import AuthError, Sharing
+from detente.sharing.service import Sharing
+from detente.store.access import bind_principal
+from detente.store.service import ListQuery, Store
 from tests import factories as f
 
 
@@ -64,7 +64,7 @@ def world(ws: Workspace) -> World:
             "ken-planner", ken_org.id, role="planner", clearances={"national": "SECRET"},
             password=None, actor=ken_admin,
         )  # fmt: skip
-        reg = Registry(session, fra)
+        reg = Store(session, fra)
         france = f.state(reg, "FRA", marking="UNCLASSIFIED//REL TO KEN")
         kenya = f.state(reg, "KEN", marking="UNCLASSIFIED//REL TO KEN")
         secret_unit = reg.create(
@@ -77,7 +77,7 @@ def world(ws: Workspace) -> World:
                 "marking": "SECRET",
             },
         )
-        ken_unit = Registry(session, ken_admin).create(
+        ken_unit = Store(session, ken_admin).create(
             "actors",
             {"name": "Kenyan Navy", "kind": "unit", "country": "KEN", "marking": "UNCLASSIFIED//REL TO FRA"},
         )
@@ -103,7 +103,7 @@ def world(ws: Workspace) -> World:
 def test_writes_to_hidden_records_say_not_found_as_for_absent_ones(ws: Workspace, world: World) -> None:
     absent = str(uuid.uuid4())
     with ws.session() as session:
-        reg = Registry(session, world.ken)
+        reg = Store(session, world.ken)
         for record_id in (world.hidden_eng, absent):
             with pytest.raises(NotFoundError) as update:
                 reg.update("engagements", record_id, {"troops": 5}, expected_version=1)
@@ -123,25 +123,25 @@ def test_writes_to_hidden_records_say_not_found_as_for_absent_ones(ws: Workspace
             )  # fmt: skip
         assert str(ref.value).endswith(f"no actor with id {world.secret_unit}")
     with ws.session() as session:  # nothing changed underneath
-        assert Registry(session, world.fra).get("engagements", world.hidden_eng).troops is None
+        assert Store(session, world.fra).get("engagements", world.hidden_eng).troops is None
 
 
 def test_a_refused_delete_does_not_describe_hidden_dependents(ws: Workspace, world: World) -> None:
     with ws.session() as session:
-        reg = Registry(session, Sharing(session).principal("ken-admin"))
+        reg = Store(session, Sharing(session).principal("ken-admin"))
         with pytest.raises(ConflictError) as refused:
             reg.delete("actors", world.ken_unit)
         message = str(refused.value)
         assert message == f"actor {world.ken_unit} is still referenced; change or delete those first"
         assert world.hidden_eng not in message and "engagement" not in message
     with ws.session() as session:
-        assert Registry(session, world.fra).get("actors", world.ken_unit).name == "Kenyan Navy"
+        assert Store(session, world.fra).get("actors", world.ken_unit).name == "Kenyan Navy"
 
 
 def test_links_to_hidden_actors_are_hidden_and_survive_an_update(ws: Workspace, world: World) -> None:
     with ws.session() as session:
-        assert Registry(session, world.ken).get("engagements", world.shared_eng).partners == [world.kenya]
-        low = Registry(session, world.fra_low)
+        assert Store(session, world.ken).get("engagements", world.shared_eng).partners == [world.kenya]
+        low = Store(session, world.fra_low)
         seen = low.get("engagements", world.shared_eng)
         assert seen.partners == [world.kenya]
         low.update(
@@ -151,9 +151,9 @@ def test_links_to_hidden_actors_are_hidden_and_survive_an_update(ws: Workspace, 
             expected_version=seen.version,
         )
     with ws.session() as session:
-        full = Registry(session, world.fra).get("engagements", world.shared_eng).partners
+        full = Store(session, world.fra).get("engagements", world.shared_eng).partners
         assert set(full) == {world.kenya, world.ken_unit, world.secret_unit}
-        assert Registry(session, world.ken).get("engagements", world.shared_eng).partners == [
+        assert Store(session, world.ken).get("engagements", world.shared_eng).partners == [
             world.kenya,
             world.ken_unit,
         ]
@@ -168,7 +168,7 @@ def test_links_to_hidden_actors_are_hidden_and_survive_an_update(ws: Workspace, 
 
 def test_counts_and_every_export_format_leak_nothing(ws: Workspace, world: World, tmp_path: Path) -> None:
     with ws.session() as session:
-        reg = Registry(session, world.ken)
+        reg = Store(session, world.ken)
         assert reg.count("engagements") == 1
         assert reg.counts() == {
             "actors": 3,
@@ -193,7 +193,7 @@ def test_counts_and_every_export_format_leak_nothing(ws: Workspace, world: World
             rows = list(csv.DictReader(fh))
         assert [(r["id"], r["partners"]) for r in rows] == [(world.shared_eng, world.kenya)]
         # France's own administrator sees it all
-        assert Registry(session, world.fra).count("engagements") == 2
+        assert Store(session, world.fra).count("engagements") == 2
 
 
 def _xlsx_text(path: Path) -> bytes:
@@ -210,12 +210,12 @@ def test_an_import_naming_a_hidden_external_id_creates_a_new_record(
     file = tmp_path / "actors.csv"
     file.write_text("external_id,name,kind,country\nFRA-SEC-1,Kenyan Rangers,unit,KEN\n")
     with ws.session() as session:
-        report = import_file(Registry(session, world.ken), file)
+        report = import_file(Store(session, world.ken), file)
         assert report.created == {"actors": 1} and not report.updated
     with ws.session() as session:
-        fra = Registry(session, world.fra)
+        fra = Store(session, world.fra)
         assert fra.get("actors", world.secret_unit).name == "Hidden Special Unit"
-        ken = Registry(session, world.ken)
+        ken = Store(session, world.ken)
         [mine] = ken.list("actors", ListQuery(filters={"external_id": "FRA-SEC-1"}))
         assert mine.name == "Kenyan Rangers" and mine.id != world.secret_unit
 
@@ -259,7 +259,7 @@ def test_listings_filter_links_the_same_whether_ids_are_chunked_or_queried(
     monkeypatch.setattr(service, "LINK_CHUNK", chunk)
     with ws.session() as session:
         for principal in (world.fra, world.fra_low, world.ken):
-            reg = Registry(session, principal)
+            reg = Store(session, principal)
             listed = reg.list("engagements", ListQuery(limit=None))
             assert listed, principal.user
             for record in listed:
@@ -267,7 +267,7 @@ def test_listings_filter_links_the_same_whether_ids_are_chunked_or_queried(
             assert [r.partners for r in reg.list("engagements", ListQuery(limit=1, offset=1))] == [
                 r.partners for r in listed[1:2]
             ]
-        by_ken = Registry(session, world.ken).list("engagements", ListQuery(limit=None))
+        by_ken = Store(session, world.ken).list("engagements", ListQuery(limit=None))
         assert [r.partners for r in by_ken] == [[world.kenya]]
 
 
@@ -276,10 +276,10 @@ def test_a_reference_to_a_hidden_record_does_not_block_editing_other_fields(
 ) -> None:
     with ws.session() as session:
         led = f.engagement(
-            Registry(session, world.fra), Registry(session, world.fra).get("actors", world.secret_unit),
+            Store(session, world.fra), Store(session, world.fra).get("actors", world.secret_unit),
             [], title="Led by the hidden unit",
         )  # fmt: skip
-        low = Registry(session, world.fra_low)
+        low = Store(session, world.fra_low)
         updated = low.update("engagements", led.id, {"troops": 40}, expected_version=1)
         # the reference is withheld from them (null, named in `withheld`), and kept
         assert updated.troops == 40 and updated.lead_actor_id is None
@@ -287,7 +287,7 @@ def test_a_reference_to_a_hidden_record_does_not_block_editing_other_fields(
         # sending back the null they were shown keeps the reference they cannot see
         again = low.update("engagements", led.id, {"lead_actor_id": None, "troops": 41}, expected_version=2)
         assert again.troops == 41 and again.lead_actor_id is None
-        owner_view = Registry(session, world.fra).get("engagements", led.id)
+        owner_view = Store(session, world.fra).get("engagements", led.id)
         assert owner_view.lead_actor_id == world.secret_unit and owner_view.withheld == []
         with pytest.raises(ValidationError, match=f"no actor with id {world.secret_unit}"):
             low.update(

@@ -24,13 +24,13 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy.orm import Session
 
+from detente.bulk.io import FORMATS
 from detente.core.workspace import Workspace
-from detente.registry.io import FORMATS
-from detente.registry.resources import RESOURCES
-from detente.registry.service import ListQuery, Registry
 from detente.registry.taxonomy import taxonomy
 from detente.sharing.service import Sharing
 from detente.sharing.stix import export_stix
+from detente.store.records import record_types
+from detente.store.service import ListQuery, Store
 from tests import factories as f
 from tests.live import live_server
 
@@ -111,14 +111,14 @@ def build(session: Session) -> tuple[set[str], dict[str, list[str]]]:
     """The world; returns the hidden records' ids and, per table, the ids of the shown
     records that point at a hidden one."""
     world = f.two_organisations(session)
-    reg = Registry(session, Sharing(session).principal("gbr-planner"))
+    reg = Store(session, Sharing(session).principal("gbr-planner"))
     shown: dict[str, Any] = {"gbr": world["states"]["GBR"], "ken": world["states"]["KEN"]}
     hidden: dict[str, Any] = {}
-    for name in RESOURCES:  # dependency order
+    for name in record_types():  # dependency order
         shown[name] = reg.create(name, {**minimal(name, f"{name} shown", shown), "marking": SHOWN})
         hidden[name] = reg.create(name, {**minimal(name, f"{name} hidden", shown), "marking": HIDDEN})
-    pointing: dict[str, list[str]] = {name: [] for name in RESOURCES}
-    for name, res in RESOURCES.items():
+    pointing: dict[str, list[str]] = {name: [] for name in record_types()}
+    for name, res in record_types().items():
         for field in (*res.refs, *res.links):
             target = hidden[res.ref_target(field) or "actors"].id
             data = {**minimal(name, f"{name} -> {field}", shown), "marking": SHOWN}
@@ -148,10 +148,10 @@ def test_references_to_hidden_records_are_withheld_in_the_service(
 ) -> None:
     hidden, pointing = world
     with ws.session() as session:
-        ken = Registry(session, Sharing(session).principal("ken-analyst"))
-        gbr = Registry(session, Sharing(session).principal("gbr-planner"))
+        ken = Store(session, Sharing(session).principal("ken-analyst"))
+        gbr = Store(session, Sharing(session).principal("gbr-planner"))
         for name, ids in pointing.items():
-            res = RESOURCES[name]
+            res = record_types()[name]
             seen = {r.id: r for r in ken.list(name, ListQuery(limit=None))}
             assert not leaked(repr(list(seen.values())), hidden), name
             for record_id, field in zip(ids, (*res.refs, *res.links), strict=True):
@@ -169,7 +169,7 @@ def test_no_api_response_export_or_page_carries_a_hidden_id(
     ws: Workspace, world: tuple[set[str], dict[str, list[str]]], tmp_path: Path
 ) -> None:
     hidden, pointing = world
-    assert sum(map(len, pointing.values())) == sum(len(r.refs) + len(r.links) for r in RESOURCES.values())
+    assert sum(map(len, pointing.values())) == sum(len(r.refs) + len(r.links) for r in record_types().values())
     found: dict[str, set[str]] = {}
     with live_server(ws) as base:
         token = httpx.post(
@@ -179,7 +179,7 @@ def test_no_api_response_export_or_page_carries_a_hidden_id(
             base_url=f"{base}/api/v1", headers={"Authorization": f"Bearer {token.json()['token']}"}
         )
         # every list and every record of every type, and every other GET the API offers
-        for name in RESOURCES:
+        for name in record_types():
             listing = api.get(f"/{name}", params={"limit": 1000})
             assert listing.status_code == 200
             found[f"GET /{name}"] = leaked(listing.text, hidden)
@@ -197,7 +197,7 @@ def test_no_api_response_export_or_page_carries_a_hidden_id(
         found |= crawl(base, hidden)
     with ws.session() as session:
         stix, _ = export_stix(
-            Registry(session, Sharing(session).principal("ken-analyst")), tmp_path / "out.json"
+            Store(session, Sharing(session).principal("ken-analyst")), tmp_path / "out.json"
         )
         found["stix"] = leaked(stix.read_text(), hidden)
     assert len(found) > 60  # the scan did cover the surface
@@ -240,7 +240,7 @@ def test_hidden_and_unknown_ids_get_the_same_answers(
     hidden, _ = world
     unknown = str(uuid.uuid4())
     with ws.session() as session:
-        gbr = Registry(session, Sharing(session).principal("gbr-planner"))
+        gbr = Store(session, Sharing(session).principal("gbr-planner"))
         secret_agreement = next(a.id for a in gbr.list("agreements", ListQuery(limit=None)) if a.id in hidden)
         secret_actor = next(a.id for a in gbr.list("actors", ListQuery(limit=None)) if a.id in hidden)
         lead = gbr.resolve_ref("actors", "GBR")

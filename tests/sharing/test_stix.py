@@ -17,9 +17,9 @@ from detente.cli.app import app
 from detente.cli.context import save_login
 from detente.core import audit
 from detente.core.workspace import Workspace
-from detente.registry.service import Registry
 from detente.sharing.service import Sharing
 from detente.sharing.stix import MARKING_EXTENSION_ID, TLP_EXTENSION_ID, export_stix
+from detente.store.service import Store
 from tests import factories as f
 
 # Published by OASIS (cti-stix-common-objects, extension-definition-specifications/tlp-2.0),
@@ -47,7 +47,7 @@ def scene(ws: Workspace) -> dict[str, Any]:
             password=None,
             actor=fra,
         )
-        reg = Registry(session, fra)
+        reg = Store(session, fra)
         france = f.state(reg, "FRA", marking="UNCLASSIFIED//TLP:CLEAR")
         kenya = f.state(reg, "KEN", marking="UNCLASSIFIED//REL TO KEN//TLP:GREEN")
         hidden_unit = reg.create(
@@ -77,7 +77,7 @@ def test_the_bundle_parses_and_carries_the_tlp_2_marking_definitions(
     ws: Workspace, scene: dict[str, Any], tmp_path: Path
 ) -> None:
     with ws.session() as session:
-        path, marking = export_stix(Registry(session, scene["ken"]), tmp_path / "ken.stix.json")
+        path, marking = export_stix(Store(session, scene["ken"]), tmp_path / "ken.stix.json")
     text = path.read_text()
     bundle = stix2.parse(text, allow_custom=True)
     assert isinstance(bundle, stix2.Bundle)
@@ -119,8 +119,8 @@ def test_the_bundle_holds_only_what_the_exporter_may_see(
     ws: Workspace, scene: dict[str, Any], tmp_path: Path
 ) -> None:
     with ws.session() as session:
-        ken_path, _ = export_stix(Registry(session, scene["ken"]), tmp_path / "ken.json")
-        fra_path, _ = export_stix(Registry(session, scene["fra"]), tmp_path / "fra.json")
+        ken_path, _ = export_stix(Store(session, scene["ken"]), tmp_path / "ken.json")
+        fra_path, _ = export_stix(Store(session, scene["fra"]), tmp_path / "fra.json")
     ken_text, fra_text = ken_path.read_text(), fra_path.read_text()
     for secret in ("Covert survey", "Hidden Special Unit", scene["survey"], scene["hidden_unit"]):
         assert secret not in ken_text

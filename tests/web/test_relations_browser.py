@@ -22,10 +22,10 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from detente.core.workspace import Workspace
-from detente.registry.service import Registry
 from detente.sharing.service import Sharing
 from detente.sources.lake import LAKE_FILE, Lake
 from detente.sources.service import load
+from detente.store.service import Store
 from tests import factories as f
 from tests.live import live_server
 from tests.web.test_browser import accessible, browser, page_banner, shoot, sign_in_with_keyboard  # noqa: F401
@@ -57,7 +57,7 @@ def site(ws: Workspace, lake_file: Path) -> Iterator[tuple[str, dict[str, Any]]]
         world = f.two_organisations(session)
         sharing = Sharing(session)
         f.clerk(session, world["gbr"])
-        reg = Registry(session, sharing.principal("gbr-planner"))
+        reg = Store(session, sharing.principal("gbr-planner"))
         s = world["states"]
         f.engagement(
             reg, s["GBR"], [s["KEN"]], title="Exercise Askari Storm", kind="joint_exercise",

@@ -69,9 +69,9 @@ def _context(work: Unit) -> Iterator[tuple[Any, Any, dict[str, set[str]]]]:
     from detente.relations.service import open_lake
 
     with work.sharing() as (sharing, principal), open_lake(work.workspace.path) as lake:
-        from detente.registry.service import Registry
+        from detente.store.service import Store
 
-        reg = Registry(sharing.session, principal)
+        reg = Store(sharing.session, principal)
         yield Context(reg, lake, principal.country), sharing, sharing.coalitions()
 
 

@@ -6,7 +6,7 @@ cookie, which holds a short-lived token issued at sign-in. A request that
 changes something with the cookie must also carry the CSRF token (header
 ``X-CSRF-Token`` or form field ``csrf_token``), derived from the session secret
 so a page of another site cannot know it. Routes never check markings
-themselves: they receive a ``Registry`` bound to the principal.
+themselves: they receive a ``Store`` bound to the principal.
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from detente.api.errors import Unauthenticated
+from detente.core.errors import AuthError
 from detente.core.markings import Principal
 from detente.core.workspace import Workspace
-from detente.registry.service import Registry
-from detente.sharing.service import AuthError, Sharing
+from detente.sharing.service import Sharing
+from detente.store.service import Store
 
 __all__ = ["CSRF_HEADER", "SESSION_COOKIE", "Credentials", "Unit", "credentials", "csrf_token", "unit"]
 
@@ -97,9 +98,9 @@ class Unit:
             yield sharing, principal
 
     @contextmanager
-    def registry(self, *, write: bool | None = None) -> Iterator[Registry]:
+    def registry(self, *, write: bool | None = None) -> Iterator[Store]:
         with self.sharing(write=write) as (sharing, principal):
-            yield Registry(sharing.session, principal)
+            yield Store(sharing.session, principal)
 
 
 def workspace(request: Request) -> Workspace:

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from detente.core.bounded import MAX_JSON_DEPTH, check_json_depth
 from detente.core.errors import (
+    AuthError,
     ConfigError,
     ConflictError,
     DetenteError,
@@ -35,7 +36,6 @@ from detente.core.errors import (
     TooLargeError,
     ValidationError,
 )
-from detente.sharing.service import AuthError
 
 __all__ = [
     "ERRORS",

@@ -51,9 +51,9 @@ def findings(work: Work, rule: Annotated[str | None, Query(max_length=64)] = Non
     from detente.planning.board import board
 
     with work.sharing() as (sharing, principal):
-        from detente.registry.service import Registry
+        from detente.store.service import Store
 
-        made = board(Registry(sharing.session, principal))
+        made = board(Store(sharing.session, principal))
         coalitions = sharing.coalitions()
     shown = {e.id for e in made.engagements}
     chosen = [f for f in made.findings if f.engagement_id in shown and (rule is None or f.rule == rule)]
@@ -149,9 +149,9 @@ def proposal(work: Work, body: ProposalRequest) -> ProposalOut:
 
     minimums = {resolve(k).iso3: v for k, v in body.priority.items()}
     with work.sharing() as (sharing, principal):
-        from detente.registry.service import Registry
+        from detente.store.service import Store
 
-        made = problem_from_registry(Registry(sharing.session, principal), year=body.year, budget=body.budget,
+        made = problem_from_registry(Store(sharing.session, principal), year=body.year, budget=body.budget,
                                      currency=body.currency, priority=minimums)  # fmt: skip
         coalitions = sharing.coalitions()
     plan = optimise(made.problem, time_limit=body.time_limit, explain_top=5, explain_time_limit=5)

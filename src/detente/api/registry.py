@@ -1,4 +1,4 @@
-"""REST routes for the registry: one router per record type, built from its ``Resource``.
+"""REST routes for the registry: one router per record type, built from its ``RecordType``.
 
 Each type gets list (filters, paging, sorting), get, create, update and delete,
 with optimistic concurrency through ETags: a record's ETag is its version, a
@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -28,11 +28,11 @@ from starlette.background import BackgroundTask
 
 from detente.api.deps import Unit, unit
 from detente.api.errors import PreconditionRequired, responses
+from detente.bulk.io import FORMATS, ImportReport, export_tables, import_file
 from detente.core.errors import DetenteError, ImportRowsError, TooLargeError, ValidationError
-from detente.registry.fields import clean_line
-from detente.registry.io import FORMATS, ImportReport, export_tables, import_file
-from detente.registry.resources import RESOURCES, Resource
-from detente.registry.service import ListQuery, Registry
+from detente.store.fields import clean_line
+from detente.store.records import RecordType, record_types
+from detente.store.service import ListQuery, Store
 
 __all__ = ["etag", "parse_if_match", "router"]
 
@@ -71,8 +71,8 @@ class ImportReportPublic(BaseModel):
     )
 
 
-def _filters_model(res: Resource) -> type[BaseModel]:
-    columns = tuple(c.key for c in res.table.__table__.columns if c.key not in res.list_fields)
+def _filters_model(res: RecordType) -> type[BaseModel]:
+    columns = tuple(c.key for c in res.table.__table__.columns if c.key not in (*res.list_fields, *res.refs))
     fields: dict[str, Any] = {
         name: (
             Text | None,
@@ -97,11 +97,11 @@ def _filters_model(res: Resource) -> type[BaseModel]:
         offset=(int, Field(default=0, ge=0, le=10_000_000, description="Records to skip")),
     )
     return create_model(  # type: ignore[call-overload,no-any-return]
-        f"{res.singular.title()}Filters", __config__=ConfigDict(extra="forbid"), **fields
+        f"{res.singular.title().replace(' ', '')}Filters", __config__=ConfigDict(extra="forbid"), **fields
     )
 
 
-def _query(res: Resource, params: BaseModel) -> ListQuery:
+def _query(res: RecordType, params: BaseModel) -> ListQuery:
     values = params.model_dump()
     if values["involving"] and res.name in ("people",):
         raise ValidationError(f"{res.name} cannot be filtered by actor", field="involving")
@@ -118,19 +118,36 @@ def _query(res: Resource, params: BaseModel) -> ListQuery:
     )
 
 
-def _resource_router(res: Resource) -> APIRouter:
-    public = res.public_model
+class ChangePublic(BaseModel):
+    """One entry of a record's history (the audit trail holds field names, never values)."""
+
+    at: datetime
+    actor: str
+    action: str = Field(description="create, update, marking, delete, or another recorded decision")
+    version: int | None = Field(description="The version the change made")
+    fields: list[str] = Field(description="The fields it changed")
+
+
+def _resource_router(res: RecordType) -> APIRouter:
+    """List, get, create, change, withdraw, delete and history of one record type."""
+    router = APIRouter(prefix=f"/{res.name}", tags=[res.name])
+    _add_reads(router, res)
+    _add_writes(router, res)
+    if res.withdraw_status:
+        _add_withdraw(router, res)
+    return router
+
+
+def _add_reads(router: APIRouter, res: RecordType) -> None:
+    public, one = res.public_model, res.singular
     page = create_model(
-        f"{res.singular.title()}Page",
+        f"{res.singular.title().replace(' ', '')}Page",
         items=(list[public], ...),  # type: ignore[valid-type]
         total=(int, Field(description="Records matching the filters that you may see")),
         limit=(int, ...),
         offset=(int, ...),
     )
     filters = _filters_model(res)
-    router = APIRouter(prefix=f"/{res.name}", tags=[res.name])
-    one = res.singular
-    if_match = Annotated[str | None, Header(alias="If-Match", description=IF_MATCH_HELP)]
 
     @router.get(
         "",
@@ -151,8 +168,8 @@ def _resource_router(res: Resource) -> APIRouter:
         response_model=public,
         summary=f"Get one {one}",
         responses=responses(401, 404),
-        operation_id=f"get_{one}",
-        name=f"get_{one}",
+        operation_id=f"get_{_op(one)}",
+        name=f"get_{_op(one)}",
     )
     def get_record(record_id: RecordId, response: Response, work: Annotated[Unit, Depends(unit)]) -> Any:
         with work.registry() as reg:
@@ -160,13 +177,32 @@ def _resource_router(res: Resource) -> APIRouter:
         response.headers["ETag"] = etag(record.version)
         return record
 
+    @router.get(
+        "/{record_id}/history",
+        response_model=list[ChangePublic],
+        responses=responses(401, 404),
+        summary=f"Each change of a {one}: who, when, which fields (from the audit trail)",
+        operation_id=f"history_{_op(one)}",
+    )
+    def history(record_id: RecordId, work: Annotated[Unit, Depends(unit)]) -> Any:
+        with work.registry() as reg:
+            return [
+                ChangePublic(**{**c.__dict__, "fields": list(c.fields)})
+                for c in reg.history(res.name, record_id)
+            ]
+
+
+def _add_writes(router: APIRouter, res: RecordType) -> None:
+    public, one = res.public_model, res.singular
+    if_match = Annotated[str | None, Header(alias="If-Match", description=IF_MATCH_HELP)]
+
     @router.post(
         "",
         response_model=public,
         status_code=201,
         summary=f"Create a {one}",
         responses=responses(401, 403, 404, 409, 413, 422),
-        operation_id=f"create_{one}",
+        operation_id=f"create_{_op(one)}",
     )
     def create_record(
         body: res.create_model,  # type: ignore[name-defined]
@@ -177,7 +213,7 @@ def _resource_router(res: Resource) -> APIRouter:
         with work.registry() as reg:
             record = reg.create(res.name, body)
         response.headers["ETag"] = etag(record.version)
-        response.headers["Location"] = str(request.url_for(f"get_{one}", record_id=record.id))
+        response.headers["Location"] = str(request.url_for(f"get_{_op(one)}", record_id=record.id))
         return record
 
     @router.patch(
@@ -185,7 +221,7 @@ def _resource_router(res: Resource) -> APIRouter:
         response_model=public,
         summary=f"Change a {one} (send If-Match)",
         responses=responses(401, 403, 404, 409, 412, 413, 422, 428),
-        operation_id=f"update_{one}",
+        operation_id=f"update_{_op(one)}",
     )
     def update_record(
         record_id: RecordId,
@@ -207,17 +243,42 @@ def _resource_router(res: Resource) -> APIRouter:
         status_code=204,
         summary=f"Delete a {one} (send If-Match)",
         responses=responses(401, 403, 404, 409, 412, 422, 428),
-        operation_id=f"delete_{one}",
+        operation_id=f"delete_{_op(one)}",
     )
     def delete_record(
-        record_id: str, work: Annotated[Unit, Depends(unit)], match: if_match = None
+        record_id: RecordId, work: Annotated[Unit, Depends(unit)], match: if_match = None
     ) -> Response:
         expected = parse_if_match(match)
         with work.registry() as reg:
             reg.delete(res.name, record_id, expected_version=expected)
         return Response(status_code=204)
 
-    return router
+
+def _add_withdraw(router: APIRouter, res: RecordType) -> None:
+    public, one = res.public_model, res.singular
+    if_match = Annotated[str | None, Header(alias="If-Match", description=IF_MATCH_HELP)]
+
+    @router.post(
+        "/{record_id}/withdraw",
+        response_model=public,
+        responses=responses(401, 403, 404, 412, 422, 428),
+        summary=f"Withdraw a {one}: it becomes {res.withdraw_status} and stays on file (send If-Match)",
+        operation_id=f"withdraw_{_op(one)}",
+    )
+    def withdraw(
+        record_id: RecordId, response: Response, work: Annotated[Unit, Depends(unit)], match: if_match = None
+    ) -> Any:
+        expected = parse_if_match(match)
+        with work.registry() as reg:
+            if expected is None:
+                expected = reg.get(res.name, record_id).version
+            record = reg.withdraw(res.name, record_id, expected_version=expected)
+        response.headers["ETag"] = etag(record.version)
+        return record
+
+
+def _op(singular: str) -> str:
+    return singular.replace(" ", "_")
 
 
 def _upload_name(upload: UploadFile) -> str:
@@ -256,7 +317,7 @@ def import_upload(
     file: Annotated[UploadFile, File(description="A .csv, .xlsx, .json or .parquet file as exported")],
     work: Annotated[Unit, Depends(unit)],
     table: Annotated[
-        Literal[tuple(RESOURCES)] | None,  # type: ignore[valid-type]
+        Literal[tuple(record_types())] | None,  # type: ignore[valid-type]
         Form(description="The table a CSV holds (default: from the file name)"),
     ] = None,
 ) -> Any:
@@ -275,7 +336,7 @@ def import_upload(
 
 
 def import_saved_upload(
-    reg: Registry, path: Path, *, table: str | None, max_bytes: int, progress: Any = None
+    reg: Store, path: Path, *, table: str | None, max_bytes: int, progress: Any = None
 ) -> ImportReport:
     """Import a saved upload; its report and errors name the upload, not where it was saved."""
     with naming_upload(path):
@@ -325,7 +386,7 @@ MEDIA = {
 )
 def export_download(
     work: Annotated[Unit, Depends(unit)],
-    table: Annotated[Literal[tuple(RESOURCES)], Query(description="The table to export")],  # type: ignore[valid-type]
+    table: Annotated[Literal[tuple(record_types())], Query(description="The table to export")],  # type: ignore[valid-type]
     format: Annotated[Literal[tuple(FORMATS)], Query(description="File format")] = "csv",  # type: ignore[valid-type]
 ) -> FileResponse:
     tmp = Path(tempfile.mkdtemp(prefix="detente-export-"))
@@ -347,6 +408,6 @@ def export_download(
 
 
 router = APIRouter()
-for _res in RESOURCES.values():
+for _res in record_types().values():
     router.include_router(_resource_router(_res))
 router.include_router(bulk)

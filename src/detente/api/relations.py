@@ -34,9 +34,9 @@ class Answer(BaseModel):
 
 def _answer(work: Unit, compute: Any) -> Answer:
     with work.sharing() as (sharing, principal):
-        from detente.registry.service import Registry
+        from detente.store.service import Store
 
-        reg = Registry(sharing.session, principal)
+        reg = Store(sharing.session, principal)
         with service.open_lake(work.workspace.path) as lake:
             answer = compute(lake, reg)
         return Answer(marking=answer.marking(sharing.coalitions()), data=answer.data)

@@ -14,7 +14,6 @@ from pydantic import AfterValidator
 from detente.api.deps import Unit, unit, workspace
 from detente.api.errors import Unauthenticated, responses
 from detente.core.workspace import Workspace
-from detente.registry.fields import clean_line
 from detente.sharing import coalitions
 from detente.sharing.models import (
     CoalitionChangePublic,
@@ -31,6 +30,7 @@ from detente.sharing.models import (
     UserUpdate,
 )
 from detente.sharing.service import Sharing
+from detente.store.fields import clean_line
 
 __all__ = ["router"]
 

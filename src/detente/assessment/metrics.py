@@ -173,7 +173,7 @@ def _cooperation_index(ctx: Context, home: str, partner: str, dates: list[date])
 
 
 def _countries(ctx: Context) -> dict[str | None, str | None]:
-    from detente.registry.service import ListQuery
+    from detente.store.service import ListQuery
 
     return {a.id: a.country for a in ctx.reg.list("actors", ListQuery(limit=None))}
 
@@ -182,7 +182,7 @@ def _countries(ctx: Context) -> dict[str | None, str | None]:
 def _between(ctx: Context, home: str, partner: str) -> list[Any]:
     """Engagements the reader may see in which both countries take part (or, when they are
     the same country, in which it does)."""
-    from detente.registry.service import ListQuery
+    from detente.store.service import ListQuery
 
     countries = _countries(ctx)
     return [
@@ -208,7 +208,7 @@ def _completed(kind: str | None) -> Callable[[Context, str, str, list[date]], Se
 
 
 def _commitment_completion(ctx: Context, home: str, partner: str, dates: list[date]) -> Series:
-    from detente.registry.service import ListQuery
+    from detente.store.service import ListQuery
 
     ids = {e.id for e in _between(ctx, home, partner)}
     commitments = [

@@ -1,7 +1,7 @@
 """Monitoring: each indicator's status, due dates and overdue flags; an initiative's
 scorecard; the dashboard over every initiative the reader may see.
 
-Everything here is read through the reader's ``Registry``: an objective, indicator or
+Everything here is read through the reader's ``Store``: an objective, indicator or
 observation the reader may not see is not there, and takes no part in a status, a count
 or a chart. A scorecard keeps every record it used, so the page or report that shows it
 carries the combination of their markings in its banner.
@@ -21,8 +21,8 @@ from typing import Any
 
 from detente.assessment.metrics import METRICS, Context, add_months, compute, parse_metric
 from detente.assessment.status import Observation, Trajectory, status
-from detente.registry.service import ListQuery
 from detente.registry.taxonomy import taxonomy
+from detente.store.service import ListQuery
 
 __all__ = ["IndicatorReport", "Point", "Scorecard", "dashboard", "indicator_report", "scorecard"]
 

@@ -20,7 +20,7 @@ from typing import Any
 from detente.assessment.metrics import Context
 from detente.assessment.monitor import IndicatorReport, Reader, Scorecard
 from detente.core.markings import Marking, combine, parse
-from detente.registry.service import ListQuery
+from detente.store.service import ListQuery
 
 __all__ = ["Report", "annual_report", "indicator_chart", "to_pdf"]
 

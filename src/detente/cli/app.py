@@ -217,7 +217,7 @@ def import_(
     there. Who created or changed a record, and when, is never taken from a file
     (created_at/by, updated_at/by are ignored with a warning); version is only compared.
     """
-    from detente.registry.io import import_files
+    from detente.bulk.io import import_files
 
     class _DryRun(Exception):
         pass
@@ -289,7 +289,7 @@ def export(
 ) -> None:
     """Export what you may see; the files import back without loss (STIX is for partners'
     platforms). The export is recorded on the audit trail."""
-    from detente.registry.io import FORMATS, export_tables
+    from detente.bulk.io import FORMATS, export_tables
 
     if fmt not in (*FORMATS, "stix"):
         raise typer.BadParameter(f"one of {', '.join(FORMATS)}, stix", param_hint="--format")

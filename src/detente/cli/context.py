@@ -16,11 +16,12 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from detente.core.errors import AuthError
 from detente.core.markings import Principal
 from detente.core.settings import Settings
 from detente.core.workspace import Workspace, open_workspace
-from detente.registry.service import Registry
-from detente.sharing.service import AuthError, Sharing
+from detente.sharing.service import Sharing
+from detente.store.service import Store
 
 __all__ = ["acting", "console", "err_console", "open_registry", "save_login", "settings_from"]
 
@@ -69,9 +70,9 @@ def acting(ctx: typer.Context, ws: Workspace, sharing: Sharing) -> Principal:
 
 
 @contextmanager
-def open_registry(ctx: typer.Context) -> Iterator[tuple[Workspace, Registry]]:
+def open_registry(ctx: typer.Context) -> Iterator[tuple[Workspace, Store]]:
     """The workspace and a registry unit of work for the acting principal."""
     settings = settings_from(ctx)
     with open_workspace(settings) as ws, ws.session() as session:
         principal = acting(ctx, ws, Sharing(session))
-        yield ws, Registry(session, principal)
+        yield ws, Store(session, principal)

@@ -78,7 +78,7 @@ def calendar(
     """The Vienna Document annual calendar draft of your country's notifiable activities."""
     from detente.planning.board import activities
     from detente.planning.vienna import Rules, calendar_draft
-    from detente.registry.service import ListQuery
+    from detente.store.service import ListQuery
 
     with open_registry(ctx) as (_ws, reg):
         mine = reg.principal.country

@@ -107,14 +107,15 @@ def dyads(
 def _lake(ctx: typer.Context, *, need_user: bool = False) -> Iterator[tuple[Any, Any]]:
     """The lake, and a registry as the acting user when one is signed in (else None: the
     answer then comes from open data alone, and says so)."""
-    from detente.registry.service import Registry
-    from detente.sharing.service import AuthError, Sharing
+    from detente.core.errors import AuthError
+    from detente.sharing.service import Sharing
     from detente.sources.lake import Lake
+    from detente.store.service import Store
 
     settings = settings_from(ctx)
     with open_workspace(settings) as ws, Lake(ws.path) as lake, ws.session() as session:
         try:
-            reg: Any = Registry(session, acting(ctx, ws, Sharing(session)))
+            reg: Any = Store(session, acting(ctx, ws, Sharing(session)))
         except AuthError:
             if need_user:
                 raise

@@ -10,7 +10,8 @@ from rich.table import Table
 from detente.cli.context import acting, console, save_login, settings_from
 from detente.core.workspace import open_workspace
 from detente.sharing import coalitions as coalition_data
-from detente.sharing.service import Sharing, roles
+from detente.sharing.service import Sharing
+from detente.store.permissions import roles
 
 __all__ = ["register"]
 

@@ -6,6 +6,7 @@ the hierarchy once: the CLI to exit codes (``cli/app.py``), the API to HTTP
 status codes (``api/errors.py``).
 
     DetenteError
+    ├── AuthError              authentication or authorisation failed (vague about why)
     ├── ConfigError            settings or workspace cannot be used
     ├── NotFoundError          no record with that id
     ├── ValidationError        a value is wrong (field named)
@@ -24,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = [
+    "AuthError",
     "ConfigError",
     "ConflictError",
     "DetenteError",
@@ -47,6 +49,12 @@ class DetenteError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class AuthError(DetenteError):
+    """Authentication or authorisation failed (deliberately vague about why)."""
+
+    exit_code = 6
 
 
 class ConfigError(DetenteError):

@@ -3,9 +3,11 @@
 from alembic import context
 
 import detente.core.audit
-import detente.registry.tables
 import detente.sharing.tables  # noqa: F401
 from detente.core.db import metadata
+from detente.store.records import record_types
+
+record_types()  # every slice's tables, announced through the detente.records entry points
 
 config = context.config
 engine = config.attributes["engine"]

@@ -16,14 +16,14 @@ from typing import Any
 
 from detente.planning import vienna
 from detente.planning.prerequisites import OPEN, Finding, check_all
-from detente.registry.service import ListQuery, Registry
+from detente.store.service import ListQuery, Store
 
 __all__ = ["Board", "activities", "board", "vienna_findings"]
 
 ALL = ListQuery(limit=None)
 
 
-def activities(reg: Registry, engagements: list[Any] | None = None) -> list[vienna.Activity]:
+def activities(reg: Store, engagements: list[Any] | None = None) -> list[vienna.Activity]:
     """The engagements with forces in them (not cancelled), as Vienna Document activities."""
     countries = {a.id: a.country for a in reg.list("actors", ALL)}
     out = []
@@ -48,7 +48,7 @@ def activities(reg: Registry, engagements: list[Any] | None = None) -> list[vien
 
 
 def vienna_findings(
-    reg: Registry, today: date, rules: vienna.Rules, engagements: list[Any] | None = None
+    reg: Store, today: date, rules: vienna.Rules, engagements: list[Any] | None = None
 ) -> list[Finding]:
     """The Vienna Document's findings as board findings (one per engagement involved)."""
     known = {e.id: e for e in engagements or reg.list("engagements", ALL)}
@@ -103,7 +103,7 @@ class Board:
         ]
 
 
-def board(reg: Registry, today: date | None = None, rules: vienna.Rules | None = None) -> Board:
+def board(reg: Store, today: date | None = None, rules: vienna.Rules | None = None) -> Board:
     day = today or date.today()
     rules = rules or vienna.Rules.load()
     everything = reg.list("engagements", ALL)

@@ -2,7 +2,7 @@
 
 Each finding names the rule, what it rests on, and the record that is missing, so that the
 planner knows what to add (an agreement, the host's consent, an accreditation, a vetting
-decision) or what to move (a date). Everything is read through the reader's ``Registry``:
+decision) or what to move (a date). Everything is read through the reader's ``Store``:
 an agreement the reader may not see does not satisfy a rule for them (they are told it is
 missing, which is what they can act on), and a hidden engagement books nobody.
 
@@ -36,8 +36,8 @@ from typing import Any, Literal
 
 import yaml
 
-from detente.registry.service import ListQuery, Registry
 from detente.registry.taxonomy import taxonomy
+from detente.store.service import ListQuery, Store
 
 __all__ = ["OPEN", "Finding", "LegalRules", "check_all", "check_calendar", "check_legal"]
 
@@ -88,7 +88,7 @@ class LegalRules:
 class _World:
     """The reader's registry, read once: actors' countries, agreements, people, calendars."""
 
-    def __init__(self, reg: Registry) -> None:
+    def __init__(self, reg: Store) -> None:
         self.reg = reg
         self.actors = {a.id: a for a in reg.list("actors", ALL)}
         self.agreements = reg.list("agreements", ALL)
@@ -140,7 +140,7 @@ def _label(kinds: list[str]) -> str:
     return " or ".join(table[k].label if k in table else k for k in kinds)
 
 
-def check_legal(reg: Registry, today: date, rules: LegalRules | None = None) -> list[Finding]:
+def check_legal(reg: Store, today: date, rules: LegalRules | None = None) -> list[Finding]:
     """Legal prerequisites of every engagement still being planned."""
     rules = rules or LegalRules.load()
     world = _World(reg)
@@ -244,7 +244,7 @@ def _overdue_commitments(world: _World, today: date) -> dict[str, list[Any]]:
     return out
 
 
-def _vetting(reg: Registry, world: _World) -> list[Finding]:
+def _vetting(reg: Store, world: _World) -> list[Finding]:
     from detente.vetting.guard import check
 
     return [
@@ -263,7 +263,7 @@ def _vetting(reg: Registry, world: _World) -> list[Finding]:
     ]
 
 
-def check_calendar(reg: Registry) -> list[Finding]:
+def check_calendar(reg: Store) -> list[Finding]:
     """Units or people booked twice, engagements in a partner's holiday or election period,
     and people due in two countries with no day between."""
     world = _World(reg)
@@ -348,6 +348,6 @@ def check_calendar(reg: Registry) -> list[Finding]:
     return out
 
 
-def check_all(reg: Registry, today: date | None = None) -> list[Finding]:
+def check_all(reg: Store, today: date | None = None) -> list[Finding]:
     day = today or date.today()
     return [*check_legal(reg, day), *check_calendar(reg)]

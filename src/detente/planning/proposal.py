@@ -27,7 +27,7 @@ from typing import Any
 
 from detente.planning.optimise import Candidate, Objective, Problem
 from detente.planning.prerequisites import OPEN, check_legal
-from detente.registry.service import ListQuery, Registry
+from detente.store.service import ListQuery, Store
 
 __all__ = ["BLOCKING", "Proposal", "problem_from_registry"]
 
@@ -51,7 +51,7 @@ def _month(d: date, year: int) -> int:
 
 
 def problem_from_registry(
-    reg: Registry,
+    reg: Store,
     *,
     year: int,
     budget: float,

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 
-from detente.core.errors import TransitionError, ValidationError
+from detente.core.errors import ValidationError
+from detente.store.lifecycle import Lifecycle
 
-__all__ = ["Kind", "Lifecycle", "Taxonomy", "taxonomy"]
+__all__ = ["Kind", "Taxonomy", "kind_of", "status_of", "taxonomy"]
 
 SOURCE = Path(__file__).with_name("taxonomy.yaml")
 
@@ -27,54 +29,6 @@ class Kind(BaseModel):
     category: str | None = None
     parents: tuple[str, ...] = ()
     forces: bool = False
-
-
-class Lifecycle(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    initial: str
-    start: tuple[str, ...]
-    transitions: dict[str, tuple[str, ...]]
-
-    @model_validator(mode="after")
-    def _closed(self) -> Lifecycle:
-        states = set(self.transitions)
-        for source, targets in self.transitions.items():
-            unknown = set(targets) - states
-            if unknown:
-                raise ValueError(f"{source} moves to unknown status {sorted(unknown)}")
-        if self.initial not in states or not set(self.start) <= states:
-            raise ValueError("initial/start statuses must be declared in transitions")
-        return self
-
-    @property
-    def statuses(self) -> tuple[str, ...]:
-        return tuple(self.transitions)
-
-    def check_start(self, status: str, *, field: str = "status") -> None:
-        if status not in self.transitions:
-            raise ValidationError(
-                f"unknown status {status!r}; one of {', '.join(self.statuses)}", field=field
-            )
-        if status not in self.start:
-            raise TransitionError(
-                f"a new record cannot start as {status!r}; start as one of {', '.join(self.start)}",
-                field=field,
-            )
-
-    def check_move(self, current: str, target: str, *, field: str = "status") -> None:
-        if target not in self.transitions:
-            raise ValidationError(
-                f"unknown status {target!r}; one of {', '.join(self.statuses)}", field=field
-            )
-        if target == current:
-            return
-        allowed = self.transitions[current]
-        if target not in allowed:
-            options = ", ".join(allowed) if allowed else f"none: {current!r} is final"
-            raise TransitionError(
-                f"cannot move from {current!r} to {target!r} (allowed: {options})", field=field
-            )
 
 
 class Taxonomy(BaseModel):
@@ -114,3 +68,30 @@ class Taxonomy(BaseModel):
 @cache
 def taxonomy() -> Taxonomy:
     return Taxonomy.model_validate(yaml.safe_load(SOURCE.read_text()))
+
+
+def kind_of(group: str) -> Any:
+    """A validator: the value must be a key of taxonomy ``group`` (e.g. ``engagement_kinds``).
+    Its ``choices()`` lists them, for help texts and form menus (``detente.store.models.choices``)."""
+
+    def check(value: str) -> str:
+        table = getattr(taxonomy(), group)
+        if value not in table:
+            raise ValueError(f"unknown value {value!r}; one of {', '.join(table)}")
+        return value
+
+    check.choices = lambda: tuple(getattr(taxonomy(), group))  # type: ignore[attr-defined]
+    return AfterValidator(check)
+
+
+def status_of(lifecycle: str) -> Any:
+    """A validator: the value must be a status of ``lifecycle`` (e.g. ``engagement``)."""
+
+    def check(value: str) -> str:
+        statuses = taxonomy().lifecycles[lifecycle].statuses
+        if value not in statuses:
+            raise ValueError(f"unknown status {value!r}; one of {', '.join(statuses)}")
+        return value
+
+    check.choices = lambda: taxonomy().lifecycles[lifecycle].statuses  # type: ignore[attr-defined]
+    return AfterValidator(check)

@@ -173,11 +173,11 @@ def _pairs(countries: Iterable[str | None]) -> list[tuple[str, str]]:
 
 def registry_activity(reg: Any, first: date, last: date, country: str | None = None) -> RegistryActivity:
     """Engagements (executed or assessed) and agreements in force between countries, as
-    the principal behind ``reg`` (a ``Registry``) may see them: a record it cannot read,
+    the principal behind ``reg`` (a ``Store``) may see them: a record it cannot read,
     or a participant it cannot read, adds nothing."""
     from collections import Counter
 
-    from detente.registry.service import ListQuery
+    from detente.store.service import ListQuery
 
     countries = {a.id: a.country for a in reg.list("actors", ListQuery(limit=None))}
     first_mi, last_mi = _mi(first), _mi(last)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from detente.registry.fields import clean_line
+from detente.store.fields import clean_line
 
 __all__ = [
     "CoalitionChangePublic",

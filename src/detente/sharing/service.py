@@ -12,53 +12,28 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from detente.core import audit
-from detente.core.errors import ConflictError, DetenteError, NotFoundError, ValidationError
+from detente.core.errors import AuthError, ConflictError, NotFoundError, ValidationError
 from detente.core.markings import Principal, schemes
 from detente.sharing import coalitions
 from detente.sharing.tables import ApiToken, CoalitionChange, Organisation, User
+from detente.store.access import system_access
+from detente.store.permissions import may, role_permissions, roles
+from detente.store.records import record_types
 
-__all__ = [
-    "AuthError",
-    "Sharing",
-    "role_permissions",
-    "roles",
-]
+__all__ = ["AuthError", "Sharing"]
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 TOUCH_EVERY = timedelta(minutes=1)
 _hasher = PasswordHasher()
-
-
-class AuthError(DetenteError):
-    """Authentication or authorisation failed (deliberately vague about why)."""
-
-    exit_code = 6
-
-
-@cache
-def _config() -> dict[str, Any]:
-    return yaml.safe_load((Path(__file__).with_name("roles.yaml")).read_text(encoding="utf-8"))
-
-
-def roles() -> dict[str, dict[str, Any]]:
-    """Role name -> label and permissions, lowest first (``roles.yaml``)."""
-    return dict(_config()["roles"])
-
-
-def role_permissions(role: str) -> frozenset[str]:
-    return frozenset(roles()[role]["permissions"])
 
 
 def now() -> datetime:
@@ -155,11 +130,8 @@ class Sharing:
 
     def _adopt_orphans(self, org: Organisation) -> None:
         """Records made before organisations existed belong to the first one."""
-        from detente.registry.resources import RESOURCES
-        from detente.sharing.access import system_access
-
         system_access(self.session)
-        for res in RESOURCES.values():
+        for res in record_types().values():
             self.session.execute(
                 update(res.table).where(res.table.owner_org_id.is_(None)).values(owner_org_id=org.id)
             )
@@ -470,7 +442,7 @@ class Sharing:
     # ------------------------------------------------------------ helpers
     @staticmethod
     def _may(actor: Principal | None, permission: str) -> bool:
-        return actor is not None and permission in role_permissions(actor.role)
+        return may(actor, permission)
 
     def _require(self, actor: Principal | None, permission: str, what: str) -> None:
         if not self._may(actor, permission):

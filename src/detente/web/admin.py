@@ -26,14 +26,15 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from detente.api.registry import import_saved_upload, save_upload
-from detente.core.errors import DetenteError, ImportRowsError, NotFoundError, ValidationError
+from detente.core.errors import AuthError, DetenteError, ImportRowsError, NotFoundError, ValidationError
 from detente.core.markings import Principal
 from detente.core.workspace import Workspace
-from detente.registry.fields import Line
-from detente.registry.resources import RESOURCES
-from detente.registry.service import Registry
 from detente.sharing import coalitions
-from detente.sharing.service import AuthError, Sharing, roles
+from detente.sharing.service import Sharing
+from detente.store.fields import Line
+from detente.store.permissions import roles
+from detente.store.records import record_types
+from detente.store.service import Store
 from detente.web.auth import opened
 
 __all__ = ["router"]
@@ -195,7 +196,7 @@ def _run(job: Job, ws: Workspace, principal: Principal, path: Path, table: str |
     try:
         with ws.session(write=True) as session:
             report = import_saved_upload(
-                Registry(session, principal),
+                Store(session, principal),
                 path,
                 table=table,
                 max_bytes=ws.settings.max_import_bytes,
@@ -219,7 +220,7 @@ def _run(job: Job, ws: Workspace, principal: Principal, path: Path, table: str |
 @router.get("/import", response_class=HTMLResponse)
 def import_form(request: Request) -> HTMLResponse:
     with opened(request) as (_reg, page):
-        return page.render("import.html", tables=list(RESOURCES), error=None)
+        return page.render("import.html", tables=list(record_types()), error=None)
 
 
 @router.post("/import", response_model=None)

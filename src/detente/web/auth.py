@@ -16,10 +16,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from detente.api.deps import SESSION_COOKIE, check_csrf, csrf_token
+from detente.core.errors import AuthError
 from detente.core.workspace import Workspace
-from detente.registry.fields import Line
-from detente.registry.service import Registry
-from detente.sharing.service import AuthError, Sharing
+from detente.sharing.service import Sharing
+from detente.store.fields import Line
+from detente.store.service import Store
 from detente.web.render import Page
 
 __all__ = ["SignInRequired", "opened", "router"]
@@ -38,7 +39,7 @@ def _ws(request: Request) -> Workspace:
 @contextmanager
 def opened(
     request: Request, *, write: bool = False, csrf: str | None = None
-) -> Iterator[tuple[Registry, Page]]:
+) -> Iterator[tuple[Store, Page]]:
     """The registry and page of the signed-in viewer (raises ``SignInRequired``).
 
     ``csrf`` is the form's token; a page that changes something passes it and it is
@@ -56,7 +57,7 @@ def opened(
         except AuthError:
             raise SignInRequired from None
         page = Page(request, principal, sharing.coalitions(), csrf_token(secret))
-        yield Registry(session, principal), page
+        yield Store(session, principal), page
 
 
 def _safe_next(target: str | None) -> str:

@@ -18,9 +18,9 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from detente.core.errors import NotFoundError, ValidationError
-from detente.registry.fields import Line
-from detente.registry.service import ListQuery, Registry
 from detente.registry.taxonomy import taxonomy
+from detente.store.fields import Line
+from detente.store.service import ListQuery, Store
 from detente.web.auth import opened
 from detente.web.charts import engagements_by_month
 from detente.web.render import coming
@@ -32,7 +32,7 @@ PAGE_SIZE = 50
 OPEN_ENGAGEMENT = ("proposed", "planned", "approved")
 
 
-def actor_names(reg: Registry, ids: Iterable[str | None]) -> dict[str, str]:
+def actor_names(reg: Store, ids: Iterable[str | None]) -> dict[str, str]:
     """Names of the actors (among ``ids``) the viewer may see; hidden ones are left out."""
     wanted = sorted({i for i in ids if i})
     if not wanted:
@@ -191,7 +191,7 @@ def engagement_calendar(
         )
 
 
-def _actors_for_form(reg: Registry) -> list[Any]:
+def _actors_for_form(reg: Store) -> list[Any]:
     return reg.list("actors", ListQuery(order_by="name", limit=None))
 
 
@@ -279,7 +279,7 @@ def engagement_detail(
         )
 
 
-def _get_or_none(reg: Registry, name: str, record_id: str) -> Any:
+def _get_or_none(reg: Store, name: str, record_id: str) -> Any:
     """The record, or None when it is absent or not releasable to the viewer."""
     try:
         return reg.get(name, record_id)

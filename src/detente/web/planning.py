@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from detente.core.markings import parse
-from detente.registry.service import ListQuery
+from detente.store.service import ListQuery
 from detente.web.auth import opened
 
 __all__ = ["router"]

@@ -18,11 +18,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from detente.core.errors import ValidationError
-from detente.registry.fields import Line
 from detente.relations import alignment as align
 from detente.relations import index as idx
 from detente.relations import network as net
 from detente.relations import service
+from detente.store.fields import Line
 from detente.web.auth import opened
 from detente.web.charts import Chart, line_chart
 

@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 
 from detente.core.markings import Marking, Principal, combine, parse
 from detente.registry.taxonomy import taxonomy
-from detente.sharing.service import role_permissions
+from detente.store.permissions import role_permissions
 
 __all__ = ["Page", "banner_class", "nav", "templates"]
 

@@ -39,10 +39,10 @@ from typing import Any
 
 import pydantic
 
+from detente.bulk.reading import FORMATS, SourceRow, read_file
 from detente.core.errors import DetenteError, ImportRowsError, RowError, ValidationError
-from detente.registry.reading import FORMATS, SourceRow, read_file
-from detente.registry.resources import RESOURCES, Resource, resource
-from detente.registry.service import Registry, field_errors
+from detente.store.records import RecordType, record_type, record_types
+from detente.store.service import Store, field_errors
 
 __all__ = ["FORMATS", "ImportReport", "export_tables", "import_file", "import_files", "read_file"]
 
@@ -100,7 +100,7 @@ def _version(raw: Any) -> int | None:
 
 
 class _Importer:
-    def __init__(self, registry: Registry, file: str, progress: Progress | None) -> None:
+    def __init__(self, registry: Store, file: str, progress: Progress | None) -> None:
         self.registry = registry
         self.file = file
         self.progress = progress
@@ -110,11 +110,11 @@ class _Importer:
         # (table, id in the file) -> the record it became, for other rows of the same file
         self.ids: dict[tuple[str, str], str] = {}
 
-    def error(self, res: Resource, row: SourceRow, name: str | None, message: str) -> None:
+    def error(self, res: RecordType, row: SourceRow, name: str | None, message: str) -> None:
         self.errors.append(RowError(row.file or self.file, row.number, name, message, table=res.name))
 
     def run(self, tables: dict[str, list[SourceRow]]) -> None:
-        for name, res in RESOURCES.items():  # dependency order
+        for name, res in record_types().items():  # dependency order
             rows = tables.get(name)
             if not rows:
                 continue
@@ -126,7 +126,7 @@ class _Importer:
                 if self.progress:
                     self.progress(name, done, len(rows))
 
-    def check_columns(self, res: Resource, rows: list[SourceRow]) -> None:
+    def check_columns(self, res: RecordType, rows: list[SourceRow]) -> None:
         """Unknown columns are reported once, against the header row; authorship columns
         are set aside with a warning; ``withheld`` is set aside silently."""
         known = set(res.columns)
@@ -153,7 +153,7 @@ class _Importer:
         text = str(token).strip()
         return self.ids.get((target, text)) or self.registry.resolve_ref(target, text, field=name)
 
-    def row(self, res: Resource, row: SourceRow) -> None:
+    def row(self, res: RecordType, row: SourceRow) -> None:
         values: dict[str, Any] = {
             k: None if _blank(v) else _cell(v) for k, v in row.values.items() if k and k not in self.ignored
         }
@@ -202,7 +202,7 @@ class _Importer:
         if file_id:
             self.ids[(res.name, file_id)] = record_id
 
-    def find(self, res: Resource, data: dict[str, Any], file_id: str | None) -> tuple[str | None, bool]:
+    def find(self, res: RecordType, data: dict[str, Any], file_id: str | None) -> tuple[str | None, bool]:
         """The existing record a row describes, among those the importer may see, and
         whether the file's id is its id: by that id, by external id (the row's, else the
         file's id kept as one when the record was first imported), then by natural key.
@@ -219,7 +219,7 @@ class _Importer:
 
     def apply(
         self,
-        res: Resource,
+        res: RecordType,
         data: dict[str, Any],
         file_id: str | None,
         given_version: int | None,
@@ -289,7 +289,7 @@ def _parents_first(rows: list[SourceRow]) -> list[SourceRow]:
 
 
 def import_file(
-    registry: Registry,
+    registry: Store,
     path: Path,
     *,
     table: str | None = None,
@@ -309,7 +309,7 @@ def import_file(
 
 
 def import_files(
-    registry: Registry,
+    registry: Store,
     paths: Sequence[Path],
     *,
     table: str | None = None,
@@ -336,8 +336,8 @@ def import_files(
 
 
 # ---------------------------------------------------------------------- export
-def _records(registry: Registry, name: str) -> Iterator[dict[str, Any]]:
-    res = resource(name)
+def _records(registry: Store, name: str) -> Iterator[dict[str, Any]]:
+    res = record_type(name)
     for record in registry.iter_all(name):
         data = record.model_dump()
         yield {c: data.get(c) for c in res.columns}
@@ -351,14 +351,14 @@ def _flat(value: Any) -> Any:
     return value
 
 
-def export_tables(registry: Registry, fmt: str, out: Path, tables: Iterable[str] | None = None) -> list[Path]:
+def export_tables(registry: Store, fmt: str, out: Path, tables: Iterable[str] | None = None) -> list[Path]:
     """Write the named tables (default: all) in ``fmt``; returns the files written.
 
     CSV and Parquet write one file per table into the folder ``out``; XLSX
     writes one workbook with a sheet per table; JSON one document.
     """
     registry.require("export", "export records")
-    names = [resource(t).name for t in (tables or RESOURCES)]
+    names = [record_type(t).name for t in (tables or record_types())]
     out = Path(out)
     if fmt not in FORMATS:
         raise ValidationError(f"unknown export format {fmt!r}; one of {', '.join(FORMATS)}")
@@ -385,8 +385,8 @@ def export_tables(registry: Registry, fmt: str, out: Path, tables: Iterable[str]
     return written
 
 
-def _write_csv(registry: Registry, name: str, target: Path) -> None:
-    res = resource(name)
+def _write_csv(registry: Store, name: str, target: Path) -> None:
+    res = record_type(name)
     with target.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(res.columns)
@@ -394,14 +394,14 @@ def _write_csv(registry: Registry, name: str, target: Path) -> None:
             writer.writerow(["" if v is None else _flat(v) for v in record.values()])
 
 
-def _write_xlsx(registry: Registry, names: list[str], target: Path) -> None:
+def _write_xlsx(registry: Store, names: list[str], target: Path) -> None:
     import openpyxl
     from openpyxl.cell import WriteOnlyCell
 
     book = openpyxl.Workbook(write_only=True)
     for name in names:
         sheet = book.create_sheet(title=name)
-        sheet.append(list(resource(name).columns))
+        sheet.append(list(record_type(name).columns))
         for record in _records(registry, name):
             cells = []
             for value in record.values():
@@ -425,7 +425,7 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
-def _write_json(registry: Registry, names: list[str], target: Path) -> None:
+def _write_json(registry: Store, names: list[str], target: Path) -> None:
     doc = {
         "format": "detente-registry",
         "format_version": 1,
@@ -434,7 +434,7 @@ def _write_json(registry: Registry, names: list[str], target: Path) -> None:
     target.write_text(json.dumps(doc, default=_json_default, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-def _arrow_schema(res: Resource) -> Any:
+def _arrow_schema(res: RecordType) -> Any:
     """Parquet column types from the table's own column types (lists of ids as lists)."""
     import pyarrow as pa
     from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Numeric
@@ -463,10 +463,10 @@ def _arrow_schema(res: Resource) -> Any:
     return pa.schema([(n, types[n]) for n in res.columns])
 
 
-def _write_parquet(registry: Registry, name: str, target: Path) -> None:
+def _write_parquet(registry: Store, name: str, target: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    res = resource(name)
+    res = record_type(name)
     table = pa.Table.from_pylist(list(_records(registry, name)), schema=_arrow_schema(res))
     pq.write_table(table, target)

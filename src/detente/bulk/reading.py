@@ -19,7 +19,7 @@ from typing import Any
 
 from detente.core import bounded
 from detente.core.errors import DetenteError, TooLargeError, ValidationError
-from detente.registry.resources import RESOURCES, resource
+from detente.store.records import record_type, record_types
 
 __all__ = ["FORMATS", "INFLATION", "SourceRow", "read_file"]
 
@@ -40,7 +40,7 @@ def _norm_header(name: object) -> str:
 
 def _table_from_name(path: Path) -> str | None:
     stem = path.name.split(".")[0].lower()
-    for name in RESOURCES:
+    for name in record_types():
         if stem == name or stem.endswith(f"_{name}") or stem.endswith(f"-{name}"):
             return name
     return None
@@ -89,11 +89,11 @@ def read_file(
 
 
 def _single_table(path: Path, table: str | None) -> str:
-    name = resource(table).name if table else _table_from_name(path)
+    name = record_type(table).name if table else _table_from_name(path)
     if name is None:
         raise ValidationError(
             f"{path}: cannot tell which table this file holds; name it after the table "
-            f"(e.g. engagements.csv) or pass --table ({', '.join(RESOURCES)})"
+            f"(e.g. engagements.csv) or pass --table ({', '.join(record_types())})"
         )
     return name
 
@@ -126,11 +126,11 @@ def _read_xlsx(path: Path, table: str | None, max_bytes: int) -> dict[str, list[
     try:
         out: dict[str, list[SourceRow]] = {}
         for sheet in book.worksheets:
-            name = resource(table).name if table and len(book.worksheets) == 1 else None
+            name = record_type(table).name if table and len(book.worksheets) == 1 else None
             name = name or _table_from_name(Path(sheet.title))
             if name is None:
                 if table:
-                    name = resource(table).name
+                    name = record_type(table).name
                 else:
                     continue
             rows = sheet.iter_rows(values_only=True)
@@ -144,7 +144,9 @@ def _read_xlsx(path: Path, table: str | None, max_bytes: int) -> dict[str, list[
                     continue
                 found.append(SourceRow(number, {n: c for n, c in zip(names, cells, strict=False) if n}))
         if not out:
-            raise ValidationError(f"{path}: no sheet named after a registry table ({', '.join(RESOURCES)})")
+            raise ValidationError(
+                f"{path}: no sheet named after a registry table ({', '.join(record_types())})"
+            )
         return out
     finally:
         book.close()
@@ -162,7 +164,7 @@ def _read_json(path: Path, table: str | None) -> dict[str, list[SourceRow]]:
         raise ValidationError(f"{path}: expected an object of tables or a list of records")
     out: dict[str, list[SourceRow]] = {}
     for key, records in data.items():
-        name = resource(key).name
+        name = record_type(key).name
         if not isinstance(records, list):
             raise ValidationError(f"{path}: {key!r} must be a list of records")
         rows = []

@@ -1,4 +1,4 @@
-"""Reusable field types for registry models: clean text, countries, markings, ids.
+"""Reusable field types for record models: clean text, countries, markings, ids, dates.
 
 Text is refused when it holds characters no spreadsheet, XML file or database
 keeps faithfully (control characters, lone surrogates, unassigned code points),
@@ -9,21 +9,34 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from typing import Annotated
+from decimal import Decimal
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints
 
 from detente.core.errors import DetenteError
 
 __all__ = [
+    "Count",
     "Country",
+    "Currency",
+    "Finite",
     "Line",
     "LongText",
     "Marking",
+    "Money",
+    "OptCountry",
+    "OptLong",
+    "OptRef",
+    "OptShort",
+    "OptionalText",
     "Ref",
     "ShortText",
+    "Title",
     "clean_line",
     "clean_multiline",
+    "distinct",
+    "in_order",
     "to_iso3",
 ]
 
@@ -96,3 +109,30 @@ Marking = Annotated[str, AfterValidator(_marking), StringConstraints(min_length=
 Ref = Annotated[str, AfterValidator(_uuid)]
 Line = Annotated[str, AfterValidator(clean_line)]  # a query or path value: no control characters
 OptionalText = BeforeValidator(_empty_to_none)
+OptShort = Annotated[ShortText | None, OptionalText]
+OptLong = Annotated[LongText | None, OptionalText]
+OptCountry = Annotated[Country | None, OptionalText]
+OptRef = Annotated[Ref | None, OptionalText]
+Title = Annotated[ShortText, StringConstraints(max_length=500)]
+Count = Annotated[int, Field(ge=0, le=10_000_000)]
+Finite = Annotated[float, Field(allow_inf_nan=False, ge=-1e15, le=1e15)]
+Money = Annotated[Decimal, Field(ge=0, le=Decimal("9999999999999.99"), decimal_places=2)]
+Currency = Annotated[
+    Annotated[str, AfterValidator(lambda v: v.strip().upper()), StringConstraints(pattern=r"^[A-Z]{3}$")]
+    | None,
+    OptionalText,
+]
+
+
+def in_order(model: BaseModel, *pairs: tuple[str, str]) -> None:
+    """Refuse a model whose later date (second of each pair) comes before the earlier."""
+    for earlier, later in pairs:
+        a: Any = getattr(model, earlier, None)
+        b: Any = getattr(model, later, None)
+        if a is not None and b is not None and b < a:
+            raise ValueError(f"{later} ({b}) is before {earlier} ({a})")
+
+
+def distinct(values: list[str]) -> list[str]:
+    """``values`` without repeats, in their first order."""
+    return list(dict.fromkeys(values))

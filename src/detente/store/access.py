@@ -1,0 +1,106 @@
+"""The one access decision point of detente, inside SQL.
+
+``visible(table, principal)`` is the SQL form of ``detente.core.markings.may_read``:
+every registry read (get, list, search, count, export, reference lookup) adds it
+to its query, so a record a principal may not read never leaves the database for
+them. ``marking_columns`` takes a marking apart into the columns that predicate
+reads. A test checks that the SQL form and the pure rule agree on random data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, event, false, or_, text
+from sqlalchemy.orm import Session
+
+from detente.core.markings import Marking, Principal
+
+__all__ = ["NOBODY", "bind_principal", "marking_columns", "system_access", "visible"]
+
+# The settings PostgreSQL's row-level security policies read (migration 0004).
+_SET = text(
+    "SELECT set_config('detente.system', '', true), set_config('detente.user', :user, true), "
+    "set_config('detente.org', :org, true), set_config('detente.tokens', :tokens, true), "
+    "set_config('detente.clear_national', :national, true), set_config('detente.clear_nato', :nato, true)"
+)
+_BOUND = "detente_bound_principal"
+
+SCHEME_COLUMNS = {"national": "mk_national", "nato": "mk_nato"}
+NOBODY = -1  # the level stored for a scheme a record does not require
+
+
+def _pack(tokens: frozenset[str] | set[str]) -> str:
+    return "|" + "".join(f"{t}|" for t in sorted(tokens))
+
+
+def marking_columns(marking: Marking) -> dict[str, Any]:
+    """The stored parts of a marking (what ``visible`` filters on)."""
+    needed = marking.requirements
+    return {
+        **{column: needed.get(scheme, NOBODY) for scheme, column in SCHEME_COLUMNS.items()},
+        "mk_rel": _pack(marking.rel_to),
+        "mk_tlp": marking.tlp or "",
+        "mk_recipients": _pack(marking.recipients),
+        "mk_public": marking.public,
+    }
+
+
+def visible(table: Any, principal: Principal) -> ColumnElement[bool]:
+    """SQL condition: rows of ``table`` that ``principal`` may read."""
+    cleared = and_(
+        *(
+            getattr(table, column) <= principal.clearances.get(scheme, NOBODY)
+            for scheme, column in SCHEME_COLUMNS.items()
+        )
+    )
+    own = table.owner_org_id == principal.org
+    released = or_(
+        false(), *(table.mk_rel.contains(f"|{t}|", autoescape=True) for t in sorted(principal.tokens))
+    )
+    named = table.mk_recipients.contains(f"|{principal.user.upper()}|", autoescape=True)
+    red = table.mk_tlp == "RED"
+    return and_(
+        cleared,
+        or_(
+            and_(red, or_(own, named)),
+            and_(~red, or_(own, table.mk_public, released)),
+        ),
+    )
+
+
+def bind_principal(session: Session, principal: Principal) -> None:
+    """Set ``principal`` on the session's connection for the rest of its transaction.
+
+    On PostgreSQL the row-level security policies read it (the second line of
+    enforcement); on SQLite there is nothing to set. Cheap when already bound.
+    """
+    if session.info.get(_BOUND) is principal or session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(
+        _SET,
+        {
+            "user": principal.user,
+            "org": principal.org,
+            "tokens": "|".join(sorted(principal.tokens)),
+            "national": str(principal.clearances.get("national", NOBODY)),
+            "nato": str(principal.clearances.get("nato", NOBODY)),
+        },
+    )
+    session.info[_BOUND] = principal
+
+
+def system_access(session: Session) -> None:
+    """Maintenance work that must reach every row (adopting orphan records, migrations)
+    for the rest of the transaction. Never used on a path that answers a user."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(text("SELECT set_config('detente.system', 'on', true)"))
+    session.info[_BOUND] = None
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_binding(session: Session, _transaction: object) -> None:
+    # settings made with set_config(..., true) end with the transaction, and a
+    # rolled-back savepoint undoes them: bind again on the next query
+    session.info.pop(_BOUND, None)

@@ -1,0 +1,186 @@
+"""Record types: how a slice declares a kind of record to the store kernel.
+
+A ``RecordType`` ties a table to its models (Create, Update, Public), its references
+to other records, its list-valued links (agreement parties, engagement partners), its
+lifecycle and its natural key (how a re-imported row finds the record it describes
+when the file carries no id). Each slice declares its own record types in its
+``records`` module and registers them; the kernel, the bulk import and export and the
+interfaces (CLI verbs, API routes, web pages) are generated from these declarations.
+
+The kernel knows no slice: the record types are found through the ``detente.records``
+entry points (pyproject.toml), each naming a slice's module whose import registers its
+types, the way plugins announce themselves. ``record_types()`` loads them once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from detente.core.errors import ValidationError
+from detente.store.lifecycle import Lifecycle
+
+if TYPE_CHECKING:
+    from detente.store.service import Store
+
+__all__ = [
+    "META_FIELDS",
+    "WITHHELD",
+    "Link",
+    "RecordType",
+    "record_type",
+    "record_types",
+    "register",
+]
+
+# Bookkeeping columns every record has, in export order (after the record's own fields).
+META_FIELDS = ("marking", "version", "created_at", "created_by", "updated_at", "updated_by")
+# The reference fields withheld from the reader (their target is hidden from them): a
+# list-valued column of every export, informational only (an import ignores it).
+WITHHELD = "withheld"
+GROUP = "detente.records"
+
+
+@dataclass(frozen=True)
+class Link:
+    """A list-valued reference kept in a link table (owner id, member id, position)."""
+
+    table: type[Any]
+    owner_column: str
+    target: str = "actors"
+    member_column: str = "actor_id"
+
+    @property
+    def owner(self) -> Any:
+        return getattr(self.table, self.owner_column)
+
+    @property
+    def member(self) -> Any:
+        return getattr(self.table, self.member_column)
+
+
+# A rule that needs the store (a parent chain without cycles): called with the store and
+# the record's merged values before a create or an update is written; raises to refuse.
+Check = Callable[["Store", Mapping[str, Any]], None]
+# Another way a user names a record (a country for its state actor): the id, or None.
+Resolver = Callable[["Store", str, "str | None"], "str | None"]
+
+
+@dataclass(frozen=True)
+class RecordType:
+    """One kind of record, as its slice declares it."""
+
+    name: str  # plural, as in URLs and file names: "engagements"
+    singular: str
+    slice: str  # the package that owns it: "registry", "assessment"...
+    rank: int  # where it comes in listings, exports and imports: after every type it references
+    table: type[Any]
+    fields_model: type[BaseModel]
+    create_model: type[BaseModel]
+    update_model: type[BaseModel]
+    public_model: type[BaseModel]
+    title_field: str
+    natural_key: tuple[str, ...]
+    description: str = ""
+    refs: dict[str, str] = field(default_factory=dict)
+    links: dict[str, Link] = field(default_factory=dict)
+    lifecycle: tuple[str, Lifecycle] | None = None  # (status field, lifecycle)
+    list_fields: tuple[str, ...] = ()  # list-valued columns (``withheld`` is added)
+    filters: tuple[str, ...] = ("external_id",)  # fields a listing may be filtered by (exact match)
+    date_field: str | None = None  # what --from/--to and calendars filter on
+    order: str = "created_at"  # default sort
+    aliases: tuple[str, ...] = ()  # other names users type ("attaches" for people)
+    checks: tuple[Check, ...] = ()
+    resolvers: tuple[Resolver, ...] = ()
+    cli_names: dict[str, str] = field(default_factory=dict)  # field -> option name ("lead_actor_id": "lead")
+    # a valid record, for the API's documentation and the tests: references are written
+    # "@<record type>" (a list of references as several), to be filled with real ids
+    example: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if WITHHELD not in self.list_fields:
+            object.__setattr__(self, "list_fields", (*self.list_fields, WITHHELD))
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The record's own fields in a stable, readable order."""
+        return tuple(self.fields_model.model_fields)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every exported column: id, external id, own fields, bookkeeping."""
+        return ("id", "external_id", *self.fields, *META_FIELDS, WITHHELD)
+
+    def ref_target(self, name: str) -> str | None:
+        if name in self.refs:
+            return self.refs[name]
+        if name in self.links:
+            return self.links[name].target
+        return None
+
+    def describe(self, name: str) -> str:
+        """What a field means (its ``Field(description=...)``), for help texts and labels."""
+        info = self.fields_model.model_fields.get(name)
+        return (info.description if info else None) or name.replace("_", " ")
+
+    @property
+    def withdraw_status(self) -> str | None:
+        """The status a withdrawal moves a record to (its lifecycle says), if any."""
+        return self.lifecycle[1].withdraw if self.lifecycle else None
+
+
+_TYPES: dict[str, RecordType] = {}
+_ALIASES: dict[str, str] = {}
+_loaded = False
+
+
+def register(*types: RecordType) -> None:
+    """Announce record types to the kernel (a slice's ``records`` module does, on import)."""
+    for kind in types:
+        known = _TYPES.get(kind.name)
+        if known is not None and known is not kind:
+            raise ValueError(f"record type {kind.name!r} is declared twice ({known.slice}, {kind.slice})")
+        _TYPES[kind.name] = kind
+        for alias in (kind.singular.replace(" ", "_"), *kind.aliases):
+            _ALIASES[alias] = kind.name
+
+
+def _load() -> None:
+    global _loaded
+    if _loaded:
+        return
+    for point in sorted(entry_points(group=GROUP), key=lambda p: p.name):
+        point.load()  # importing the module registers its types
+    _loaded = True
+
+
+def record_types() -> dict[str, RecordType]:
+    """Every registered record type, by name, in rank order: a type comes after every
+    type it references (the order imports take, and listings and exports show)."""
+    _load()
+    ordered = sorted(_TYPES.values(), key=lambda k: (k.rank, k.name))
+    rank = {k.name: k.rank for k in ordered}
+    for kind in ordered:
+        for target in (*kind.refs.values(), *(link.target for link in kind.links.values())):
+            if target != kind.name and rank.get(target, kind.rank) >= kind.rank:
+                raise ValueError(f"{kind.name} references {target}, which must rank before it")
+    return {kind.name: kind for kind in ordered}
+
+
+def record_type(name: str) -> RecordType:
+    """The record type called ``name`` (plural, singular or an alias); a clear error if none."""
+    types = record_types()
+    key = name.strip().lower().replace("-", "_")
+    key = _ALIASES.get(key, key)
+    if key not in types:
+        raise ValidationError(f"unknown record type {name!r}; one of {', '.join(types)}")
+    return types[key]
+
+
+def iter_fields(kind: RecordType) -> Iterator[tuple[str, Any]]:
+    """(name, pydantic field info) of a record type's own fields."""
+    yield from kind.fields_model.model_fields.items()
