@@ -126,9 +126,9 @@ def test_help_reads_like_a_daily_tool() -> None:
         assert group in top
     for group in ("actors", "people", "agreements", "engagements", "commitments"):
         text = runner.invoke(app, [group, "--help"], env={"COLUMNS": "200"}).output
-        for command in ("add", "list", "show", "update", "delete"):
+        for command in ("add", "list", "show", "edit", "history", "delete"):
             assert re.search(rf"│ {command}\s+\S", text), f"{group} {command} lacks help"
         add = runner.invoke(app, [group, "add", "--help"], env={"COLUMNS": "200"}).output
-        assert "--marking" in add and "Required:" in add
+        assert "--marking" in add and "[required]" in add
     eng = runner.invoke(app, ["engagements", "add", "--help"], env={"COLUMNS": "200"}).output
     assert "joint_exercise" in eng and "--troops" in eng and "--partner" in eng

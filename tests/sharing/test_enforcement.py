@@ -31,6 +31,7 @@ from detente.core.workspace import Workspace, create_workspace
 from detente.sharing.service import Sharing
 from detente.store.access import bind_principal, system_access
 from detente.store.permissions import role_permissions
+from detente.store.records import record_type
 from detente.store.service import ListQuery, Store
 from tests import factories as f
 
