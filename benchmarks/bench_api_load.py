@@ -65,7 +65,7 @@ def seed(settings: Settings) -> list[str]:
         sharing = Sharing(session)
         org = sharing.add_org("Ministry of Defence (bench)", "GBR", actor=None)
         sharing.add_user(
-            "bench-admin", org.id, role="administrator", clearances={"national": "TOP SECRET"},
+            "bench-admin", org.id, role="operator", clearances={"national": "TOP SECRET"},
             password=PASSWORD, actor=None,
         )  # fmt: skip
         admin = sharing.principal("bench-admin")

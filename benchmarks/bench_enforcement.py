@@ -74,7 +74,7 @@ def seed(ws: Workspace, rows: int) -> None:
         sharing = Sharing(session)
         owner_org = sharing.add_org("UK Ministry of Defence", "GBR", actor=None)
         sharing.add_user(
-            "owner", owner_org.id, role="administrator", clearances=FULL, password=None, actor=None
+            "owner", owner_org.id, role="operator", clearances=FULL, password=None, actor=None
         )
         owner = sharing.principal("owner")
         reader_org = sharing.add_org("US Department of Defense", "USA", actor=owner)

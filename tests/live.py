@@ -11,8 +11,8 @@ from contextlib import contextmanager
 import httpx
 import uvicorn
 
-from detente.api import create_app
 from detente.core.workspace import Workspace
+from detente.server import create_app
 
 
 def free_port() -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 from detente.core.settings import Settings
 from detente.core.workspace import Workspace, create_workspace
 from detente.demo import build_demo
-from detente.registry.service import ListQuery
+from detente.store.service import ListQuery
 from tests import factories as f
 from tests.registry.test_io import contents, snapshot
 

@@ -98,3 +98,39 @@ def test_bad_input_is_named(base: str) -> None:  # noqa: F811
         response = ken.get("/relations/partners/ATL", params={"year": 2010}, timeout=SLOW)
         assert response.status_code in (400, 422) and "ATL" in response.text
     assert httpx.get(f"{base}{API}/relations/network", params={"year": 2010}).status_code == 401
+
+
+def test_the_cli_and_the_api_give_the_same_index_and_banner(ws: Workspace, world: dict[str, Any]) -> None:
+    """One function behind both: the same figure, and the same banner (coalitions expanded
+    in both: a record released to NATO and one released to GBR and KEN share GBR)."""
+    import re
+
+    from typer.testing import CliRunner
+
+    from detente.cli.app import app
+    from tests.live import live_server
+
+    with ws.session() as session:
+        reg = Store(session, Sharing(session).principal("gbr-planner"))
+        f.engagement(
+            reg, world["states"]["GBR"], [world["states"]["KEN"]], title="Staff talks Nairobi",
+            start_date=date(2010, 6, 20), status="executed", marking="CONFIDENTIAL//REL TO NATO",
+        )  # fmt: skip
+    with live_server(ws) as server:
+        token = httpx.post(
+            f"{server}{API}/auth/token", json={"username": "gbr-planner", "password": f.PASSWORD}
+        )
+        secret = token.json()["token"]
+        window = {"a": "GBR", "b": "KEN", "first": "2010-06-01", "last": "2010-06-30"}
+        api = httpx.get(f"{server}{API}/relations/index", params=window, timeout=SLOW,
+                        headers={"Authorization": f"Bearer {secret}"}).json()  # fmt: skip
+    env = {"DETENTE_WORKSPACE": str(ws.path), "DETENTE_DATABASE_URL": ws.settings.database_url,
+           "DETENTE_TOKEN": secret, "COLUMNS": "200"}  # fmt: skip
+    args = ["relations", "index", "GBR", "KEN", "--from", "2010-06", "--to", "2010-06"]
+    out = CliRunner().invoke(app, args, env=env).output
+    banner = re.search(r"marking of this answer: (.+?) \(as gbr-planner\)", out)
+    # without the coalitions expanded, {GBR} and {NATO} would share nothing: SECRET//NOFORN
+    assert banner and banner.group(1) == api["marking"] == "SECRET//REL TO GBR"
+    row = api["data"]["months"][0]
+    assert re.search(rf"2010-06\s+│\s+{row['coop_index']:.2f}\s", out), out
+    assert row["engagements"] == 2

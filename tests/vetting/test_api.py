@@ -72,11 +72,11 @@ def test_screen_returns_candidates_with_evidence(base: str) -> None:  # noqa: F8
 def test_guard_findings_and_an_audited_override(base: str, ws: Workspace) -> None:  # noqa: F811
     from datetime import date
 
-    from detente.registry.service import Registry
     from detente.sharing.service import Sharing
+    from detente.store.service import Store
 
     with ws.session() as session:
-        reg = Registry(session, Sharing(session).principal("gbr-planner"))
+        reg = Store(session, Sharing(session).principal("gbr-planner"))
         gbr = reg.resolve_ref("actors", "GBR")
         militia = reg.create("actors", {"name": "Ruga Militia", "kind": "militia", "marking": "UNCLASSIFIED"})
         eng = reg.create(

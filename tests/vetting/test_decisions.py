@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from detente.core.errors import NotFoundError, TransitionError, ValidationError
 from detente.core.workspace import Workspace
-from detente.registry.service import ListQuery, Registry
 from detente.sharing.service import Sharing
 from detente.sources.lake import Lake
 from detente.sources.service import load
+from detente.store.service import ListQuery, Store
 from detente.vetting.decisions import decide, review
 from detente.vetting.screen import Screener
 from tests import factories as f
@@ -60,7 +60,7 @@ def test_decisions_keep_their_evidence_follow_markings_and_flag_new_listings(
     un = lists("un_sanctions")
     with ws.session() as session:
         f.two_organisations(session)
-        planner = Registry(session, Sharing(session).principal("gbr-planner"))
+        planner = Store(session, Sharing(session).principal("gbr-planner"))
         wagner = planner.create(
             "actors", {"name": "PMC Wagner", "kind": "private_military_company", "country": "RUS",
                        "marking": "UNCLASSIFIED//TLP:CLEAR"}
@@ -91,7 +91,7 @@ def test_decisions_keep_their_evidence_follow_markings_and_flag_new_listings(
         )
         with pytest.raises(TransitionError):
             planner.update("vetting_decisions", refused.id, {"outcome": "cleared"}, expected_version=1)
-        analyst = Registry(session, Sharing(session).principal("ken-analyst"))
+        analyst = Store(session, Sharing(session).principal("ken-analyst"))
         seen = {d.subject_name for d in analyst.list("vetting_decisions", ListQuery(limit=None))}
         assert seen == {"PMC Wagner"}  # the SECRET//REL TO GBR decision is not KEN's to see
         with pytest.raises(NotFoundError):
@@ -101,7 +101,7 @@ def test_decisions_keep_their_evidence_follow_markings_and_flag_new_listings(
     assert before["Haqqani Network"].standing == "refused"
     ofac = lists("ofac")  # Wagner is on OFAC's 2024 list: its clearance is flagged for re-vetting
     with ws.session() as session:
-        planner = Registry(session, Sharing(session).principal("gbr-planner"))
+        planner = Store(session, Sharing(session).principal("gbr-planner"))
         after = {
             r.decision.subject_name: r for r in review(planner, ofac, date.today() + timedelta(days=400))
         }
@@ -114,7 +114,7 @@ def test_bad_decisions_are_refused_with_the_field(ws: Workspace, lists: Callable
     un = lists("un_sanctions")
     with ws.session() as session:
         world: dict[str, Any] = f.two_organisations(session)
-        reg = Registry(session, Sharing(session).principal("gbr-planner"))
+        reg = Store(session, Sharing(session).principal("gbr-planner"))
         kenya = world["states"]["KEN"].id
         cases = [
             ({"actor": kenya, "outcome": "cleared_with_conditions"}, "say what the conditions are"),
@@ -147,7 +147,7 @@ def test_the_guard_flags_engagements_and_audits_overrides(
     today = date.today()
     with ws.session() as session:
         world = f.two_organisations(session)
-        reg = Registry(session, Sharing(session).principal("gbr-planner"))
+        reg = Store(session, Sharing(session).principal("gbr-planner"))
         gbr = world["states"]["GBR"]
 
         def actor(name: str, kind: str) -> Any:
@@ -183,5 +183,5 @@ def test_the_guard_flags_engagements_and_audits_overrides(
         ).one()
         assert entry.record_id == eng.id and "Ministerial direction" in str(entry.detail)
         assert "3rd Rifles: refused" in str(entry.detail)
-        analyst = Registry(session, Sharing(session).principal("ken-analyst"))
+        analyst = Store(session, Sharing(session).principal("ken-analyst"))
         assert {x.actor for x in check(analyst)} == set()  # not KEN's engagement to see

@@ -46,7 +46,7 @@ def browser() -> Iterator[Browser]:
 def site(ws: Workspace) -> Iterator[tuple[str, dict[str, Any]]]:
     with ws.session() as session:
         world = f.two_organisations(session)
-        reg = f.Registry(session, f.Sharing(session).principal("gbr-planner"))
+        reg = f.Store(session, f.Sharing(session).principal("gbr-planner"))
         s = world["states"]
         f.engagement(
             reg, s["GBR"], [s["FRA"], s["KEN"]], title="Open staff talks", start_date=date.today(),

@@ -13,10 +13,10 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from detente.core.workspace import Workspace
-from detente.registry.service import Registry
 from detente.sharing.service import Sharing
 from detente.sources.lake import LAKE_FILE, Lake
 from detente.sources.service import load
+from detente.store.service import Store
 from detente.vetting.decisions import decide
 from detente.vetting.screen import Screener
 from tests import factories as f
@@ -41,7 +41,7 @@ def site(ws: Workspace, listed: tuple[Path, Screener]) -> Iterator[str]:
     shutil.copyfile(lake_file, ws.path / LAKE_FILE)
     with ws.session() as session:
         f.two_organisations(session)
-        reg = Registry(session, Sharing(session).principal("gbr-planner"))
+        reg = Store(session, Sharing(session).principal("gbr-planner"))
         reg.create(
             "actors", {"name": "Haqqani Network", "kind": "insurgent_group", "marking": "SECRET//REL TO GBR"}
         )

@@ -1,5 +1,5 @@
-"""detente's HTTP interface: the REST API (FastAPI) and, in the same process, the web app."""
+"""detente's REST API (FastAPI); ``detente.server`` serves it with the web app."""
 
-from detente.api.app import API_PREFIX, create_app
+from detente.api.app import API_PREFIX, install_api
 
-__all__ = ["API_PREFIX", "create_app"]
+__all__ = ["API_PREFIX", "install_api"]

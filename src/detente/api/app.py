@@ -1,14 +1,9 @@
-"""The HTTP application: the REST API under ``/api/v1`` and the web app at ``/``.
-
-One process serves both over the same workspace and services. ``create_app``
-opens the workspace (migrating it like every other entry point) and closes it
-at shutdown.
-"""
+"""The REST API under ``/api/v1``: its routers, error format, documentation and request
+guards, installed into the application ``detente.server.create_app`` builds (the web
+app shares the process, and is added there: the API never imports the web app)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +20,8 @@ from detente.api.sharing import router as sharing_router
 from detente.api.vetting import router as vetting_router
 from detente.core.errors import TooLargeError
 from detente.core.settings import Settings
-from detente.core.workspace import Workspace, open_workspace
 
-__all__ = ["API_PREFIX", "create_app"]
+__all__ = ["API_PREFIX", "DESCRIPTION", "install_api"]
 
 API_PREFIX = "/api/v1"
 
@@ -136,50 +130,26 @@ def _docs(app: FastAPI) -> None:
         )
 
 
-def create_app(settings: Settings | None = None, *, workspace: Workspace | None = None) -> FastAPI:
-    """The application over ``workspace`` (or the one ``settings`` names, opened at start-up)."""
-    settings = settings or (workspace.settings if workspace else Settings())
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if workspace is not None:
-            app.state.workspace = workspace
-            yield
-            return
-        with open_workspace(settings) as ws:
-            app.state.workspace = ws
-            yield
-
-    app = FastAPI(
-        title="detente",
-        version=__version__,
-        description=DESCRIPTION,
-        lifespan=lifespan,
-        openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=None,  # served below from packaged assets, not a CDN
-        redoc_url=None,
-    )
-    if workspace is not None:
-        app.state.workspace = workspace
+def install_api(app: FastAPI, settings: Settings) -> None:
+    """Add the REST API to ``app``: its error format, its routers, the health check, its
+    documentation, and the request guards (body size, same origin for cookie changes)."""
     errors.install(app)
-    app.include_router(registry_router, prefix=API_PREFIX)
-    app.include_router(sharing_router, prefix=API_PREFIX)
-    app.include_router(relations_router, prefix=API_PREFIX)
-    app.include_router(vetting_router, prefix=API_PREFIX)
-    app.include_router(assessment_router, prefix=API_PREFIX)
-    app.include_router(planning_router, prefix=API_PREFIX)
+    for router in (
+        registry_router,
+        sharing_router,
+        relations_router,
+        vetting_router,
+        assessment_router,
+        planning_router,
+    ):
+        app.include_router(router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/health", tags=["service"], operation_id="health", summary="Liveness")
     def health() -> dict[str, Any]:
         return {"status": "ok", "version": __version__}
 
     _docs(app)
-
-    from detente.web import mount
-
-    mount(app)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
     from detente.api.deps import SESSION_COOKIE
 
     app.add_middleware(SameOrigin, cookie=SESSION_COOKIE)
-    return app

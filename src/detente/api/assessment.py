@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from detente.api.deps import Unit, unit
 from detente.api.errors import responses
-from detente.core.markings import combine, parse
+from detente.core.markings import derived_marking
 
 __all__ = ["router"]
 
@@ -77,7 +77,7 @@ def _context(work: Unit) -> Iterator[tuple[Any, Any, dict[str, set[str]]]]:
 
 def _card(card: Any, coalitions: dict[str, set[str]]) -> ScorecardOut:
     return ScorecardOut(
-        marking=combine([parse(r.marking) for r in card.records], coalitions).render(),
+        marking=derived_marking(card.records, coalitions).render(),
         initiative_id=card.initiative.id, title=card.initiative.title, status=card.initiative.status,
         as_of=card.as_of, counts=dict(card.counts), overdue=len(card.overdue),
         evaluations=len(card.evaluations), lessons=len(card.lessons),

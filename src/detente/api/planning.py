@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from detente.api.deps import Unit, unit
 from detente.api.errors import responses
-from detente.core.markings import combine, parse
+from detente.core.markings import derived_marking
 
 __all__ = ["router"]
 
@@ -57,9 +57,8 @@ def findings(work: Work, rule: Annotated[str | None, Query(max_length=64)] = Non
         coalitions = sharing.coalitions()
     shown = {e.id for e in made.engagements}
     chosen = [f for f in made.findings if f.engagement_id in shown and (rule is None or f.rule == rule)]
-    marks = [parse(m) for m in made.markings()]
     return BoardOut(
-        marking=combine(marks, coalitions).render() if marks else "UNCLASSIFIED//TLP:CLEAR",
+        marking=derived_marking(made.markings(), coalitions).render(),
         as_of=made.as_of, engagements=len(made.engagements), counts=dict(made.counts),
         findings=[FindingOut(engagement_id=f.engagement_id, engagement=f.engagement, rule=f.rule,
                              severity=f.severity, message=f.message, missing=f.missing, basis=f.basis,
@@ -143,11 +142,11 @@ class ProposalOut(BaseModel):
 def proposal(work: Work, body: ProposalRequest) -> ProposalOut:
     from dataclasses import asdict
 
-    from detente.core.countries import resolve
+    from detente.core.countries import iso3
     from detente.planning.optimise import greedy, optimise
     from detente.planning.proposal import problem_from_registry
 
-    minimums = {resolve(k).iso3: v for k, v in body.priority.items()}
+    minimums = {iso3(k, field="priority"): v for k, v in body.priority.items()}
     with work.sharing() as (sharing, principal):
         from detente.store.service import Store
 
@@ -155,9 +154,8 @@ def proposal(work: Work, body: ProposalRequest) -> ProposalOut:
                                      currency=body.currency, priority=minimums)  # fmt: skip
         coalitions = sharing.coalitions()
     plan = optimise(made.problem, time_limit=body.time_limit, explain_top=5, explain_time_limit=5)
-    marks = [parse(r.marking) for r in made.records]
     return ProposalOut(
-        marking=combine(marks, coalitions).render() if marks else "UNCLASSIFIED//TLP:CLEAR",
+        marking=derived_marking(made.records, coalitions).render(),
         currency=made.currency, status=plan.status, gap=plan.gap, value=plan.value, max_value=plan.max_value,
         greedy_value=greedy(made.problem).value, spent=plan.spent,
         chosen=[ChosenOut(engagement_id=c.candidate, title=made.titles[c.candidate], partner=c.partner,

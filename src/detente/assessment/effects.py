@@ -56,7 +56,7 @@ import pandas as pd
 
 from detente.assessment.effects_claims import claims
 from detente.assessment.effects_panel import Outcome, Panel, Treatment, build_panel, missing_source
-from detente.assessment.effects_result import OPEN, Coefficient, EffectStudy, Placebo, PreTrend
+from detente.assessment.effects_result import Coefficient, EffectStudy, Placebo, PreTrend
 from detente.core.errors import ValidationError
 from detente.sources.lake import Lake
 
@@ -164,7 +164,7 @@ def registry_treatment(reg: Any) -> Treatment:
     """The first year each state signed (else entered into force) an agreement in the
     registry, as the principal behind ``reg`` may read them: unreadable records add
     nothing, and those used mark the result."""
-    from detente.registry.service import ListQuery
+    from detente.store.service import ListQuery
 
     countries = {a.id: a.country for a in reg.list("actors", ListQuery(limit=None)) if a.country}
     first: dict[str, int] = {}
@@ -447,12 +447,9 @@ def estimate(
         p = float(stats.f.sf(f_stat, len(pre), g - 1))
         pretrend = PreTrend(tuple(terms)[: len(pre)], f_stat, len(pre), g - 1, p)
     records = panel.treatment.records
-    if records:
-        from detente.core.markings import combine, parse
+    from detente.core.markings import derived_marking
 
-        marking = combine([parse(r.marking) for r in records]).render()
-    else:
-        marking = OPEN
+    marking = derived_marking(records).render()
     study = EffectStudy(
         treatment={"name": panel.treatment.name, "title": panel.treatment.title},
         outcome={"name": panel.outcome.name, "title": panel.outcome.title, "unit": panel.outcome.unit},

@@ -98,7 +98,7 @@ def add_months(day: date, months: int) -> date:
 
 def parse_metric(value: str) -> MetricSpec:
     """``metric:country`` checked: the metric known, the country resolved to ISO alpha-3."""
-    from detente.core.countries import resolve
+    from detente.core.countries import iso3
 
     name, sep, argument = value.strip().partition(":")
     name = name.strip().lower()
@@ -107,10 +107,10 @@ def parse_metric(value: str) -> MetricSpec:
     if not sep or not argument.strip():
         raise ValueError(f"{name}: name the country after a colon, e.g. {name}:GHA")
     try:
-        iso3 = resolve(argument.strip()).iso3
+        code = iso3(argument.strip())
     except Exception as exc:  # resolve's own words name the unknown country
         raise ValueError(f"{name}: {exc}") from None
-    return MetricSpec(name, iso3)
+    return MetricSpec(name, code)
 
 
 def compute(ctx: Context, spec: str, dates: list[date], home: str | None = None) -> Series:

@@ -21,12 +21,13 @@ from typing import Any
 
 from detente.assessment.metrics import METRICS, Context, add_months, compute, parse_metric
 from detente.assessment.status import Observation, Trajectory, status
+from detente.registry.rules import open_statuses
 from detente.registry.taxonomy import taxonomy
 from detente.store.service import ListQuery
 
 __all__ = ["IndicatorReport", "Point", "Scorecard", "dashboard", "indicator_report", "scorecard"]
 
-OPEN_STATUSES = ("proposed", "active")
+OPEN_STATUSES = open_statuses("initiative")  # the taxonomy's one list
 ALL = ListQuery(limit=None)
 
 

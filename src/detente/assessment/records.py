@@ -13,19 +13,9 @@ from detente.assessment.models import (
     ObservationFields,
 )
 from detente.registry.taxonomy import taxonomy
-from detente.store.models import create_model_of, public_model_of, update_model_of
 from detente.store.records import Link, RecordType, register
 
 __all__ = ["EVALUATIONS", "INDICATORS", "INITIATIVES", "LESSONS", "OBJECTIVES", "OBSERVATIONS"]
-
-
-def _models(fields: type, refs: list[str]) -> dict[str, type]:
-    return {
-        "fields_model": fields,
-        "create_model": create_model_of(fields),
-        "update_model": update_model_of(fields),
-        "public_model": public_model_of(fields, refs),
-    }
 
 
 INITIATIVES = RecordType(
@@ -35,7 +25,7 @@ INITIATIVES = RecordType(
     rank=70,
     description="Assessment: programmes of engagements with a partner or a region.",
     table=t.Initiative,
-    **_models(InitiativeFields, ["lead_actor_id"]),
+    fields_model=InitiativeFields,
     title_field="title",
     natural_key=("title",),
     filters=("status", "partner_country", "lead_actor_id", "external_id"),
@@ -63,7 +53,7 @@ OBJECTIVES = RecordType(
     rank=80,
     description="Assessment: an initiative's objectives, their logic model and what serves them.",
     table=t.Objective,
-    **_models(ObjectiveFields, ["initiative_id"]),
+    fields_model=ObjectiveFields,
     title_field="title",
     natural_key=("initiative_id", "title"),
     filters=("initiative_id", "partner_country", "line_of_effort", "external_id"),
@@ -95,7 +85,7 @@ INDICATORS = RecordType(
     rank=90,
     description="Assessment: how an objective is measured (baseline, target, frequency).",
     table=t.Indicator,
-    **_models(IndicatorFields, ["objective_id"]),
+    fields_model=IndicatorFields,
     title_field="name",
     natural_key=("objective_id", "name"),
     filters=("objective_id", "frequency", "external_id"),
@@ -125,7 +115,7 @@ OBSERVATIONS = RecordType(
     rank=100,
     description="Assessment: an indicator's values over time.",
     table=t.IndicatorObservation,
-    **_models(ObservationFields, ["indicator_id"]),
+    fields_model=ObservationFields,
     title_field="source",
     natural_key=("indicator_id", "observed_on", "source"),
     filters=("indicator_id", "confidence", "external_id"),
@@ -146,7 +136,7 @@ EVALUATIONS = RecordType(
     rank=110,
     description="Assessment: evaluations of an initiative (kind, independence, findings, rating).",
     table=t.Evaluation,
-    **_models(EvaluationFields, ["initiative_id", "objective_id"]),
+    fields_model=EvaluationFields,
     title_field="title",
     natural_key=("initiative_id", "title"),
     filters=("initiative_id", "objective_id", "kind", "rating", "external_id"),
@@ -168,7 +158,7 @@ LESSONS = RecordType(
     rank=120,
     description="Assessment: lessons learned and the engagements they shape.",
     table=t.Lesson,
-    **_models(LessonFields, ["initiative_id", "evaluation_id"]),
+    fields_model=LessonFields,
     title_field="title",
     natural_key=("title",),
     filters=("status", "initiative_id", "evaluation_id", "external_id"),

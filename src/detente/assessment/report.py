@@ -19,7 +19,7 @@ from typing import Any
 
 from detente.assessment.metrics import Context
 from detente.assessment.monitor import IndicatorReport, Reader, Scorecard
-from detente.core.markings import Marking, combine, parse
+from detente.core.markings import Marking, derived_marking, parse
 from detente.store.service import ListQuery
 
 __all__ = ["Report", "annual_report", "indicator_chart", "to_pdf"]
@@ -30,7 +30,7 @@ OPEN = "UNCLASSIFIED//TLP:CLEAR"
 
 def indicator_chart(report: IndicatorReport, width: int = 520, height: int = 160) -> str:
     """An indicator's values over time against its target trajectory, as SVG."""
-    from detente.web.charts import render_svg
+    from detente.charts import render_svg
 
     i = report.indicator
     rows = [
@@ -134,9 +134,7 @@ def annual_report(
             records += [o.objective, *o.agreements]
             for r in o.indicators:
                 records += [r.indicator, *r.records]
-    marking: Marking = (
-        combine([parse(r.marking) for r in records], coalitions or {}) if records else parse(OPEN)
-    )
+    marking: Marking = derived_marking(records, coalitions)
     html = _env().get_template("report.html").render(
         year=year, as_of=as_of, organisation=organisation, sections=sections, banner=marking.render(),
         labels=STATUS_LABELS, reader=ctx.reg.principal,

@@ -313,7 +313,7 @@ def export(
 def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     import uvicorn
 
-    from detente.api import create_app
+    from detente.server import create_app
 
     settings = settings.model_copy(
         update={k: v for k, v in (("host", host), ("port", port)) if v is not None}

@@ -103,7 +103,7 @@ def optimise(
     """Propose which of your engagements being planned to keep, and when: the most objective
     coverage for the budget (a mixed-integer programme, HiGHS), against a greedy heuristic,
     with what was left out and why, and what more budget buys."""
-    from detente.core.countries import resolve
+    from detente.core.countries import iso3
     from detente.core.errors import ValidationError
     from detente.planning.optimise import greedy
     from detente.planning.optimise import optimise as solve
@@ -114,7 +114,7 @@ def optimise(
         country, _, n = item.partition("=")
         if not n.strip().isdigit():
             raise ValidationError(f"{item!r}: give COUNTRY=NUMBER, e.g. KEN=2", field="priority")
-        minimums[resolve(country.strip()).iso3] = int(n)
+        minimums[iso3(country.strip(), field="priority")] = int(n)
     with open_registry(ctx) as (_ws, reg):
         made = problem_from_registry(reg, year=year, budget=budget, currency=currency, priority=minimums)
     plan = solve(made.problem, time_limit=time_limit)

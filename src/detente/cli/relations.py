@@ -64,7 +64,7 @@ def dyads(
 
     first, last = _years(years)
     additions = tuple(a for a in add or () if a != "registry")
-    with _lake(ctx, need_user="registry" in (add or ())) as (lake, reg):
+    with _lake(ctx, need_user="registry" in (add or ())) as (lake, reg, _coalitions):
         activity = None
         if reg is not None and "registry" in (add or ()):
             from detente.relations.index import registry_activity
@@ -104,7 +104,7 @@ def dyads(
 
 
 @contextmanager
-def _lake(ctx: typer.Context, *, need_user: bool = False) -> Iterator[tuple[Any, Any]]:
+def _lake(ctx: typer.Context, *, need_user: bool = False) -> Iterator[tuple[Any, Any, dict[str, set[str]]]]:
     """The lake, and a registry as the acting user when one is signed in (else None: the
     answer then comes from open data alone, and says so)."""
     from detente.core.errors import AuthError
@@ -114,20 +114,24 @@ def _lake(ctx: typer.Context, *, need_user: bool = False) -> Iterator[tuple[Any,
 
     settings = settings_from(ctx)
     with open_workspace(settings) as ws, Lake(ws.path) as lake, ws.session() as session:
+        sharing = Sharing(session)
         try:
-            reg: Any = Store(session, acting(ctx, ws, Sharing(session)))
+            reg: Any = Store(session, acting(ctx, ws, sharing))
         except AuthError:
             if need_user:
                 raise
             reg = None
-        yield lake, reg
+        # the answer's marking expands coalitions as the API's does (one rule, one banner)
+        yield lake, reg, sharing.coalitions()
 
 
-def _banner(answer: Any, reg: Any) -> None:
+def _banner(answer: Any, reg: Any, coalitions: dict[str, set[str]]) -> None:
     if reg is None:
         console.print("[dim]open data only (no signed-in user: registry records are not counted)[/]")
     else:
-        console.print(f"marking of this answer: [bold]{answer.marking()}[/] (as {reg.principal.user})")
+        console.print(
+            f"marking of this answer: [bold]{answer.marking(coalitions)}[/] (as {reg.principal.user})"
+        )
 
 
 def _fmt(value: Any, digits: int = 2) -> str:
@@ -149,7 +153,7 @@ def partner(
     your registry), what changed since the year before, and its UN alignment flags."""
     from detente.relations import service
 
-    with _lake(ctx) as (lake, reg):
+    with _lake(ctx) as (lake, reg, coalitions):
         answer = service.partner(lake, country, year, reg=reg, top=top)
     d = answer.data
     node = d["node"]
@@ -193,7 +197,7 @@ def partner(
         console.print(it)
     for text in d["flags"][:top]:
         console.print(f"- {text}")
-    _banner(answer, reg)
+    _banner(answer, reg, coalitions)
 
 
 @app.command()
@@ -214,7 +218,7 @@ def network(
     from detente.relations import network as net
     from detente.relations import service
 
-    with _lake(ctx) as (lake, reg):
+    with _lake(ctx) as (lake, reg, coalitions):
         answer = service.network(lake, year, layers=tuple(layer or net.LAYERS), threshold=threshold, reg=reg)
     d = answer.data
     console.print(
@@ -235,9 +239,9 @@ def network(
         )
     console.print(table)
     if out:
-        out.write_text(json.dumps({**d, "marking": answer.marking()}, indent=1, default=str))
+        out.write_text(json.dumps({**d, "marking": answer.marking(coalitions)}, indent=1, default=str))
         console.print(f"-> {out}")
-    _banner(answer, reg)
+    _banner(answer, reg, coalitions)
 
 
 def _month(text: str, end: bool = False) -> date:
@@ -263,7 +267,7 @@ def index(
     """The pair's military cooperation index per month, with its parts and why it moved."""
     from detente.relations import service
 
-    with _lake(ctx) as (lake, reg):
+    with _lake(ctx) as (lake, reg, coalitions):
         answer = service.dyad_index(lake, a, b, _month(first), _month(last, end=True), reg=reg)
     d = answer.data
     table = Table(title=f"Military cooperation index {d['a']}-{d['b']} (0-100)")
@@ -282,7 +286,7 @@ def index(
     console.print(table)
     for text in d["moves"]:
         console.print(f"- {text}")
-    _banner(answer, reg)
+    _banner(answer, reg, coalitions)
 
 
 @app.command()
@@ -296,7 +300,7 @@ def alignment(
     from detente.relations import service
 
     first, last = _years(years)
-    with _lake(ctx) as (lake, _reg):
+    with _lake(ctx) as (lake, _reg, _coalitions):
         answer = service.dyad_alignment(lake, a, b, first, last)
     d = answer.data
     table = Table(title=f"UN alignment {d['a']}-{d['b']}")

@@ -100,7 +100,7 @@ def batch(
         raise ValidationError("give a subjects FILE or --registry (one of them)")
     if registry:
         from detente.cli.context import open_registry
-        from detente.registry.service import ListQuery
+        from detente.store.service import ListQuery
 
         with open_registry(ctx) as (_ws, reg):
             subjects = from_registry(

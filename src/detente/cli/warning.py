@@ -249,7 +249,7 @@ def alerts(
     """Registry partners (states you may see) whose risk in the latest saved forecast
     crosses the threshold."""
     from detente.cli.context import open_registry
-    from detente.registry.service import ListQuery
+    from detente.store.service import ListQuery
     from detente.warning.forecast import latest, load_forecast, summary
 
     with open_registry(ctx) as (ws, reg):

@@ -37,6 +37,7 @@ __all__ = [
     "Country",
     "convert",
     "countries",
+    "iso3",
     "resolve",
 ]
 
@@ -314,6 +315,17 @@ def resolve(value: str, *, field: str | None = None) -> Country:
         return _resolve_cached(str(value))
     except UnknownCountryError as exc:
         raise UnknownCountryError(exc.value, exc.suggestions, field=field) from None
+
+
+def iso3(value: str, *, field: str | None = None) -> str:
+    """The ISO 3166 alpha-3 code of the country a user means; a clear error for a country
+    that has none (a historical state known by its COW code only)."""
+    country = resolve(value, field=field)
+    if not country.iso3:
+        from detente.core.errors import ValidationError
+
+        raise ValidationError(f"{value!r} has no ISO 3166 code (a historical state?)", field=field)
+    return country.iso3
 
 
 # ------------------------------------------------------------------ convert

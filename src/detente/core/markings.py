@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -37,6 +38,7 @@ __all__ = [
     "Principal",
     "check_marking_change",
     "combine",
+    "derived_marking",
     "may_read",
     "parse",
     "schemes",
@@ -53,8 +55,9 @@ class MarkingError(ValidationError):
 
 
 @cache
-def _data() -> dict:  # type: ignore[type-arg]
-    return yaml.safe_load(SOURCE.read_text(encoding="utf-8"))
+def _data() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(SOURCE.read_text(encoding="utf-8"))
+    return data
 
 
 def schemes() -> dict[str, tuple[str, ...]]:
@@ -246,7 +249,7 @@ def combine(markings: Iterable[Marking], coalitions: Mapping[str, Iterable[str]]
     tlp = max((m for m in items), key=lambda m: m.tlp_rank).tlp
     # named TLP:RED recipients are an explicit release: they survive only if every
     # restricting input releases to them by name
-    recipients = frozenset()
+    recipients: frozenset[str] = frozenset()
     if tlp == "RED":
         recipients = frozenset.intersection(
             *(m.recipients if m.tlp == "RED" else frozenset() for m in restricting)
@@ -254,6 +257,22 @@ def combine(markings: Iterable[Marking], coalitions: Mapping[str, Iterable[str]]
     if tlp == "CLEAR" and (level > 0 or any(lv for _, lv in also)):
         tlp = "GREEN"
     return Marking(scheme, level, frozenset(rel), tlp, recipients, also)
+
+
+PUBLIC = "UNCLASSIFIED//TLP:CLEAR"
+
+
+def derived_marking(
+    sources: Iterable[object], coalitions: Mapping[str, Iterable[str]] | None = None
+) -> Marking:
+    """The marking of a result derived from ``sources`` (a count, an index, a chart, a
+    report): records (anything with a ``marking`` banner), banners or markings. The
+    combination of theirs; public when it is derived from nothing."""
+    markings = [
+        s if isinstance(s, Marking) else parse(s if isinstance(s, str) else s.marking)  # type: ignore[attr-defined]
+        for s in sources
+    ]
+    return combine(markings, coalitions) if markings else parse(PUBLIC)
 
 
 # ---------------------------------------------------------------- decisions

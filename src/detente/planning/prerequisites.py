@@ -36,13 +36,14 @@ from typing import Any, Literal
 
 import yaml
 
+from detente.registry.rules import in_force, open_statuses, overdue
 from detente.registry.taxonomy import taxonomy
 from detente.store.service import ListQuery, Store
 
 __all__ = ["OPEN", "Finding", "LegalRules", "check_all", "check_calendar", "check_legal"]
 
-OPEN = ("proposed", "planned", "approved")  # being planned
-BOOKED = ("proposed", "planned", "approved", "executed")  # holds people and units
+OPEN = open_statuses("engagement")  # being planned (the taxonomy's one list)
+BOOKED = (*OPEN, "executed")  # holds people and units
 ATTACHE_ROLES = ("defense_attache", "army_attache", "naval_attache", "air_attache", "assistant_attache")
 Severity = Literal["violation", "warning"]
 ALL = ListQuery(limit=None)
@@ -110,7 +111,7 @@ class _World:
         lead = self.lead_country(e)
         return list(dict.fromkeys(c for c in (self.country(p) for p in e.partners) if c and c != lead))
 
-    def in_force(
+    def covering_agreement(
         self, kinds: list[str], a: str, b: str, first: date, last: date, activity: str
     ) -> Any | None:
         """An agreement of one of ``kinds`` with parties in countries ``a`` and ``b``, in force
@@ -121,9 +122,7 @@ class _World:
             parties = {self.country(p) for p in ag.parties}
             if not {a, b} <= parties:
                 continue
-            start = ag.in_force_on or ag.signed_on
-            ends = [d for d in (ag.expires_on, ag.terminated_on) if d is not None]
-            if start is None or start > first or (ends and min(ends) < last):
+            if not in_force(ag, first, until=last):  # the registry's one rule
                 continue
             if ag.activity_types and activity not in ag.activity_types:
                 continue
@@ -149,83 +148,128 @@ def check_legal(reg: Store, today: date, rules: LegalRules | None = None) -> lis
     for e in world.engagements:
         if e.status not in OPEN:
             continue
-        first, last = _span(e)
-        lead, host = world.lead_country(e), e.location_country
-        kind = taxonomy().engagement_kinds.get(e.kind)
-        where = f"{first} to {last}"
+        found = [
+            *_agreements_needed(world, e, rules),
+            *_host_consent(world, e),
+            *_accreditations(world, e),
+            *_overdue_with_partners(world, e, overdue),
+        ]
+        out += [Finding(e.id, e.title, *f) for f in found]
+    out += _vetting(reg, world)
+    return out
 
-        def finding(
-            rule: str,
-            message: str,
-            missing: str,
-            basis: str = "",
-            severity: Severity = "violation",
-            markings: tuple[str, ...] = (),
-            _e: Any = e,
-        ) -> None:
-            out.append(Finding(_e.id, _e.title, rule, severity, message, missing, basis, (), markings))
 
-        abroad = lead is not None and host is not None and host != lead
-        if kind is not None and kind.forces and abroad:
-            r = rules.forces_abroad
-            if world.in_force(r["agreement_kinds"], lead, host, first, last, e.kind) is None:  # type: ignore[arg-type]
-                finding(
+# what each check finds about one engagement: (rule, severity, message, missing, basis,
+# related engagements, markings of what the finding quotes)
+Found = tuple[str, Severity, str, str, str, tuple[str, ...], tuple[str, ...]]
+
+
+def _agreements_needed(world: _World, e: Any, rules: LegalRules) -> list[Found]:
+    """A SOFA (or the like) for forces abroad; the framework agreements its kind needs."""
+    out: list[Found] = []
+    first, last = _span(e)
+    lead, host = world.lead_country(e), e.location_country
+    kind = taxonomy().engagement_kinds.get(e.kind)
+    where = f"{first} to {last}"
+    if kind is not None and kind.forces and lead is not None and host is not None and host != lead:
+        r = rules.forces_abroad
+        if world.covering_agreement(r["agreement_kinds"], lead, host, first, last, e.kind) is None:
+            out.append(
+                (
                     r["rule"],
+                    "violation",
                     f"{r['title']}: none between {lead} and {host} in force {where}",
                     f"agreement: {_label(r['agreement_kinds'])} between {lead} and {host}, in force {where}",
                     r["basis"],
+                    (),
+                    (),
                 )
-        for r in rules.frameworks:
-            if e.kind not in r["kinds"] or lead is None:
-                continue
-            for partner in world.partner_countries(e):
-                if world.in_force(r["agreement_kinds"], lead, partner, first, last, e.kind) is None:
-                    finding(
+            )
+    for r in rules.frameworks:
+        if e.kind not in r["kinds"] or lead is None:
+            continue
+        for partner in world.partner_countries(e):
+            if world.covering_agreement(r["agreement_kinds"], lead, partner, first, last, e.kind) is None:
+                out.append(
+                    (
                         r["rule"],
+                        "violation",
                         f"{r['title']}: none with {partner} in force {where} covering {e.kind}",
                         f"agreement: {_label(r['agreement_kinds'])} between {lead} and {partner}, in force "
                         f"{where}, covering {e.kind}",
                         r["basis"],
+                        (),
+                        (),
                     )
-        if abroad and (e.host_consent_on is None or e.host_consent_on > first):
-            detail = "none recorded" if e.host_consent_on is None else f"recorded only on {e.host_consent_on}"
-            finding(
-                "host_consent",
-                f"Host-nation consent from {host}: {detail}",
-                f"host_consent_on (and host_consent_reference): {host}'s consent before {first}",
-                "Sovereignty: a state's consent to foreign forces or officials on its territory",
-            )
-        for pid in e.people:
-            person = world.people.get(pid)
-            if person is None or person.role not in ATTACHE_ROLES:
-                continue
-            status = person.accreditation_status
-            if status == "accepted":
-                continue
-            bad = status in ("persona_non_grata", "departed")
-            finding(
+                )
+    return out
+
+
+def _host_consent(world: _World, e: Any) -> list[Found]:
+    """Abroad, the host nation's consent recorded before the engagement starts."""
+    first, _ = _span(e)
+    lead, host = world.lead_country(e), e.location_country
+    if lead is None or host is None or host == lead:
+        return []
+    if e.host_consent_on is not None and e.host_consent_on <= first:
+        return []
+    detail = "none recorded" if e.host_consent_on is None else f"recorded only on {e.host_consent_on}"
+    return [
+        (
+            "host_consent",
+            "violation",
+            f"Host-nation consent from {host}: {detail}",
+            f"host_consent_on (and host_consent_reference): {host}'s consent before {first}",
+            "Sovereignty: a state's consent to foreign forces or officials on its territory",
+            (),
+            (),
+        )
+    ]
+
+
+def _accreditations(world: _World, e: Any) -> list[Found]:
+    """Attachés taking part, accepted by their receiving state."""
+    out: list[Found] = []
+    for pid in e.people:
+        person = world.people.get(pid)
+        if person is None or person.role not in ATTACHE_ROLES or person.accreditation_status == "accepted":
+            continue
+        status = person.accreditation_status
+        bad = status in ("persona_non_grata", "departed")
+        out.append(
+            (
                 "accreditation",
+                "violation" if bad else "warning",
                 f"{person.name} ({person.role.replace('_', ' ')}) is {status.replace('_', ' ')} in "
                 f"{person.receiving_state}" + ("" if bad else ": not yet accepted by the receiving state"),
                 f"person {person.name}: accreditation accepted by {person.receiving_state}",
                 "Vienna Convention on Diplomatic Relations arts. 7 and 9 (attachés' names submitted; "
                 "persona non grata)",
-                "violation" if bad else "warning",
+                (),
                 (person.marking,),
             )
-        for partner in world.partner_countries(e):
-            late = overdue.get(partner, [])
-            if late:
-                listed = "; ".join(f"{c.description[:60]} (due {c.due_on})" for c in late[:3])
-                finding(
+        )
+    return out
+
+
+def _overdue_with_partners(world: _World, e: Any, overdue: dict[str, list[Any]]) -> list[Found]:
+    """Commitments to or from its partners that are overdue."""
+    out: list[Found] = []
+    for partner in world.partner_countries(e):
+        late = overdue.get(partner, [])
+        if late:
+            listed = "; ".join(f"{c.description[:60]} (due {c.due_on})" for c in late[:3])
+            out.append(
+                (
                     "overdue_commitments",
+                    "warning",
                     f"{len(late)} commitment(s) to or from {partner} overdue: {listed}",
                     f"commitments: fulfil or re-plan the {len(late)} overdue with {partner}",
                     "Credibility: promises from earlier engagements kept",
-                    "warning",
+                    (),
                     tuple(c.marking for c in late[:3]),
                 )
-    out += _vetting(reg, world)
+            )
     return out
 
 
@@ -233,7 +277,7 @@ def _overdue_commitments(world: _World, today: date) -> dict[str, list[Any]]:
     by_engagement = {e.id: e for e in world.engagements}
     out: dict[str, list[Any]] = defaultdict(list)
     for c in world.reg.list("commitments", ALL):
-        if c.status not in ("open", "in_progress") or c.due_on is None or c.due_on >= today:
+        if not overdue(c.status, c.due_on, today):  # the registry's one rule
             continue
         e = by_engagement.get(c.engagement_id)
         if e is None:
@@ -269,7 +313,11 @@ def check_calendar(reg: Store) -> list[Finding]:
     world = _World(reg)
     live = [e for e in world.engagements if e.status in BOOKED]
     planned = {e.id for e in live if e.status in OPEN}
-    out: list[Finding] = []
+    return [*_bookings(world, live, planned), *_partner_calendars(reg, world, live, planned)]
+
+
+def _holders(world: _World, live: list[Any]) -> dict[str, list[Any]]:
+    """The engagements each unit and each person is booked for."""
     by_holder: dict[str, list[Any]] = defaultdict(list)
     for e in live:
         for actor_id in [e.lead_actor_id, *e.partners]:
@@ -278,7 +326,13 @@ def check_calendar(reg: Store) -> list[Finding]:
                 by_holder[f"unit:{actor_id}"].append(e)
         for pid in e.people:
             by_holder[f"person:{pid}"].append(e)
-    for holder, engagements in by_holder.items():
+    return by_holder
+
+
+def _bookings(world: _World, live: list[Any], planned: set[str]) -> list[Finding]:
+    """Double bookings of a unit or person, and people with no day to travel between two."""
+    out: list[Finding] = []
+    for holder, engagements in _holders(world, live).items():
         kind, _, key = holder.partition(":")
         record = world.actors.get(key) if kind == "unit" else world.people.get(key)
         name = record.name if record is not None else key
@@ -322,6 +376,12 @@ def check_calendar(reg: Store) -> list[Finding]:
                                 (*shown, other.marking),
                             )
                         )
+    return out
+
+
+def _partner_calendars(reg: Store, world: _World, live: list[Any], planned: set[str]) -> list[Finding]:
+    """Engagements falling in a partner's holiday, election period or other time to avoid."""
+    out: list[Finding] = []
     entries = reg.list("calendar_entries", ALL)
     for e in live:
         if e.id not in planned:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from detente.core.db import Base
 from detente.registry.taxonomy import kind_of
 from detente.store.fields import Country, OptLong, ShortText, in_order
-from detente.store.models import RecordFields, create_model_of, public_model_of, update_model_of
+from detente.store.models import RecordFields
 from detente.store.records import RecordType, register
 from detente.store.tables import RecordColumns
 
@@ -57,9 +57,6 @@ CALENDAR_ENTRIES = RecordType(
     description="Planning: partners' holidays, election periods and other times to avoid.",
     table=CalendarEntry,
     fields_model=CalendarEntryFields,
-    create_model=create_model_of(CalendarEntryFields),
-    update_model=update_model_of(CalendarEntryFields),
-    public_model=public_model_of(CalendarEntryFields, []),
     title_field="title",
     natural_key=("country", "title", "start_date"),
     filters=("country", "kind", "external_id"),

@@ -23,14 +23,13 @@ from detente.registry.models import (
     PersonFields,
 )
 from detente.registry.taxonomy import taxonomy
-from detente.store.models import create_model_of, public_model_of, update_model_of
+from detente.store.reads import Reader
 from detente.store.records import Link, RecordType, register
-from detente.store.service import Store
 
 __all__ = ["ACTORS", "AGREEMENTS", "COMMITMENTS", "ENGAGEMENTS", "PEOPLE"]
 
 
-def _parent_chain(store: Store, data: Mapping[str, Any]) -> None:
+def _parent_chain(store: Reader, data: Mapping[str, Any]) -> None:
     """An actor sits under a parent of an allowed kind, and never under itself."""
     if not data.get("parent_id"):
         return
@@ -50,7 +49,7 @@ def _parent_chain(store: Store, data: Mapping[str, Any]) -> None:
         node = store.session.get(t.Actor, node.parent_id) if node.parent_id else None
 
 
-def _state_of_country(store: Store, token: str, field: str | None) -> str | None:
+def _state_of_country(store: Reader, token: str, field: str | None) -> str | None:
     """A country (a name in any language, ISO or COW code) names its state actor."""
     from detente.core.countries import resolve
 
@@ -81,9 +80,6 @@ ACTORS = RecordType(
     description="States, ministries, armed services and units, organisations, non-state actors.",
     table=t.Actor,
     fields_model=ActorFields,
-    create_model=create_model_of(ActorFields),
-    update_model=update_model_of(ActorFields),
-    public_model=public_model_of(ActorFields, ["parent_id"]),
     title_field="name",
     natural_key=("kind", "name", "country"),
     filters=("kind", "country", "parent_id", "external_id"),
@@ -104,9 +100,6 @@ PEOPLE = RecordType(
     description="Attachés and liaison officers: posts, accreditation and immunity.",
     table=t.Person,
     fields_model=PersonFields,
-    create_model=create_model_of(PersonFields),
-    update_model=update_model_of(PersonFields),
-    public_model=public_model_of(PersonFields, ["organisation_id"]),
     title_field="name",
     natural_key=("name", "sending_state", "receiving_state", "role"),
     filters=(
@@ -148,9 +141,6 @@ AGREEMENTS = RecordType(
     description="Defense cooperation agreements, SOFAs, MOUs, treaties, mandates.",
     table=t.Agreement,
     fields_model=AgreementFields,
-    create_model=create_model_of(AgreementFields),
-    update_model=update_model_of(AgreementFields),
-    public_model=public_model_of(AgreementFields, []),
     title_field="title",
     natural_key=("kind", "title"),
     filters=("kind", "external_id"),
@@ -182,9 +172,6 @@ ENGAGEMENTS = RecordType(
     description="Exercises, visits, dialogues, training, port calls... and their lifecycle.",
     table=t.Engagement,
     fields_model=EngagementFields,
-    create_model=create_model_of(EngagementFields),
-    update_model=update_model_of(EngagementFields),
-    public_model=public_model_of(EngagementFields, ["lead_actor_id", "agreement_id"]),
     title_field="title",
     natural_key=("title", "start_date"),
     filters=("kind", "status", "lead_actor_id", "agreement_id", "location_country", "external_id"),
@@ -231,11 +218,7 @@ COMMITMENTS = RecordType(
     description="Promises made in engagements, tracked to their due dates.",
     table=t.Commitment,
     fields_model=CommitmentFields,
-    create_model=create_model_of(CommitmentFields),
-    update_model=update_model_of(CommitmentFields),
-    public_model=public_model_of(
-        CommitmentFields, ["engagement_id", "committed_by_id"], CommitmentPublicBase
-    ),
+    public_base=CommitmentPublicBase,
     title_field="description",
     natural_key=("engagement_id", "committed_by_id", "description"),
     filters=("status", "engagement_id", "committed_by_id", "external_id"),

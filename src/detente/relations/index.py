@@ -63,6 +63,7 @@ __all__ = [
     "dyad_months",
     "dyad_year_sql",
     "explain",
+    "latest_events_year",
     "registry_activity",
 ]
 
@@ -150,7 +151,7 @@ class RegistryActivity:
     records: list[Any] = field(default_factory=list)
 
     def table(self) -> pa.Table:
-        cols = list(zip(*self.rows, strict=True)) if self.rows else [[], [], [], [], []]
+        cols: list[Any] = list(zip(*self.rows, strict=True)) if self.rows else [[], [], [], [], []]
         return pa.table(
             {
                 "lo": pa.array(cols[0], pa.string()),
@@ -177,6 +178,7 @@ def registry_activity(reg: Any, first: date, last: date, country: str | None = N
     or a participant it cannot read, adds nothing."""
     from collections import Counter
 
+    from detente.registry.rules import force_span
     from detente.store.service import ListQuery
 
     countries = {a.id: a.country for a in reg.list("actors", ListQuery(limit=None))}
@@ -192,11 +194,11 @@ def registry_activity(reg: Any, first: date, last: date, country: str | None = N
         for lo, hi in pairs:
             counts[(lo, hi, _mi(e.start_date), "e")] += 1
     for a in reg.list("agreements", ListQuery(limit=None)):
-        start = a.in_force_on or a.signed_on
-        if start is None:
+        span = force_span(a)  # the registry's one rule of when an agreement is in force
+        if span is None:
             continue
-        ends = [d for d in (a.expires_on, a.terminated_on) if d is not None]
-        stop = min(_mi(min(ends)), last_mi) if ends else last_mi
+        start, end = span
+        stop = min(_mi(end), last_mi) if end else last_mi
         pairs = _pairs(countries.get(p) for p in a.parties)
         pairs = [p for p in pairs if country is None or country in p]
         months = range(max(_mi(start), first_mi), stop + 1)
@@ -315,6 +317,14 @@ def covered_years_sql(lake: Lake) -> str:
     """Years with at least one covered month, and how many (``event_months``)."""
     months = covered_months_sql(lake)
     return f"SELECT (mi // 12)::INTEGER AS year, count(*) AS event_months FROM ({months}) GROUP BY ALL"
+
+
+def latest_events_year(lake: Lake) -> int | None:
+    """The last year the lake's events cover (at least one covered month), or None."""
+    if not lake.has("events"):
+        return None
+    row = lake.db.execute(f"SELECT max(year) FROM ({covered_years_sql(lake)})").fetchall()[0]
+    return int(row[0]) if row[0] is not None else None
 
 
 def explain(rows: list[dict[str, Any]]) -> str:

@@ -53,7 +53,7 @@ class Network:
     def graph(self) -> Any:
         import networkx as nx
 
-        g = nx.Graph()
+        g: Any = nx.Graph()
         g.add_nodes_from(self.nodes)
         for (a, b), layers in self.edges.items():
             g.add_edge(a, b, weight=len(layers), distance=1 / len(layers), layers=",".join(layers))
@@ -227,11 +227,13 @@ def partners(
     except ValidationError:
         before = None
 
-    def ranked(net: Network | None) -> list[tuple[str, list[str]]]:
+    def ranked(net: Network | None) -> list[tuple[str, tuple[str, ...]]]:
         if net is None:
             return []
         ties = [
-            ((b if a == country else a), layers) for (a, b), layers in net.edges.items() if country in (a, b)
+            ((b if a == country else a), tuple(layers))
+            for (a, b), layers in net.edges.items()
+            if country in (a, b)
         ]
         return sorted(ties, key=lambda t: (-len(t[1]), -net.nodes[t[0]]["eigenvector"], t[0]))
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from detente.core.errors import ValidationError
-from detente.core.markings import combine, parse
+from detente.core.markings import derived_marking
 from detente.relations import alignment as align
 from detente.relations import index as idx
 from detente.relations import network as net
@@ -42,9 +42,7 @@ class Answer:
     records: list[Any] = field(default_factory=list)  # registry records it used
 
     def marking(self, coalitions: dict[str, set[str]] | None = None) -> str:
-        if not self.records:
-            return OPEN
-        return combine([parse(r.marking) for r in self.records], coalitions or {}).render()
+        return derived_marking(self.records, coalitions).render()
 
 
 def _iso3(code: str, what: str = "country") -> str:

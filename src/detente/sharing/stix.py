@@ -36,9 +36,10 @@ import stix2  # type: ignore[import-untyped]
 from sqlalchemy import select
 
 from detente.core.errors import ValidationError
-from detente.core.markings import Marking, combine, parse, tlp_stix_id
-from detente.registry.service import LINK_CHUNK, ListQuery, Registry
+from detente.core.markings import Marking, derived_marking, parse, tlp_stix_id
 from detente.sharing.tables import Organisation
+from detente.store.reads import LINK_CHUNK
+from detente.store.service import ListQuery, Store
 
 __all__ = ["MARKING_EXTENSION_ID", "TLP_EXTENSION_ID", "export_stix", "stix_bundle", "tlp_marking_definition"]
 
@@ -139,7 +140,7 @@ def _custom(record: Any, fields: Iterable[str]) -> dict[str, Any]:
     return out
 
 
-def _producer(registry: Registry) -> stix2.Identity:
+def _producer(registry: Store) -> stix2.Identity:
     """The exporting organisation as the identity that created every object."""
     principal = registry.principal
     org = registry.session.scalar(select(Organisation).where(Organisation.id == principal.org))
@@ -160,7 +161,7 @@ def _involved(name: str, record: Any) -> list[str]:
     return list(record.parties)
 
 
-def _visible_actors(registry: Registry, records: list[tuple[str, Any]]) -> dict[str, Any]:
+def _visible_actors(registry: Store, records: list[tuple[str, Any]]) -> dict[str, Any]:
     """The actors the records refer to that the principal may see: a reference to a hidden
     one is dropped, never described."""
     actor_ids: set[str] = set()
@@ -256,7 +257,7 @@ def _header(tlps: set[str], producer: stix2.Identity) -> list[Any]:
     ]
 
 
-def stix_bundle(registry: Registry, tables: Iterable[str] = TABLES) -> tuple[stix2.Bundle, Marking | None]:
+def stix_bundle(registry: Store, tables: Iterable[str] = TABLES) -> tuple[stix2.Bundle, Marking | None]:
     """The bundle of what ``registry``'s principal may see, and the combined marking of its content."""
     names = list(tables)
     unknown = [t for t in names if t not in TABLES]
@@ -281,10 +282,10 @@ def stix_bundle(registry: Registry, tables: Iterable[str] = TABLES) -> tuple[sti
         markings.append(marking)
         objects.append(_record_object(name, record, actors, producer, refs, ext))
     bundle = stix2.Bundle(objects=[*_header(tlps, producer), *objects], allow_custom=True)
-    return bundle, (combine(markings) if markings else None)
+    return bundle, (derived_marking(markings) if markings else None)
 
 
-def export_stix(registry: Registry, out: Path, tables: Iterable[str] = TABLES) -> tuple[Path, Marking | None]:
+def export_stix(registry: Store, out: Path, tables: Iterable[str] = TABLES) -> tuple[Path, Marking | None]:
     """Write the bundle to ``out`` (JSON) and record the export on the audit trail."""
     registry.require("export", "export records")
     names = list(tables)

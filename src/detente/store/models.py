@@ -25,10 +25,10 @@ from detente.store.fields import Marking, OptionalText, clean_line
 
 __all__ = [
     "ExternalId",
-    "choices",
     "RecordCreate",
     "RecordFields",
     "RecordPublic",
+    "choices",
     "create_model_of",
     "plain",
     "public_model_of",

@@ -23,9 +23,10 @@ from pydantic import BaseModel
 
 from detente.core.errors import ValidationError
 from detente.store.lifecycle import Lifecycle
+from detente.store.models import RecordPublic, create_model_of, public_model_of, update_model_of
 
 if TYPE_CHECKING:
-    from detente.store.service import Store
+    from detente.store.reads import Reader
 
 __all__ = [
     "META_FIELDS",
@@ -65,9 +66,9 @@ class Link:
 
 # A rule that needs the store (a parent chain without cycles): called with the store and
 # the record's merged values before a create or an update is written; raises to refuse.
-Check = Callable[["Store", Mapping[str, Any]], None]
+Check = Callable[["Reader", Mapping[str, Any]], None]
 # Another way a user names a record (a country for its state actor): the id, or None.
-Resolver = Callable[["Store", str, "str | None"], "str | None"]
+Resolver = Callable[["Reader", str, "str | None"], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,7 @@ class RecordType:
     slice: str  # the package that owns it: "registry", "assessment"...
     rank: int  # where it comes in listings, exports and imports: after every type it references
     table: type[Any]
-    fields_model: type[BaseModel]
-    create_model: type[BaseModel]
-    update_model: type[BaseModel]
-    public_model: type[BaseModel]
+    fields_model: type[BaseModel]  # the record's own fields, each described once
     title_field: str
     natural_key: tuple[str, ...]
     description: str = ""
@@ -100,10 +98,20 @@ class RecordType:
     # a valid record, for the API's documentation and the tests: references are written
     # "@<record type>" (a list of references as several), to be filled with real ids
     example: dict[str, Any] = field(default_factory=dict)
+    public_base: type[BaseModel] = RecordPublic  # adds computed properties (a commitment's overdue)
+    # built from the declaration: what a user may send to create one, to change one, and
+    # what detente returns (detente.store.models)
+    create_model: type[BaseModel] = field(init=False)
+    update_model: type[BaseModel] = field(init=False)
+    public_model: type[BaseModel] = field(init=False)
 
     def __post_init__(self) -> None:
         if WITHHELD not in self.list_fields:
             object.__setattr__(self, "list_fields", (*self.list_fields, WITHHELD))
+        object.__setattr__(self, "create_model", create_model_of(self.fields_model))
+        object.__setattr__(self, "update_model", update_model_of(self.fields_model))
+        public = public_model_of(self.fields_model, self.refs, self.public_base)
+        object.__setattr__(self, "public_model", public)
 
     @property
     def fields(self) -> tuple[str, ...]:

@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import pydantic
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from detente.core import audit
@@ -206,7 +206,7 @@ class Store(Reader):
             )
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:  # someone wrote between our read and our write
+        if cast(CursorResult[Any], result).rowcount != 1:  # someone wrote between our read and our write
             self.session.expire_all()
             raise self._stale(res, self.get(res.name, record_id), expected_version)
         self._write_links(res, record_id, links)

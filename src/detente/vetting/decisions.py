@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from detente.core.errors import NotFoundError, ValidationError
-from detente.registry.service import ListQuery, Registry
+from detente.store.service import ListQuery, Store
 from detente.vetting.batch import actor_subject, person_subject
 from detente.vetting.match import Match, Subject
 from detente.vetting.screen import Screener
@@ -25,7 +25,7 @@ __all__ = ["Review", "decide", "review", "subject_of"]
 RECORDED = 0.5  # candidates at or above this score are kept with the decision
 
 
-def subject_of(reg: Registry, actor_id: str | None, person_id: str | None) -> Subject:
+def subject_of(reg: Store, actor_id: str | None, person_id: str | None) -> Subject:
     """The screening subject for a registry actor or person."""
     if person_id:
         return person_subject(reg.get("people", person_id))
@@ -40,7 +40,7 @@ def _lines(matches: list[Match]) -> str:
 
 
 def decide(
-    reg: Registry, screener: Screener, *, actor: str | None = None, person: str | None = None,
+    reg: Store, screener: Screener, *, actor: str | None = None, person: str | None = None,
     outcome: str, checklist: list[str] | None = None, **fields: Any,
 ) -> Any:  # fmt: skip
     """Record a decision about an actor or person (id, external id or name), with the
@@ -71,7 +71,7 @@ class Review:
         return bool(self.new_matches)
 
 
-def review(reg: Registry, screener: Screener, on: date | None = None) -> list[Review]:
+def review(reg: Store, screener: Screener, on: date | None = None) -> list[Review]:
     """Every decision the user may see, latest first per subject, with its standing on
     ``on`` and the listed entities its subject newly matches."""
     out = []

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from detente.core.errors import ValidationError
-from detente.registry.service import ListQuery, Registry
+from detente.registry.rules import open_statuses
 from detente.registry.taxonomy import taxonomy
+from detente.store.service import ListQuery, Store
 
 __all__ = ["Finding", "check", "needs_vetting", "override"]
 
-OPEN = ("proposed", "planned", "approved")  # engagements still being planned
+OPEN = open_statuses("engagement")  # engagements still being planned (the taxonomy's one list)
 
 
 def needs_vetting(kind: str) -> bool:
@@ -38,12 +39,12 @@ class Finding:
     detail: str
 
 
-def _latest(reg: Registry, actor_id: str) -> Any | None:
+def _latest(reg: Store, actor_id: str) -> Any | None:
     decisions = reg.list("vetting_decisions", ListQuery(filters={"actor_id": actor_id}, limit=None))
     return max(decisions, key=lambda d: (d.decided_on, d.created_at), default=None)
 
 
-def check(reg: Registry, engagement_id: str | None = None) -> list[Finding]:
+def check(reg: Store, engagement_id: str | None = None) -> list[Finding]:
     """Findings for one engagement, or for every engagement still being planned."""
     if engagement_id:
         engagements = [
@@ -71,7 +72,7 @@ def check(reg: Registry, engagement_id: str | None = None) -> list[Finding]:
     return out
 
 
-def override(reg: Registry, engagement_id: str, reason: str) -> list[Finding]:
+def override(reg: Store, engagement_id: str, reason: str) -> list[Finding]:
     """Go ahead despite the findings: the reason and the findings go to the audit trail."""
     reason = " ".join(reason.split())
     if len(reason) < 10:

@@ -16,9 +16,6 @@ from detente.store.fields import OptLong, OptRef, OptShort, ShortText, in_order
 from detente.store.models import (
     RecordFields,
     RecordPublic,
-    create_model_of,
-    public_model_of,
-    update_model_of,
 )
 from detente.store.records import RecordType, register
 from detente.store.tables import RecordColumns
@@ -133,9 +130,7 @@ VETTING_DECISIONS = RecordType(
     description="Vetting decisions about actors and people: outcome, checklist, validity.",
     table=VettingDecision,
     fields_model=VettingDecisionFields,
-    create_model=create_model_of(VettingDecisionFields),
-    update_model=update_model_of(VettingDecisionFields),
-    public_model=public_model_of(VettingDecisionFields, ["actor_id", "person_id"], VettingDecisionPublicBase),
+    public_base=VettingDecisionPublicBase,
     title_field="subject_name",
     natural_key=("subject_name", "decided_on", "outcome"),
     filters=("outcome", "actor_id", "person_id", "external_id"),

@@ -97,7 +97,7 @@ def assessment_report_pdf(request: Request, year: Year = None) -> Response:
 def event_chart(study: Any) -> str:
     """The event study: each year's estimate against the year before adoption, with its 95%
     interval, as SVG."""
-    from detente.web.charts import render_svg
+    from detente.charts import render_svg
 
     rows = [
         {"years": c.label, "order": i, "estimate": c.estimate, "low": c.ci_low, "high": c.ci_high}

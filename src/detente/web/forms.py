@@ -91,18 +91,25 @@ def _widget(store: Store, kind: RecordType, name: str, info: Any) -> Widget:
     return Widget(name, label, "textarea" if long_text or (max_length or 0) > 1000 else "text", required)
 
 
-def assignable_markings(principal: Principal, coalitions: Mapping[str, set[str]], old: str | None,
-                        owner_org: str | None) -> list[str]:  # fmt: skip
+def assignable_markings(
+    principal: Principal,
+    coalitions: Mapping[str, set[str]],
+    old: str | None,
+    owner_org: str | None,
+    partners: list[str] = (),  # type: ignore[assignment]
+) -> list[str]:
     """The markings this principal may give a record: each level up to their clearance,
-    owner only or released to their country or one of its coalitions, plus public; for an
+    owner only, or released to their country, one of its coalitions, or their country and
+    a partner (the countries of the workspace's other organisations), plus public; for an
     existing record, only those the downgrade guard allows (and the current one)."""
     levels = schemes()["national"]
     top = principal.clearances.get("national", -1)
     mine = sorted(c for c in coalitions if principal.country in coalitions[c])
+    with_partners = [f"{principal.country}, {p}" for p in sorted(set(partners) - {principal.country})]
     options = ["UNCLASSIFIED//TLP:CLEAR"]
     for level in levels[: top + 1]:
         options.append(level)
-        options.extend(f"{level}//REL TO {group}" for group in [principal.country, *mine])
+        options.extend(f"{level}//REL TO {group}" for group in [principal.country, *with_partners, *mine])
     current = parse(old) if old else None
     allowed = [m for m in options if check_marking_change(principal, current, parse(m), owner_org)]
     if old and parse(old).render() not in allowed:

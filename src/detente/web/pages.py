@@ -17,19 +17,20 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from detente.charts import engagements_by_month
 from detente.core.errors import NotFoundError, ValidationError
+from detente.registry.rules import in_force, open_statuses
+from detente.registry.rules import overdue as overdue_rule
 from detente.registry.taxonomy import taxonomy
 from detente.store.fields import Line
 from detente.store.service import ListQuery, Store
 from detente.web.auth import opened
-from detente.web.charts import engagements_by_month
 from detente.web.render import coming
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
-OPEN_ENGAGEMENT = ("proposed", "planned", "approved")
 
 
 def actor_names(reg: Store, ids: Iterable[str | None]) -> dict[str, str]:
@@ -62,7 +63,7 @@ def _date(value: str | None, field: str) -> date | None:
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request) -> HTMLResponse:
     today = date.today()
-    open_ = {"status": list(OPEN_ENGAGEMENT)}
+    open_ = {"status": list(open_statuses("engagement"))}
     with opened(request) as (reg, page):
         upcoming = reg.list(
             "engagements", ListQuery(filters=open_, date_from=today, date_to=today + timedelta(60))
@@ -70,11 +71,15 @@ def dashboard(request: Request) -> HTMLResponse:
         overdue = [
             e
             for e in reg.list("engagements", ListQuery(filters=open_, date_to=today, limit=None))
-            if (e.end_date or e.start_date) < today
+            if overdue_rule(e.status, e.end_date or e.start_date, today, "engagement")
         ]
         due = reg.list(
             "commitments",
-            ListQuery(filters={"status": ["open", "in_progress"]}, date_to=today + timedelta(30), limit=200),
+            ListQuery(
+                filters={"status": list(open_statuses("commitment"))},
+                date_to=today + timedelta(30),
+                limit=200,
+            ),
         )
         around = reg.list(
             "engagements",
@@ -340,16 +345,6 @@ def partners(request: Request, q: Annotated[Line | None, Query(max_length=200)] 
         return page.render("partners.html", states=states, q=q or "", world=world, map_marking=map_marking)
 
 
-def _in_force(a: Any, today: date) -> bool:
-    started = a.in_force_on or a.signed_on
-    return bool(
-        started
-        and started <= today
-        and not a.terminated_on
-        and (a.expires_on is None or a.expires_on >= today)
-    )
-
-
 @router.get("/partners/{ref}", response_class=HTMLResponse)
 def partner(request: Request, ref: Annotated[Line, Path(max_length=200)]) -> HTMLResponse:
     today = date.today()
@@ -364,9 +359,7 @@ def partner(request: Request, ref: Annotated[Line, Path(max_length=200)]) -> HTM
             ]
         involved = sorted(set(involved))
         agreements = [
-            a
-            for a in reg.list("agreements", ListQuery(involving=involved, limit=None))
-            if _in_force(a, today)
+            a for a in reg.list("agreements", ListQuery(involving=involved, limit=None)) if in_force(a, today)
         ]
         page.mark_all(agreements)
         history = reg.list("engagements", ListQuery(involving=involved, limit=None))
@@ -432,7 +425,7 @@ def agreements(
             rows=rows,
             names=names,
             today=date.today(),
-            in_force={a.id: _in_force(a, date.today()) for a in rows},
+            in_force={a.id: in_force(a, date.today()) for a in rows},
             form={"kind": kind or "", "q": q or ""},
         )
 

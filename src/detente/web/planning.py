@@ -90,14 +90,14 @@ def calendar(request: Request, year: Annotated[int, Query(ge=1990, le=2100)]) ->
 
 def _priorities(text: str) -> dict[str, int]:
     """``KEN:2, GHA:1`` -> {"KEN": 2, "GHA": 1} (countries by name or code)."""
-    from detente.core.countries import resolve
+    from detente.core.countries import iso3
     from detente.core.errors import ValidationError
 
     out: dict[str, int] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         country, _, n = part.partition(":")
         try:
-            out[resolve(country.strip()).iso3] = int(n or 1)
+            out[iso3(country.strip(), field="priority")] = int(n or 1)
         except ValueError:
             raise ValidationError(f"{part!r}: give COUNTRY:NUMBER, e.g. KEN:2", field="priority") from None
     return out

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from detente.core.errors import AuthError, NotFoundError, StaleVersionError, ValidationError
+from detente.sharing.service import Sharing
 from detente.store.fields import Line
 from detente.store.records import RecordType, record_type, record_types
 from detente.store.service import ListQuery, Store
@@ -122,7 +123,10 @@ def _form_page(
 ) -> HTMLResponse:
     assert page.principal is not None
     owner = record.owner_org_id if record is not None else page.principal.org
-    markings = assignable_markings(page.principal, page.coalitions, record.marking if record else None, owner)
+    partners = [o.country for o in Sharing(store.session).orgs()]
+    markings = assignable_markings(
+        page.principal, page.coalitions, record.marking if record else None, owner, partners
+    )
     return page.render(
         "record_form.html", status_code=status, kind=kind, record=record,
         fields=widgets(store, kind, values, errors, markings), general=errors.get(""),

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from detente.charts import Chart, line_chart
 from detente.core.errors import ValidationError
 from detente.relations import alignment as align
 from detente.relations import index as idx
@@ -24,7 +25,6 @@ from detente.relations import network as net
 from detente.relations import service
 from detente.store.fields import Line
 from detente.web.auth import opened
-from detente.web.charts import Chart, line_chart
 
 __all__ = ["partner_section", "router"]
 
@@ -47,10 +47,7 @@ def _default_year(lake: Any) -> int:
 
 
 def _events_year(lake: Any) -> int | None:
-    if not lake.has("events"):
-        return None
-    row = lake.db.execute(f"SELECT max(year) FROM ({idx.covered_years_sql(lake)})").fetchall()[0]
-    return int(row[0]) if row[0] is not None else None
+    return idx.latest_events_year(lake)  # the relations slice owns the lake's SQL
 
 
 def network_svg(data: dict[str, Any], focus: str | None, year: int) -> str:
@@ -195,13 +192,14 @@ def dyad_page(
     """Compare the relations of A with B and with C: ties, cooperation index, alignment."""
     folder = lake_folder(request)
     with opened(request) as (reg, page):
-        form = {"a": (a or "").upper(), "b": (b or "").upper(), "c": (c or "").upper(), "year": year}
-        if folder is None or not form["a"] or not (form["b"] or form["c"]):
+        first, second, third = (a or "").upper(), (b or "").upper(), (c or "").upper()
+        form: dict[str, Any] = {"a": first, "b": second, "c": third, "year": year}
+        if folder is None or not first or not (second or third):
             return page.render("relations_dyads.html", form=form, result=None, empty=folder is None)
-        others = [x for x in (form["b"], form["c"]) if x]
+        others = [x for x in (second, third) if x]
         with service.open_lake(folder) as lake:
             index_year = year or _events_year(lake)
-            result = _pair_rows(lake, reg, form["a"], others, index_year)
+            result = _pair_rows(lake, reg, first, others, index_year)
             ties = {}
             tie_year = year or _default_year(lake)
             if lake.has("cow_states"):

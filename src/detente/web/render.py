@@ -19,7 +19,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from detente.core.markings import Marking, Principal, combine, parse
+from detente.core.markings import Marking, Principal, derived_marking, parse
 from detente.registry.taxonomy import taxonomy
 from detente.store.permissions import role_permissions
 
@@ -95,7 +95,7 @@ class Page:
         return self.combined(own)
 
     def combined(self, markings: list[Marking]) -> Marking:
-        return combine(markings, self.coalitions) if markings else parse("UNCLASSIFIED//TLP:CLEAR")
+        return derived_marking(markings, self.coalitions)
 
     def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         banner = self.combined(self.markings)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from detente.core.errors import NotFoundError, ValidationError
-from detente.registry.service import ListQuery
+from detente.store.service import ListQuery
 from detente.web.auth import opened
 
 __all__ = ["router"]

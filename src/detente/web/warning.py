@@ -11,7 +11,7 @@ import numpy as np
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from detente.registry.service import ListQuery
+from detente.store.service import ListQuery
 from detente.web.auth import opened
 
 __all__ = ["country_section", "router"]
@@ -63,9 +63,9 @@ def country_section(request: Request, iso3: str) -> dict[str, Any] | None:
     the draws and what it draws from (the recency model's months and their weights, the
     regime model's state and how often conflicts in it stopped; the boosted model's feature
     contributions)."""
+    from detente.charts import fan_chart
     from detente.sources.views import month_of
     from detente.warning.forecast import latest, load_forecast, summary
-    from detente.web.charts import fan_chart
 
     path = latest(request.app.state.workspace.path / "forecasts")
     if path is None:

@@ -7,8 +7,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from detente.charts import Chart, render_svg
 from detente.core.geography import world
-from detente.web.charts import Chart, render_svg
 
 __all__ = ["engagements_map", "value_map", "world"]
 

@@ -165,7 +165,7 @@ def _own_and_take_apart_markings(table: str) -> None:
 def _fill_marking_parts(table: str) -> None:
     """Take each stored banner apart; a banner that no longer parses is hidden from all."""
     from detente.core.markings import MarkingError, parse
-    from detente.sharing.access import marking_columns
+    from detente.store.access import marking_columns
 
     conn = op.get_bind()
     rows = conn.execute(sa.text(f"SELECT id, marking FROM {table}")).all()

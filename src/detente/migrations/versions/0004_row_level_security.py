@@ -1,9 +1,9 @@
 """PostgreSQL row-level security on registry tables: the second line of enforcement.
 
-The first line is the service layer (``detente.sharing.access.visible`` in every
+The first line is the service layer (``detente.store.access.visible`` in every
 query). This migration makes PostgreSQL apply the same rule itself, from the
 principal the application sets on the connection for each transaction
-(``detente.sharing.access.bind_principal``), so a query that forgot the filter,
+(``detente.store.access.bind_principal``), so a query that forgot the filter,
 or a report tool connected with the same role, still sees only releasable rows:
 
 - ``detente.user``, ``detente.org``: the principal's user name and organisation id;
@@ -31,7 +31,7 @@ depends_on = None
 
 REGISTRY = ("actors", "people", "agreements", "engagements", "commitments")
 
-# Kept in step with detente.sharing.access.visible and detente.core.markings.may_read;
+# Kept in step with detente.store.access.visible and detente.core.markings.may_read;
 # tests/sharing/test_enforcement.py checks the three agree on random data.
 # A plain SQL function with one expression, so the planner inlines it into queries.
 VISIBLE = r"""

@@ -1,4 +1,4 @@
-"""Charts for the web app: Vega-Lite specifications rendered to SVG on the server.
+"""Charts for the web app and the PDF report: Vega-Lite specifications rendered to SVG on the server.
 
 vl-convert (a PyPI package that bundles Vega and Vega-Lite) renders them, so pages
 need no JavaScript and no internet. A chart is computed from records the viewer may
