@@ -12,9 +12,11 @@ naively, with nothing shared.
   shrinkage, and the ten folds of the calibration. The draws must be the same (checked).
 * **detente, second window**: 2019 run after 2018 with the cache of a backtest over years
   (``analyses/warning_windows.py``): the folds 2019 shares with 2018 are not recomputed.
+* **the ensemble alone**, both ways: the boosted model, not shared and not a member,
+  dominates a full window's time, so the sharing shows best here.
 
 Each contender runs in its own process, so its peak memory is its own; loading the lake is
-not timed.
+not timed. The contenders run in turn, twice, and each one's faster round is reported.
 
     .venv/bin/python benchmarks/warning.py
 """
@@ -39,7 +41,8 @@ FILES = [
     *sorted((SHARED / "views_cm").glob("cm_*201[89].parquet")),
 ]
 YEAR = 2019
-CONTENDERS = ("detente", "naive", "detente-second-window")
+CONTENDERS = ("detente", "naive", "detente-second-window", "ensemble", "ensemble-naive")
+ROUNDS = 2
 
 
 def _naive_ensemble(model: Any, past: Any, k: int) -> Any:
@@ -88,6 +91,16 @@ def run(name: str, folder: Path) -> dict[str, Any]:
             result = backtest(lake, YEAR, cache=cache)
             seconds = time.perf_counter() - start
             draws = result.draws
+        elif name in ("ensemble", "ensemble-naive"):  # the default model alone, members included
+            start = time.perf_counter()
+            actual = truth(lake, window)
+            past = history(lake, window.cutoff).subset(actual.countries)
+            model = MODELS["ensemble"]
+            if name == "ensemble":
+                draws = {"ensemble": run_model(model, past, 14, 1000, np.random.default_rng(2024)).draws}
+            else:
+                draws = {"ensemble": _naive_ensemble(model, past, 1000)}
+            seconds = time.perf_counter() - start
         elif name == "detente":
             start = time.perf_counter()
             result = backtest(lake, YEAR)
@@ -125,9 +138,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         with Lake(Path(tmp)) as lake:  # loading is not timed
             load(lake, "views", FILES, user="bench")
-        results = in_processes(__file__, CONTENDERS, tmp)
-    print(f"window {YEAR}: every model, 1,000 draws x 191 countries x 14 horizons, scored")
+        rounds = [in_processes(__file__, CONTENDERS, tmp) for _ in range(ROUNDS)]
+    # the machine is shared: each contender's best round, the rounds interleaved
+    results = {n: min((r[n] for r in rounds), key=lambda r: r["seconds"]) for n in CONTENDERS}
+    print(f"window {YEAR}: every model, 1,000 draws x 191 countries x 14 horizons, scored ({ROUNDS} rounds)")
     for name, r in results.items():
+        if name.startswith("ensemble"):
+            continue
         print(
             f"{name:>22}: {r['seconds']:6.1f} s, peak {r['peak'] / 2**20:,.0f} MB, "
             f"ensemble CRPS {r['crps']['ensemble']:.3f}"
@@ -136,6 +153,12 @@ def main() -> None:
     print(
         f"detente is {base['seconds'] / mine['seconds']:.2f}x the speed of the naive window, "
         f"memory ratio (naive / detente) {base['peak'] / mine['peak']:.2f}"
+    )
+    alone, naive_alone = results["ensemble"], results["ensemble-naive"]
+    print(
+        f"the ensemble alone (its members at the cutoff and at 10 origins): {alone['seconds']:.1f} s against "
+        f"{naive_alone['seconds']:.1f} s naive, {naive_alone['seconds'] / alone['seconds']:.2f}x; "
+        f"same draws: {'yes' if alone['digest']['ensemble'] == naive_alone['digest']['ensemble'] else 'NO'}"
     )
     second = results["detente-second-window"]
     print(

@@ -40,7 +40,7 @@ def test_forecast_saves_draws_and_provenance_and_reads_back(
     assert sum(params["weights"].values()) == pytest.approx(1)
     assert params["members"]["recency"]["lambda"] in (0.75, 0.8, 0.85, 0.9, 0.95)
     nga = str(int(fc.countries[fc.iso3.index("NGA")]))
-    assert params["members"]["regime"]["states"][nga]["level"] == "10-100"  # its state, explained
+    assert params["members"]["regime"]["states"][nga]["level"] == "100-1000"  # its state, explained
     assert "of the way to equal shares" in params["choice"] and params["calibration"]
     assert fc.meta["inputs"]["views"]["sha256"] == sha
     path = save(fc, tmp_path / "forecasts")
@@ -84,7 +84,7 @@ def saved(made: tuple[Forecast, str], tmp_path_factory: pytest.TempPathFactory) 
 def site(ws: Workspace, saved: Path) -> Iterator[str]:
     with ws.session() as session:
         world = f.two_organisations(session)
-        reg = f.Registry(session, f.Sharing(session).principal("gbr-planner"))
+        reg = f.Store(session, f.Sharing(session).principal("gbr-planner"))
         f.state(reg, "NGA", name="Nigeria", marking="UNCLASSIFIED//TLP:CLEAR")
         f.state(reg, "AFG", name="Afghanistan", marking="SECRET//REL TO GBR")
         del world
@@ -125,7 +125,9 @@ def test_the_warning_page_maps_risk_and_alerts_partners_by_marking(
     assert why.count() == 3
     text = gbr.locator("#why").inner_text()
     assert "recency, this country's own last three years" in text and "decay" in text
-    assert "regime, how country-months in the same state went on" in text and "10-100 deaths a month" in text
+    assert (
+        "regime, how country-months in the same state went on" in text and "100-1000 deaths a month" in text
+    )
     accessible(gbr)
     shoot(gbr, "31-partner-risk", store)
     ken = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()

@@ -8,9 +8,13 @@ code it uses at T, so the folds measure what the members would have done.
 
 **Weights.** The ensemble's draws are a share w_m of each member's draws. For draws X_m and
 an outcome y, the CRPS of the mixture is sum_m w_m E|X_m - y| - 1/2 sum_mn w_m w_n
-E|X_m - X_n|, so the folds' mean CRPS is a quadratic in w computed once; w is the point of
-the simplex grid (steps of ``step``) with the lowest mean over the last ``folds`` folds
-(each fold weighs the same).
+E|X_m - X_n|, so the folds' mean CRPS is a quadratic in w computed once per fold. The
+best point of the simplex grid (steps of ``step``) over the last ``folds`` folds (each
+weighing the same) is then shrunk towards equal shares by a share s chosen out of sample:
+the rule "best grid point on the ``folds`` folds before, shrunk by s" is tried on each of
+the last ``nested`` folds (seeing outcomes up to that fold's origin only), and the most
+shrunk s within one standard error of the best is kept. Equal shares are the default a
+fitted mixture has to beat, not the other way round.
 
 **Calibration.** With those weights, the mixture's forecasts on the last ``calibration``
 folds give randomised PIT values. For each group of country-months (the country's level at
@@ -43,7 +47,7 @@ from detente.warning.scoring import pit
 
 __all__ = ["Calibration", "Ensemble", "FoldCache", "mix_many"]
 
-FOLD_DRAWS = 200  # quantile draws per member and fold country-month (the CRPS to 0.5%)
+FOLD_DRAWS = 100  # quantile draws per member and fold country-month
 FOLD_HORIZONS = 14
 LEVEL_EDGES = (0.0, 10.0)  # m12 bands of the calibration groups: none, up to 10, more
 HORIZON_EDGES = (3, 8)  # horizons 1-3, 4-8, 9 and more
@@ -103,7 +107,7 @@ def mean_abs(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     kx, ky = x.shape[-1], y.shape[-1]
     z = np.concatenate([x, y], axis=-1)
     label = np.concatenate([np.ones(x.shape), np.zeros(y.shape)], axis=-1)
-    order = np.argsort(z, axis=-1, kind="stable")
+    order = np.argsort(z, axis=-1)  # ties between the samples add nothing to the integral
     z = np.take_along_axis(z, order, -1)
     label = np.take_along_axis(label, order, -1)
     f = np.cumsum(label, axis=-1)[..., :-1] / kx
@@ -117,12 +121,36 @@ class Fold:
     members: list[np.ndarray]  # sorted draws [country, horizon, FOLD_DRAWS]
     truth: np.ndarray  # [country, horizon], NaN where not scored
     level: np.ndarray  # calibration level group per country at the origin
+    cells: tuple[np.ndarray, np.ndarray] | None = None  # per scored cell: E|X_m - y|, E|X_m - X_n|
 
     def until(self, month: int) -> Fold:
-        """The fold with outcomes after ``month`` unscored."""
+        """The fold with outcomes after ``month`` unscored (its cell scores shared)."""
         truth = self.truth.copy()
         truth[:, max(0, month - self.origin) :] = np.nan
-        return Fold(self.origin, self.members, truth, self.level)
+        return Fold(self.origin, self.members, truth, self.level, self.cell_scores())
+
+    def cell_scores(self) -> tuple[np.ndarray, np.ndarray]:
+        """E|X_m - y| [member, country, horizon] and E|X_m - X_n| [member, member, country,
+        horizon], NaN where not scored; computed once per fold."""
+        if self.cells is None:
+            m = len(self.members)
+            scored = ~np.isnan(self.truth)
+            y = self.truth[scored]
+            a = np.full((m, *self.truth.shape), np.nan)
+            b = np.full((m, m, *self.truth.shape), np.nan)
+            xs = [d[scored] for d in self.members]
+            for p, x in enumerate(xs):
+                a[p][scored] = np.mean(np.abs(x - y[:, None]), axis=-1)
+            for p, q in itertools.combinations_with_replacement(range(m), 2):
+                b[p, q][scored] = b[q, p][scored] = mean_abs(xs[p], xs[q])
+            self.cells = (a, b)
+        return self.cells
+
+    def scores(self) -> Scores:
+        """Means over the scored cells: the fold's CRPS of weights w is w.a - w.b.w / 2."""
+        a, b = self.cell_scores()
+        scored = ~np.isnan(self.truth)
+        return a[:, scored].mean(axis=-1), b[:, :, scored].mean(axis=-1)
 
 
 def level_group(values: np.ndarray) -> np.ndarray:
@@ -267,18 +295,7 @@ class Ensemble:
     def fold_scores(self, folds: list[Fold]) -> list[Scores]:
         """Per fold: (E|X_m - y| per member, E|X_m - X_n| per pair), means over the fold's
         scored country-months: the fold's CRPS of weights w is w.a - w.b.w / 2."""
-        m = len(self.members)
-        out = []
-        for fold in folds:
-            scored = ~np.isnan(fold.truth)
-            y = fold.truth[scored]
-            xs = [d[scored] for d in fold.members]
-            a = np.array([np.mean(np.abs(x - y[:, None])) for x in xs])
-            b = np.zeros((m, m))
-            for p, q in itertools.combinations_with_replacement(range(m), 2):
-                b[p, q] = b[q, p] = float(np.mean(mean_abs(xs[p], xs[q])))
-            out.append((a, b))
-        return out
+        return [fold.scores() for fold in folds]
 
     def best(
         self, scores: list[tuple[np.ndarray, np.ndarray]]

@@ -141,7 +141,7 @@ class Recency:
     name: str = "recency"
 
     def choose(self, history: History, k: int = 200) -> tuple[float, dict[float, float]]:
-        from detente.warning.scoring import crps
+        from detente.warning.scoring import crps_each
 
         scores: dict[float, list[float]] = {lam: [] for lam in self.candidates}
         for _year, c, first in fold_windows(history, self.folds, self.span):
@@ -150,7 +150,7 @@ class Recency:
             ok = ~np.isnan(truth).any(axis=1) & ~np.isnan(recent[:, -1])
             for lam in self.candidates:
                 d = _recency_draws(_filled(recent[ok]), lam, k)
-                scores[lam].append(float(np.mean(crps(np.repeat(d[:, None, :], 12, axis=1), truth[ok]))))
+                scores[lam].append(float(np.mean(crps_each(d, truth[ok]))))
         means = {lam: float(np.mean(v)) for lam, v in scores.items() if v}
         if not means:  # too little history to cross-validate: the middle of the grid
             return self.candidates[len(self.candidates) // 2], {}

@@ -174,15 +174,22 @@ class Regime:
         n = len(history.countries)
         out = np.zeros((n, horizons, k))
         explained: list[dict[str, Any]] = []
+        quantiles: dict[tuple[tuple[int, ...], int], tuple[int, np.ndarray]] = {}
         for i in range(n):
             state = s.at(i, c)
             for j, found in enumerate(pools):
-                p = found[state]
-                zeros = round(p.stop * k)
-                rest = k - zeros
-                if rest and len(p.changes):
-                    q = np.quantile(p.changes, (np.arange(rest) + 0.5) / rest)
-                    out[i, j, zeros:] = np.maximum(np.round(np.expm1(s.base[i, c] + q)), 0)
+                if (state, j) not in quantiles:  # once per state and horizon
+                    p = found[state]
+                    zeros = round(p.stop * k)
+                    rest = k - zeros
+                    q = (
+                        np.quantile(p.changes, (np.arange(rest) + 0.5) / rest)
+                        if rest and len(p.changes)
+                        else None
+                    )
+                    quantiles[state, j] = (zeros if q is not None else k, q if q is not None else np.zeros(0))
+                zeros, q = quantiles[state, j]
+                out[i, j, zeros:] = np.maximum(np.round(np.expm1(s.base[i, c] + q)), 0)
             first = pools[0][state]
             explained.append(
                 {

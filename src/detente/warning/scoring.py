@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "BINS", "average_precision", "coverage", "crps", "ignorance", "inside", "interval_score", "pit",
+    "BINS", "average_precision", "coverage", "crps", "crps_each", "ignorance", "inside", "interval_score", "pit",
     "pit_histogram",
 ]  # fmt: skip
 
@@ -48,6 +48,21 @@ def crps(draws: np.ndarray, observed: np.ndarray) -> np.ndarray:
     x = np.sort(draws, axis=-1)
     spread = (2.0 / k**2) * np.sum(x * (2 * np.arange(1, k + 1) - k - 1), axis=-1)
     return np.mean(np.abs(x - observed[..., None]), axis=-1) - 0.5 * spread
+
+
+def crps_each(draws: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """CRPS of one forecast per row (``draws[row, k]``) against each of several observations
+    of that row (``observed[row, m]``): the same as ``crps`` with the draws repeated for every
+    observation, sorting them once."""
+    x = np.sort(np.asarray(draws, dtype=float), axis=-1)
+    k = x.shape[-1]
+    spread = (2.0 / k**2) * np.sum(x * (2 * np.arange(1, k + 1) - k - 1), axis=-1)
+    return (
+        np.stack(
+            [np.mean(np.abs(x - y[:, None]), axis=-1) for y in np.asarray(observed, dtype=float).T], axis=-1
+        )
+        - 0.5 * spread[:, None]
+    )
 
 
 def ignorance(draws: np.ndarray, observed: np.ndarray, bins: tuple[float, ...] = BINS) -> np.ndarray:
