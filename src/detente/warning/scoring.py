@@ -24,8 +24,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "BINS", "average_precision", "coverage", "crps", "crps_each", "ignorance", "inside", "interval_score", "pit",
-    "pit_histogram",
+    "BINS", "average_precision", "coverage", "crps", "crps_each", "ignorance", "inside", "interval_score",
+    "pit", "pit_histogram",
 ]  # fmt: skip
 
 BINS = (0, 0.5, 2.5, 5.5, 10.5, 25.5, 50.5, 100.5, 250.5, 500.5, 1000.5)
