@@ -140,9 +140,17 @@ class Screener:
             found = self._entities[i] = entity(self.listed[i])
         return found
 
-    def screen(self, subject: Subject, limit: int = 10, minimum: float = 0.0) -> list[Match]:
-        """The ``limit`` best-scoring listed entities for ``subject``, best first."""
+    def screen(
+        self, subject: Subject, limit: int = 10, minimum: float = 0.0, *, learned: bool = True
+    ) -> list[Match]:
+        """The ``limit`` best-scoring listed entities for ``subject``, best first;
+        ``learned=False`` scores the same candidates by logic-v2 alone (the baseline)."""
         found = self._shortlist(subject, ())
+        if not learned:
+            query = entity(subject)
+            base = [base_compare(query, self.listed[i], self._candidate(i)) for i in found]
+            base = [m for m in base if m.score >= minimum]
+            return sorted(base, key=lambda m: (-m.score, m.listed.key))[:limit]
         return self._score(subject, [(i, self.listed[i], True) for i in found], limit, minimum)
 
     def _shortlist(self, subject: Subject, exclude: Collection[int]) -> list[int]:
