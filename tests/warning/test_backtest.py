@@ -112,9 +112,10 @@ def test_no_forecast_reads_past_the_cutoff(views_lake: Path, tmp_path: Path, bac
     for name in MODELS:
         assert np.array_equal(backtest_2019.draws[name], after.draws[name]), name
     chose, again = backtest_2019.params["ensemble"], after.params["ensemble"]
-    for part in ("weights", "folds", "calibration_folds", "selection", "calibration"):
+    for part in ("weights", "folds", "calibration_folds", "selection", "calibration", "calibration_digest"):
         assert chose[part] == again[part], part
-    assert max(chose["folds"]) <= window.cutoff - 12 and chose["calibration"]  # learned, from folds
+    assert max(chose["folds"]) <= window.cutoff - 12  # every fold ends by the cutoff
+    assert any(g["reads_90_as"] > 0.92 for g in chose["calibration"].values())  # a real calibration
     # and the perturbation is real: the scored months moved
     moved = next(s.crps for s in after.scores if s.model == "zero")
     assert moved > 100  # the zero model's CRPS is the mean actual, now 7x + 13

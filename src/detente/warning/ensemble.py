@@ -220,6 +220,14 @@ class Calibration:
                 out[np.ix_(rows, cols)] = x[np.ix_(rows, cols)][..., position]
         return out
 
+    def digest(self) -> str:
+        """A digest of every group's map (equal digests: the same calibration)."""
+        h = hashlib.sha256()
+        for key in sorted(self.maps):
+            h.update(repr(key).encode())
+            h.update(np.ascontiguousarray(self.maps[key]).tobytes())
+        return h.hexdigest()
+
     def summary(self) -> dict[str, Any]:
         return {
             f"level {lv}, horizons {('1-3', '4-8', '9+')[h]}": {
@@ -371,6 +379,7 @@ class Ensemble:
             "calibration_folds": [f.origin for f in folds[: self.calibration]],
             "selection": table,
             "calibration": calibration.summary(),
+            "calibration_digest": calibration.digest(),
             "members": {n: r.params for n, r in runs.items()},
             "member_choices": {n: r.choice for n, r in runs.items() if r.choice},
         }
