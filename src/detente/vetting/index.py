@@ -46,7 +46,8 @@ WEIGHTS = {"t": 1.0, "a": 1.0, "j": 1.0, "p": 0.5, "s": 0.8, "d": 0.4}
 GENERIC = frozenset(
     [
         "company", "corporation", "corp", "group", "limited", "ltd", "trading", "co", "inc", "llc",
-        "holding", "holdings", "international", "industries", "industrial", "enterprise", "enterprises"
+        "holding", "holdings", "international", "industries", "industrial", "enterprise", "enterprises",
+        "bank", "shipping", "club",
     ]
 )  # fmt: skip
 
@@ -85,7 +86,7 @@ def key_groups(name: str) -> tuple[frozenset[str], ...]:
     bracketed = re.findall(r"\(([^)]{2,12})\)", name)
     latin = romanize_name(name)
     tokens = [t for t in _SPLIT.split(remove_org_types(latin)) if t] or [t for t in _SPLIT.split(latin) if t]
-    groups = [frozenset(_token_keys(t)) for t in tokens]
+    groups = [frozenset(_token_keys(t) + _acronym_key(t)) for t in tokens]
     groups += [frozenset({f"t:{a}{b}"}) for a, b in pairwise(tokens)]
     if name.count(",") == 1:  # "SURNAME, Given": the given-first order's neighbours too
         family, given = name.split(",")
@@ -95,23 +96,45 @@ def key_groups(name: str) -> tuple[frozenset[str], ...]:
     bones = skeleton("".join(tokens))
     if len(bones) >= 3:
         whole.add(f"j:{bones}")
-    significant = [t for t in tokens if t not in STOPWORDS and t not in PARTICLES]
-    if len(significant) >= 2:
-        whole.add(f"a:{''.join(t[0] for t in significant)}")
-    if len(tokens) >= 2:  # "HUJI" for "Harakat-ul Jihad Islami"
-        whole.add(f"a:{''.join(t[0] for t in tokens)}")
-    specific = [t for t in significant if t not in GENERIC]
-    if 2 <= len(specific) < len(significant):  # "NCG" for "Nam Chon Gang Corporation"
-        whole.add(f"a:{''.join(t[0] for t in specific)}")
+    raw = [t for t in _SPLIT.split(latin) if t]  # before legal forms went: "Industries Co"
+    whole |= _initialisms(tokens, STOPWORDS | PARTICLES) | _initialisms(raw, STOPWORDS | PARTICLES)
     if len(tokens) == 1 and 2 <= len(tokens[0]) <= 8:
         whole.add(f"a:{tokens[0]}")
     if 2 <= len(tokens) <= 8 and all(len(t) == 1 for t in tokens):  # "L.T.T.E."
+        whole.add(f"a:{''.join(tokens)}")
+    if 2 <= len(tokens) <= 4 and all(_acronym_key(t) for t in tokens):  # "PFLP-GC"
         whole.add(f"a:{''.join(tokens)}")
     for inner in bracketed:
         whole.update(f"a:{t}" for t in _SPLIT.split(romanize_name(inner)) if 2 <= len(t) <= 8)
     if whole:
         groups.append(frozenset(whole))
     return tuple(groups)
+
+
+def _initialisms(tokens: list[str], stop: frozenset[str]) -> set[str]:
+    """The initialisms a name may go by: of its words but the small ones, of every word
+    ("HUJI" for "Harakat-ul Jihad Islami"), without the words that only say what kind of
+    body it is ("NCG" for "Nam Chon Gang Corporation"), and without its last word ("KPI" for
+    "Kish P and I Club")."""
+    significant = [t for t in tokens if t not in stop]
+    out = set()
+    if len(significant) >= 2:
+        out.add("".join(t[0] for t in significant))
+    if len(tokens) >= 2:
+        out.add("".join(t[0] for t in tokens))
+    specific = [t for t in significant if t not in GENERIC]
+    if 2 <= len(specific) < len(significant):
+        out.add("".join(t[0] for t in specific))
+    if len(significant) >= 3:
+        out.add("".join(t[0] for t in significant[:-1]))
+    return {f"a:{a}" for a in out}
+
+
+def _acronym_key(token: str) -> tuple[str, ...]:
+    """A short token of consonants (one vowel at most) may be an acronym inside a longer
+    name ("HCF" in "HCF Bank"): it meets the initialism of a listed name."""
+    vowels = sum(c in "aeiou" for c in token)
+    return (f"a:{token}",) if 2 <= len(token) <= 5 and token.isalpha() and vowels <= 1 else ()
 
 
 def romanize_name(name: str) -> str:

@@ -126,7 +126,8 @@ STOPWORDS = frozenset(
         "to", "ul", "und", "van", "von", "y", "wa", "wal"
     ]
 )  # fmt: skip
-PARTICLES = frozenset(["bin", "ibn", "bint", "abu", "abou", "abi", "ben", "ould", "umm"])  # kinship words in Arabic names
+# kinship words in Arabic names
+PARTICLES = frozenset(["bin", "ibn", "bint", "abu", "abou", "abi", "ben", "ould", "umm"])
 
 _SPLIT = re.compile(r"[^a-z0-9]+")
 _BRACKETED = re.compile(r"\(([^)]{2,12})\)")
