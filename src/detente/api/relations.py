@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from detente.api.deps import Unit, unit
 from detente.api.errors import responses
 from detente.relations import network as net
+from detente.relations import peacekeeping as pko
 from detente.relations import service
 
 __all__ = ["router"]
@@ -115,3 +116,19 @@ def dyad_alignment(
     last: Annotated[int | None, Query(ge=1946, le=2100)] = None,
 ) -> Answer:
     return _answer(work, lambda lake, _reg: service.dyad_alignment(lake, a, b, first, last))
+
+
+@router.get(
+    "/peacekeeping/{country}",
+    response_model=Answer,
+    summary="A country's UN peacekeeping personnel per year and per mission (IPI Peacekeeping Database)",
+    responses=responses(401, 422),
+    operation_id="relations_peacekeeping",
+)
+def peacekeeping(
+    work: Work,
+    country: Annotated[str, Path(min_length=2, max_length=100, description="ISO3 code or name.")],
+    first: Annotated[int | None, Query(ge=1948, le=2100, description="First year.")] = None,
+    last: Annotated[int | None, Query(ge=1948, le=2100, description="Last year.")] = None,
+) -> Answer:
+    return _answer(work, lambda lake, _reg: pko.contributions(lake, country, first, last))

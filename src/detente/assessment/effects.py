@@ -55,7 +55,15 @@ import numpy as np
 import pandas as pd
 
 from detente.assessment.effects_claims import claims
-from detente.assessment.effects_panel import Outcome, Panel, Treatment, build_panel, missing_source
+from detente.assessment.effects_panel import (
+    PEACEKEEPING_OUTCOME,
+    PEACEKEEPING_TREATMENT,
+    Outcome,
+    Panel,
+    Treatment,
+    build_panel,
+    missing_source,
+)
 from detente.assessment.effects_result import Coefficient, EffectStudy, Placebo, PreTrend
 from detente.core.errors import ValidationError
 from detente.sources.lake import Lake
@@ -120,6 +128,7 @@ TREATMENTS = {
             _dcad_sql("type = 'general'"),
             _DCAD_CAVEAT,
         ),
+        TreatmentSpec(**PEACEKEEPING_TREATMENT),
     )
 }
 
@@ -245,6 +254,7 @@ OUTCOMES = {
             "log(1 + events)",
             "Event counts follow news coverage, which grows over time and differs by country.",
         ),
+        PEACEKEEPING_OUTCOME,
     )
 }
 

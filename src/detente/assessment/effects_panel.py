@@ -21,7 +21,17 @@ import pandas as pd
 from detente.core.errors import ValidationError
 from detente.sources.lake import Lake
 
-__all__ = ["Outcome", "Panel", "Sample", "Treatment", "build_panel", "coverage", "missing_source"]
+__all__ = [
+    "PEACEKEEPING_OUTCOME",
+    "PEACEKEEPING_TREATMENT",
+    "Outcome",
+    "Panel",
+    "Sample",
+    "Treatment",
+    "build_panel",
+    "coverage",
+    "missing_source",
+]
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,32 @@ class Outcome:
     transform: str  # "log1p" | "any" | "identity"
     unit: str
     caveat: str = ""
+
+
+# Peacekeeping (IPI contributor-months in the lake): an outcome and a treatment, named in
+# ``effects.OUTCOMES`` / ``effects.TREATMENTS``. A year's value is the monthly average over
+# the months IPI covers that year (a month without the country's row counts as none).
+_IPI_COVERED = "(SELECT year, count(DISTINCT date) AS covered FROM peacekeeping_ipi GROUP BY year)"
+PEACEKEEPING_OUTCOME = Outcome(
+    "pko_troops_log",
+    "troops contributed to UN peacekeeping (IPI, monthly average over the year)",
+    "peacekeeping_ipi",
+    f"SELECT p.iso3, p.year, sum(p.troops) / any_value(c.covered) AS value FROM peacekeeping_ipi p "
+    f"JOIN {_IPI_COVERED} c USING (year) WHERE p.iso3 IS NOT NULL GROUP BY p.iso3, p.year",
+    "log1p",
+    "log(1 + troops)",
+    "IPI counts UN missions only (not NATO, EU or AU operations); a partial year (IPI starts in "
+    "November 1990) averages over the months it covers.",
+)
+PEACEKEEPING_TREATMENT = {  # the fields of effects.TreatmentSpec
+    "name": "pko_first",
+    "title": "first contribution of troops, police or experts to a UN peacekeeping mission (IPI)",
+    "source": "peacekeeping_ipi",
+    "sql": "SELECT iso3, min(year)::INTEGER AS first_year FROM peacekeeping_ipi "
+    "WHERE iso3 IS NOT NULL AND total > 0 GROUP BY iso3",
+    "caveat": "IPI's records start in November 1990: 'first' means first since then, so a state "
+    "contributing in 1990 may have started earlier and is dropped as already treated.",
+}
 
 
 @dataclass(frozen=True)
@@ -176,7 +212,10 @@ def _estimable(
     already = adopted_year < first
     short = ~already & (adopted_year < entry + min_pre)
     length = frame.groupby("unit")["year"].transform("size")
-    short |= ~already & (adopted_year > last) & (length < min_pre)
+    # never treated while in the system (adopting after leaving it is not adopting: a state
+    # joined by ISO3, e.g. North Yemen to 1990 and Yemen's later adoption) and too short
+    left = frame.groupby("unit")["year"].transform("max")
+    short |= ~already & (adopted_year > left) & (length < min_pre)
     dropped = {k: int(frame.loc[m, "unit"].nunique()) for k, m in (("already", already), ("short", short))}
     data = frame[~already & ~short].copy()
     exit_ = data.groupby("unit")["year"].transform("max")  # adopting after leaving the system is not adopting

@@ -319,5 +319,64 @@ def alignment(
         console.print(f"- {text}")
 
 
+@app.command()
+def peacekeeping(
+    ctx: typer.Context,
+    country: Annotated[str, typer.Argument(help="ISO3 code or name, e.g. KEN.")],
+    years: Annotated[str | None, typer.Option(help="YEAR or FIRST-LAST (default: all IPI covers).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The whole answer as JSON.")] = False,
+) -> None:
+    """A country's UN peacekeeping personnel per year and per mission (IPI Peacekeeping Database):
+    monthly averages over the months IPI covers, the peak month and the latest month."""
+    import json
+
+    from detente.relations.peacekeeping import contributions
+
+    first, last = _years(years)
+    with _lake(ctx) as (lake, reg, coalitions):
+        answer = contributions(lake, country, first, last)
+    d = answer.data
+    if as_json:
+        console.print_json(json.dumps({"marking": answer.marking(coalitions), "data": d}, default=str))
+        return
+    if d["source"]:
+        console.print(f"IPI Peacekeeping Database ({d['source']['version']}): {d['source']['coverage']}")
+    if d["latest"]:
+        l_ = d["latest"]
+        console.print(
+            f"[bold]{d['country']}[/], {l_['date']}: {l_['troops']:,} troops, {l_['police']:,} police, "
+            f"{l_['experts']:,} experts on mission ({l_['total']:,} in all)"
+        )
+    _peacekeeping_tables(d)
+    if d["hint"]:
+        console.print(d["hint"], highlight=False)
+    _banner(answer, reg, coalitions)
+
+
+def _peacekeeping_tables(d: dict[str, Any]) -> None:
+    kinds = ("troops", "police", "experts", "total")
+    if d["years"]:
+        table = Table(title=f"UN peacekeeping personnel of {d['country']}: monthly average per year")
+        for col in ("year", "months", *kinds, "peak"):
+            table.add_column(col, justify="right")
+        for r in d["years"]:
+            table.add_row(
+                str(r["year"]), f"{r['months']}/{r['months_covered']}",
+                *(f"{r[k]:,.1f}" for k in kinds), f"{r['peak_total']:,}",
+            )  # fmt: skip
+        console.print(table)
+    if d["missions"]:
+        table = Table(title=f"Per mission: monthly average per year ({d['country']})")
+        for col in ("mission", "host", "year", "months", *kinds, "peak"):
+            table.add_column(col, justify="left" if col in ("mission", "host") else "right")
+        for r in d["missions"]:
+            table.add_row(
+                r["mission"], r["mission_iso3"] or "-", str(r["year"]),
+                f"{r['months']}/{r['months_covered']}", *(f"{r[k]:,.1f}" for k in kinds),
+                f"{r['peak_total']:,}",
+            )  # fmt: skip
+        console.print(table)
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="relations")

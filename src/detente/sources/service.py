@@ -23,7 +23,18 @@ from pathlib import Path
 
 from detente.core import bounded
 from detente.core.errors import NotFoundError, ValidationError
-from detente.sources import alliances, cameo, events, sanctions, sipri, states, ucdp, unga, views
+from detente.sources import (
+    alliances,
+    cameo,
+    events,
+    peacekeeping,
+    sanctions,
+    sipri,
+    states,
+    ucdp,
+    unga,
+    views,
+)
 from detente.sources.lake import Lake, Provenance, now, sha256
 from detente.sources.tabular import MAX_BYTES, Parsed, collect, unknown_columns
 
@@ -260,6 +271,36 @@ _SOURCES = [
         "SIPRI",
         "https://armstrade.sipri.org/armstrade/page/trade_register.php",
         cite="SIPRI Arms Transfers Database",
+    ),
+    Source(
+        "peacekeeping_ipi",
+        "IPI Peacekeeping Database: UN troops, police and experts by contributor, mission and month",
+        _paths_only(peacekeeping.parse_ipi),
+        "IPI",
+        "https://www.ipinst.org/publications/series/providing-for-peacekeeping",
+        cite="Perry & Smith 2013, Trends in Uniformed Contributions to UN Peacekeeping: A New "
+        "Dataset, 1991-2012, International Peace Institute (IPI Peacekeeping Database)",
+        unused=peacekeeping.IPI_UNUSED,
+    ),
+    Source(
+        "peacekeeping_geopko",
+        "Geo-PKO: UN peacekeeping deployments by mission, year and location (v2.3, aggregated files)",
+        _paths_only(peacekeeping.parse_geopko),
+        "2.3",
+        "https://www.uu.se/en/department/peace-and-conflict-research/research/research-data/geo-pko-dataset",
+        cite="Cil, Fjelde, Hultman & Nilsson 2020, Mapping blue helmets: Introducing the Geocoded "
+        "Peacekeeping Operations (Geo-PKO) dataset, Journal of Peace Research",
+        unused=peacekeeping.GEOPKO_UNUSED,
+    ),
+    Source(
+        "peacekeeping_hks",
+        "Hultman, Kathman & Shannon (2013): civil-war country-months with UN troops, police and observers",
+        _paths_only(peacekeeping.parse_hks),
+        "2013",
+        "https://doi.org/10.1111/ajps.12036",
+        cite="Hultman, Kathman & Shannon 2013, United Nations Peacekeeping and Civilian Protection "
+        "in Civil War, American Journal of Political Science",
+        unused=peacekeeping.HKS_UNUSED,
     ),
     Source(
         "un_sanctions",

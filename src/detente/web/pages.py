@@ -377,11 +377,12 @@ def partner(request: Request, ref: Annotated[Line, Path(max_length=200)]) -> HTM
             from detente.web.relations import partner_section
 
             relations = partner_section(request, reg, page, actor.country)
-        forecast = None
+        forecast = peacekeeping = None
         if actor.kind == "state" and actor.country:
             from detente.web.warning import country_section
 
             forecast = country_section(request, actor.country)
+            peacekeeping = peacekeeping_section(request, actor.country)
         names = actor_names(
             reg,
             [
@@ -404,7 +405,35 @@ def partner(request: Request, ref: Annotated[Line, Path(max_length=200)]) -> HTM
             today=today,
             relations=relations,
             forecast=forecast,
+            peacekeeping=peacekeeping,
         )
+
+
+def peacekeeping_section(request: Request, iso3: str) -> dict[str, Any]:
+    """The partner page's peacekeeping section: ``relations.peacekeeping.contributions`` (the
+    figures the API and CLI give) and a chart of its yearly averages; without a lake, the
+    same empty answer as a lake without IPI data (it says what loads it)."""
+    from detente.charts import line_chart
+    from detente.relations import peacekeeping as pko
+    from detente.relations.service import open_lake
+    from detente.web.relations import lake_folder
+
+    folder = lake_folder(request)
+    if folder is None:  # a page never creates a lake by looking
+        data = pko.contributions(None, iso3).data
+    else:
+        with open_lake(folder) as lake:
+            data = pko.contributions(lake, iso3).data
+    rows = [
+        {"year": r["year"], "personnel": kind, "monthly average": r[kind]}
+        for r in data["years"]
+        for kind in ("troops", "police", "experts")
+    ]
+    chart = line_chart(
+        rows, x="year", y="monthly average", series="personnel",
+        title=f"UN peacekeeping personnel contributed by {iso3}: monthly average per year (IPI)",
+    )  # fmt: skip
+    return {"data": data, "chart": chart}
 
 
 # --------------------------------------------------------- agreements, people
