@@ -337,7 +337,7 @@ def peacekeeping(
         answer = contributions(lake, country, first, last)
     d = answer.data
     if as_json:
-        console.print_json(json.dumps({"marking": answer.marking(coalitions), "data": d}, default=str))
+        typer.echo(json.dumps({"marking": answer.marking(coalitions), "data": d}, indent=1, default=str))
         return
     if d["source"]:
         console.print(f"IPI Peacekeeping Database ({d['source']['version']}): {d['source']['coverage']}")

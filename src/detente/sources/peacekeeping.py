@@ -128,7 +128,7 @@ def _layout(path: Path) -> str:
         return "long"
     if {"Mission", "Country of Mission", "Troops", "Date"} <= names:
         return "mission_months"
-    if names == {"Date", "Troops", "Police", "Experts"}:
+    if {"Date", "Troops", "Police", "Experts"} <= names:
         return "contributor"
     if "Date" in names and names & {"Continent", "Region", "Grouping", "Number of Contributors"}:
         return "aggregate"
