@@ -25,8 +25,8 @@ from detente.cli.context import save_login
 from detente.core.errors import AuthError, ConflictError, NotFoundError, ValidationError
 from detente.core.markings import Principal
 from detente.core.workspace import Workspace
-from detente.registry import service
 from detente.sharing.service import Sharing
+from detente.store import reads
 from detente.store.access import bind_principal
 from detente.store.service import ListQuery, Store
 from tests import factories as f
@@ -256,7 +256,7 @@ def test_listings_filter_links_the_same_whether_ids_are_chunked_or_queried(
     ws: Workspace, world: World, monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
     """Long listings fetch links through the listing's own query, short ones by id."""
-    monkeypatch.setattr(service, "LINK_CHUNK", chunk)
+    monkeypatch.setattr(reads, "LINK_CHUNK", chunk)
     with ws.session() as session:
         for principal in (world.fra, world.fra_low, world.ken):
             reg = Store(session, principal)

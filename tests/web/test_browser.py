@@ -90,7 +90,7 @@ def sign_in_with_keyboard(page: Page, base: str, username: str) -> None:
     expect(page.locator("#password")).to_be_focused()
     page.keyboard.type(f.PASSWORD)
     page.keyboard.press("Enter")
-    expect(page).to_have_url(f"{base}/engagements")  # back where they were going
+    expect(page).to_have_url(f"{base}/engagements", timeout=20_000)  # back where they were going
     expect(page.locator("header .who")).to_contain_text(username)
 
 
