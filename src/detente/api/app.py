@@ -16,6 +16,7 @@ from detente.api.assessment import router as assessment_router
 from detente.api.planning import router as planning_router
 from detente.api.registry import router as registry_router
 from detente.api.relations import router as relations_router
+from detente.api.search import router as search_router
 from detente.api.sharing import router as sharing_router
 from detente.api.vetting import router as vetting_router
 from detente.core.errors import TooLargeError
@@ -141,6 +142,7 @@ def install_api(app: FastAPI, settings: Settings) -> None:
         vetting_router,
         assessment_router,
         planning_router,
+        search_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

@@ -21,6 +21,7 @@ from detente.cli.context import console, err_console, open_registry, save_login,
 from detente.cli.plan import register as register_plan
 from detente.cli.records import register
 from detente.cli.relations import register as register_relations
+from detente.cli.search import register as register_search
 from detente.cli.sharing import register as register_sharing
 from detente.cli.sources import register as register_sources
 from detente.cli.vetting import register as register_vetting
@@ -399,6 +400,7 @@ register_warning(app)
 register_vetting(app)
 register_assess(app)
 register_plan(app)
+register_search(app)
 
 
 def main() -> None:

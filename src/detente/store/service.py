@@ -25,6 +25,7 @@ from detente.core import audit
 from detente.core.db import metadata, new_id
 from detente.core.errors import AuthError, ConflictError, StaleVersionError, ValidationError
 from detente.core.markings import check_marking_change, parse
+from detente.store import search
 from detente.store.access import marking_columns
 from detente.store.permissions import require
 from detente.store.reads import ListQuery, Reader, field_errors, first_error, now
@@ -152,6 +153,7 @@ class Store(Reader):
         self.session.flush()
         # the trail names records by id and marking, never by content
         self._audit("create", res, record_id, {"marking": row.marking})
+        search.index(self.session, res, row, new=True)  # the full-text index, in the same transaction
         return self.get(res.name, record_id)
 
     def update(
@@ -215,6 +217,7 @@ class Store(Reader):
         self._audit("update", res, record_id, {"fields": sorted([*changed, *links])})
         if parts:
             self._audit("marking", res, record_id, {"from": current.marking, "to": changed["marking"]})
+        search.index(self.session, res, row)
         return self.get(res.name, record_id)
 
     def withdraw(self, name: str, record_id: str, *, expected_version: int) -> Any:
@@ -283,6 +286,7 @@ class Store(Reader):
                 f"{res.singular} {record_id} is still referenced; change or delete those first"
             ) from None
         self._audit("delete", res, record_id, {})
+        search.forget(self.session, record_id)
 
     def dependents(self, res: RecordType, record_id: str) -> tuple[dict[str, int], int]:
         """Rows elsewhere that refer to this record and block its deletion:

@@ -23,6 +23,7 @@ from detente.registry.rules import in_force, open_statuses
 from detente.registry.rules import overdue as overdue_rule
 from detente.registry.taxonomy import taxonomy
 from detente.store.fields import Line
+from detente.store.records import record_type, record_types
 from detente.store.service import ListQuery, Store
 from detente.web.auth import opened
 from detente.web.render import coming
@@ -467,17 +468,50 @@ def people(request: Request, q: Annotated[Line | None, Query(max_length=200)] = 
 
 
 # ------------------------------------------------------------------ search
-SEARCHED = ("engagements", "agreements", "actors", "people", "commitments")
+SEARCH_PAGE = 50  # hits per page when one kind of record is shown
 
 
 @router.get("/search", response_class=HTMLResponse)
-def search(request: Request, q: Annotated[Line, Query(max_length=200)] = "") -> HTMLResponse:
-    results: dict[str, list[Any]] = {}
+def search(
+    request: Request,
+    q: Annotated[Line, Query(max_length=200)] = "",
+    kind: Annotated[Line | None, Query(max_length=64)] = None,
+    p: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> HTMLResponse:
+    """Every kind of record the viewer may read whose text matches, grouped by kind, each
+    with its snippets (``detente.store.search``: what the API and the CLI answer too)."""
+    from detente.store.search import PER_KIND
+    from detente.store.search import search as full_text
+    from detente.web.records import detail_url
+
+    results = None
+    error = None
     with opened(request) as (reg, page):
         if q.strip():
-            for name in SEARCHED:
-                results[name] = page.mark_all(reg.list(name, ListQuery(search=q.strip(), limit=50)))
-        return page.render("search.html", q=q, results=results)
+            one = record_type(kind).name if kind else None
+            try:
+                results = full_text(
+                    reg,
+                    q,
+                    kinds=[one] if one else None,
+                    limit=SEARCH_PAGE if one else PER_KIND,
+                    offset=(p - 1) * SEARCH_PAGE if one else 0,
+                )
+            except ValidationError as exc:
+                error = exc.message
+            for group in results.groups if results else ():
+                page.mark_all(h.record for h in group.hits)
+        return page.render(
+            "search.html",
+            q=q,
+            kind=kind or "",
+            page_no=p,
+            page_size=SEARCH_PAGE,
+            results=results,
+            error=error,
+            url=detail_url,
+            labels={name: res.name.replace("_", " ") for name, res in record_types().items()},
+        )
 
 
 # ------------------------------------------------- sections still to come
