@@ -108,6 +108,35 @@ def _numeric(path: Path, table: pa.Table, notes: list[str]) -> pa.Table:
 
 
 def parse_views(paths: list[Path]) -> Parsed:
+    """ViEWS country-month files (and their country table) as one table: every file's
+    columns merged by month and country, countries mapped to ISO3 (from the files' GW
+    codes or ViEWS' country key), the months and countries covered said in words."""
+    data, keys, notes = _read_files(paths)
+    merged = _merge(data)
+    ids = merged.column("month_id").to_pylist()
+    years = [month_of(m)[0] for m in ids]
+    countries = merged.column("country_id").to_pylist()
+    gw, iso, unmapped = _countries(merged, keys, countries, years)
+    front = {
+        "month_id": merged.column("month_id"),
+        "country_id": merged.column("country_id"),
+        "year": pa.array(years, pa.int32()),
+        "month": pa.array([month_of(m)[1] for m in ids], pa.int32()),
+        "gwcode": pa.array(gw, pa.int64()),
+        "iso3": pa.array(iso, pa.string()),
+    }
+    rest = {n: merged.column(n) for n in merged.column_names if n not in front and n != "gleditsch_ward"}
+    table = pa.table({**front, **rest})
+    lo, hi = min(ids), max(ids)
+    coverage = (
+        f"{month_of(lo)[0]}-{month_of(lo)[1]:02d} to {month_of(hi)[0]}-{month_of(hi)[1]:02d} "
+        f"(month_id {lo}-{hi}), {len(set(countries))} countries, {len(rest)} columns"
+    )
+    return Parsed({"": table}, coverage, unmapped, notes=notes)
+
+
+def _read_files(paths: list[Path]) -> tuple[list[tuple[Path, pa.Table]], list[pa.Table], list[str]]:
+    """The country-month files (checked for their keys) and the country tables, apart."""
     data: list[tuple[Path, pa.Table]] = []
     keys: list[pa.Table] = []
     notes: list[str] = []
@@ -132,7 +161,12 @@ def parse_views(paths: list[Path]) -> Parsed:
         data.append((path, table))
     if not data:
         raise ValidationError("no ViEWS country-month file among " + ", ".join(p.name for p in paths))
+    return data, keys, notes
 
+
+def _merge(data: list[tuple[Path, pa.Table]]) -> pa.Table:
+    """The files as one table by month and country: months in range, no key twice in a
+    file, and no two files giving different values for the same cell."""
     with duckdb.connect() as db:
         for i, (path, table) in enumerate(data):
             db.register(f"f{i}", table)
@@ -161,7 +195,7 @@ def parse_views(paths: list[Path]) -> Parsed:
                     f"two files give different {c} for month_id {clash[0]}, country_id {clash[1]}"
                 )
         picks = ", ".join(f"max({_quoted(c)}) AS {_quoted(c)}" for c in columns)
-        merged = (
+        merged: pa.Table = (
             db.sql(
                 f"SELECT month_id, country_id, {picks} FROM ({union}) GROUP BY month_id, country_id "
                 "ORDER BY month_id, country_id"
@@ -169,13 +203,17 @@ def parse_views(paths: list[Path]) -> Parsed:
             .arrow()
             .read_all()
         )
+    return merged
 
-    ids = merged.column("month_id").to_pylist()
-    years = [month_of(m)[0] for m in ids]
+
+def _countries(
+    merged: pa.Table, keys: list[pa.Table], countries: list[int], years: list[int]
+) -> tuple[list[int | None], list[str | None], Unmapped]:
+    """Each row's GW code and ISO3, from the files' GW codes or ViEWS' country key."""
     gw: list[int | None] = (
         merged.column("gleditsch_ward").to_pylist()
         if "gleditsch_ward" in merged.column_names
-        else [None] * len(ids)
+        else [None] * len(countries)
     )
     iso_from_key: dict[int, str] = {}
     gw_from_key: dict[int, int] = {}
@@ -189,7 +227,6 @@ def parse_views(paths: list[Path]) -> Parsed:
             iso_from_key.update(
                 {c: i for c, i in zip(cid, key.column("isoab").to_pylist(), strict=True) if i}
             )
-    countries = merged.column("country_id").to_pylist()
     # a country's GW code is the same in every month: rows of a file without the column
     # (actuals) take it from rows of another file that has it (features)
     for c, g in zip(countries, gw, strict=True):
@@ -206,19 +243,4 @@ def parse_views(paths: list[Path]) -> Parsed:
     for c, i in zip(countries, iso, strict=True):
         if i is None:
             unmapped.counts[f"country_id={c}"] += 1
-    front = {
-        "month_id": merged.column("month_id"),
-        "country_id": merged.column("country_id"),
-        "year": pa.array(years, pa.int32()),
-        "month": pa.array([month_of(m)[1] for m in ids], pa.int32()),
-        "gwcode": pa.array(gw, pa.int64()),
-        "iso3": pa.array(iso, pa.string()),
-    }
-    rest = {n: merged.column(n) for n in merged.column_names if n not in front and n != "gleditsch_ward"}
-    table = pa.table({**front, **rest})
-    lo, hi = min(ids), max(ids)
-    coverage = (
-        f"{month_of(lo)[0]}-{month_of(lo)[1]:02d} to {month_of(hi)[0]}-{month_of(hi)[1]:02d} "
-        f"(month_id {lo}-{hi}), {len(set(countries))} countries, {len(rest)} columns"
-    )
-    return Parsed({"": table}, coverage, unmapped, notes=notes)
+    return gw, iso, unmapped
