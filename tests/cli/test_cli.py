@@ -132,3 +132,41 @@ def test_help_reads_like_a_daily_tool() -> None:
         assert "--marking" in add and "[required]" in add
     eng = runner.invoke(app, ["engagements", "add", "--help"], env={"COLUMNS": "200"}).output
     assert "joint_exercise" in eng and "--troops" in eng and "--partner" in eng
+
+
+def test_root_options_anywhere_a_switched_login_said_and_no_traceback(
+    cli,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from detente.cli.app import hoist_global_options
+
+    assert hoist_global_options(["engagements", "list", "--workspace", "ws", "--limit", "2"]) == [
+        "--workspace", "ws", "engagements", "list", "--limit", "2",
+    ]  # fmt: skip
+    assert hoist_global_options(["show", "--as=bob", "x", "--", "--token", "t"]) == [
+        "--as=bob", "show", "x", "--", "--token", "t",
+    ]  # fmt: skip
+    # --workspace after the subcommand names the workspace, as before it does
+    other = settings.workspace.parent / "elsewhere"
+    out = cli("status", "--workspace", str(other), code=3)
+    assert "no detente workspace at" in out and "elsewhere" in out
+    # a second user logging in is told the commands now act as them
+    cli(
+        "users",
+        "add",
+        "second",
+        "--org",
+        "Ministry of Defence of France",
+        "--role",
+        "planner",
+        "--clearance",
+        "national=SECRET",
+    )
+    assert "commands now act as second, no longer cli-user" in cli("login", "second")
+    # an unexpected failure is one line, not a traceback
+    import detente.cli.records as records
+
+    monkeypatch.setattr(records, "_show", lambda *_: (_ for _ in ()).throw(RuntimeError("disk on fire")))
+    out = cli("actors", "add", "Ghana", "--kind", "state", "--country", "GHA", code=1)
+    assert "error: unexpected RuntimeError: disk on fire" in out and "Traceback" not in out

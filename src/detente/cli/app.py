@@ -6,9 +6,11 @@ Errors are ``DetenteError``s, printed once here with their exit code.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -34,8 +36,40 @@ from detente.core.workspace import create_workspace
 __all__ = ["app", "main"]
 
 
+# options of the root command that may also be written after a subcommand
+# (`detente engagements list --workspace ws` as well as `detente --workspace ws engagements list`)
+GLOBAL_OPTIONS = ("--workspace", "-w", "--as", "--token")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """``args`` with the root's options moved before the first subcommand, wherever typed."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        name = arg.split("=", 1)[0]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if name in GLOBAL_OPTIONS and rest:
+            if "=" in arg:
+                front.append(arg)
+            else:
+                front += args[i : i + 2]
+                i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 class _Group(TyperGroup):
-    """Root command group: turns a DetenteError into a message and an exit code."""
+    """Root command group: the root's options anywhere on the line; a DetenteError as a
+    message and an exit code; any other failure as one line, never a traceback."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        return list(super().parse_args(ctx, hoist_global_options(list(args))))
 
     def invoke(self, ctx: typer.Context) -> object:  # type: ignore[override]
         try:
@@ -43,6 +77,20 @@ class _Group(TyperGroup):
         except DetenteError as exc:
             err_console.print(f"[red]error:[/red] {exc.message}", highlight=False)
             raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, typer.Abort, click.exceptions.ClickException, click.exceptions.Exit):
+            raise
+        except KeyboardInterrupt:
+            err_console.print("interrupted")
+            raise typer.Exit(130) from None
+        except Exception as exc:  # a bug or an environment problem: said once, without a traceback
+            if os.environ.get("DETENTE_DEBUG"):
+                raise
+            err_console.print(
+                f"[red]error:[/red] unexpected {type(exc).__name__}: {exc} "
+                "(set DETENTE_DEBUG=1 to see where)",
+                highlight=False,
+            )
+            raise typer.Exit(1) from None
 
 
 app = typer.Typer(

@@ -23,7 +23,15 @@ from detente.core.workspace import Workspace, open_workspace
 from detente.sharing.service import Sharing
 from detente.store.service import Store
 
-__all__ = ["acting", "console", "err_console", "open_registry", "save_login", "settings_from"]
+__all__ = [
+    "acting",
+    "console",
+    "default_login",
+    "err_console",
+    "open_registry",
+    "save_login",
+    "settings_from",
+]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -37,6 +45,12 @@ def settings_from(ctx: typer.Context) -> Settings:
 
 def _sessions(ws: Workspace) -> Path:
     return ws.path / ".sessions"
+
+
+def default_login(ws: Workspace) -> str | None:
+    """Who commands act as when no --as or --token says otherwise (the last login)."""
+    path = _sessions(ws) / "default"
+    return path.read_text().strip() if path.exists() else None
 
 
 def save_login(ws: Workspace, username: str, token: str) -> Path:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from detente.cli.context import acting, console, save_login, settings_from
+from detente.cli.context import acting, console, default_login, save_login, settings_from
 from detente.core.workspace import open_workspace
 from detente.sharing import coalitions as coalition_data
 from detente.sharing.service import Sharing
@@ -64,11 +64,16 @@ def login(
         with ws.session() as session:
             secret, token = Sharing(session).issue_token(outcome, name="cli-login", days=days)
         principal = outcome
+        before = default_login(ws)
         save_login(ws, principal.user, secret)
     console.print(
         f"[green]logged in[/green] as {principal.user} ({principal.role}, "
         f"{principal.country}); token valid until {token.expires_at:%Y-%m-%d}"
     )
+    if before and before != principal.user:  # say it: the next commands act as someone else
+        console.print(
+            f"commands now act as {principal.user}, no longer {before} (`--as {before}` for theirs)"
+        )
 
 
 @orgs.command("add")
