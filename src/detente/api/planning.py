@@ -1,6 +1,7 @@
-"""REST routes for planning: the findings on the engagements being planned (the Vienna
-Document, legal prerequisites, calendars, vetting) and the Vienna Document drafts, read
-as the caller. The answer's marking combines the engagements' and what the findings quote."""
+"""REST routes for planning: the board (findings on the engagements being planned: the
+Vienna Document, legal prerequisites, calendars, vetting; grouped by rule and ranked), the
+Vienna Document drafts and the optimiser's proposal, read as the caller. The answer's
+marking combines the engagements' and what the findings quote."""
 
 from __future__ import annotations
 
@@ -32,38 +33,66 @@ class FindingOut(BaseModel):
     others: list[str] = Field(description="Other engagements involved")
 
 
+class GroupOut(BaseModel):
+    rule: str
+    label: str
+    severity: str = Field(description="The worst of its findings: violation or warning")
+    violations: int
+    warnings: int
+    engagements: int = Field(description="Engagements it flags")
+    findings: list[FindingOut] = Field(description="Violations first, then the soonest engagement")
+
+
+class RowOut(BaseModel):
+    engagement_id: str
+    title: str
+    start_date: date
+    status: str
+    violations: int
+    warnings: int
+    rules: list[str]
+
+
 class BoardOut(BaseModel):
     marking: str
     as_of: date
-    engagements: int = Field(description="Engagements being planned that the caller may see")
-    counts: dict[str, int]
-    findings: list[FindingOut]
+    scope: str = Field(description="own: your organisation's engagements; all: every one you may read")
+    rule: str | None
+    engagements: int = Field(description="Engagements being planned in the scope")
+    others: int = Field(description="Engagements being planned you may read outside the scope")
+    with_findings: int
+    violations: int
+    warnings: int
+    counts: dict[str, int] = Field(description="Findings per rule, the most first")
+    groups: list[GroupOut] = Field(description="Findings by rule, ranked: violations first, then the most")
+    by_engagement: list[RowOut] = Field(description="Engagements with findings, the most violations first")
 
 
 @router.get(
     "/findings",
     response_model=BoardOut,
-    summary="Findings on the engagements being planned, each naming its rule and the missing record",
+    summary="The planning board: findings on the engagements being planned, grouped by rule and ranked",
     responses=responses(401, 422),
     operation_id="planning_findings",
 )
-def findings(work: Work, rule: Annotated[str | None, Query(max_length=64)] = None) -> BoardOut:
+def findings(
+    work: Work,
+    rule: Annotated[str | None, Query(max_length=64)] = None,
+    scope: Annotated[str, Query(max_length=8, description="own (default) or all")] = "own",
+) -> BoardOut:
+    """Your organisation's engagements being planned (``scope=all``: every one you may read),
+    their findings grouped by rule and ranked, with counts per rule and per engagement: the
+    same groups and counts as the web board and ``detente plan check``."""
     from detente.planning.board import board
+    from detente.planning.scope import scope_of
 
+    chosen = scope_of(scope)
     with work.sharing() as (sharing, principal):
         from detente.store.service import Store
 
-        made = board(Store(sharing.session, principal))
+        made = board(Store(sharing.session, principal), scope=chosen)
         coalitions = sharing.coalitions()
-    shown = {e.id for e in made.engagements}
-    chosen = [f for f in made.findings if f.engagement_id in shown and (rule is None or f.rule == rule)]
-    return BoardOut(
-        marking=derived_marking(made.markings(), coalitions).render(),
-        as_of=made.as_of, engagements=len(made.engagements), counts=dict(made.counts),
-        findings=[FindingOut(engagement_id=f.engagement_id, engagement=f.engagement, rule=f.rule,
-                             severity=f.severity, message=f.message, missing=f.missing, basis=f.basis,
-                             others=list(f.others)) for f in chosen],
-    )  # fmt: skip
+    return BoardOut(marking=made.marking(coalitions), **made.report(rule))
 
 
 @router.get(
@@ -117,9 +146,33 @@ class LeftOutOut(BaseModel):
     detail: str
 
 
+class ConvertedOut(BaseModel):
+    engagement_id: str
+    title: str
+    amount: float = Field(description="The cost as recorded")
+    currency: str = Field(description="Its currency")
+    converted: float = Field(description="In the budget's currency")
+    rate: float = Field(description="Units of the budget's currency per unit of the cost's")
+    rate_year: int = Field(description="The year whose average rates were used")
+    note: str
+
+
+class ExcludedOut(BaseModel):
+    engagement_id: str
+    title: str
+    cost: float | None
+    currency: str | None
+    reason: str = Field(description="e.g. no cost recorded; no rate for KES in 2027")
+
+
 class ProposalOut(BaseModel):
     marking: str
-    currency: str
+    currency: str = Field(description="The budget's currency: every cost below is in it")
+    rates_source: str = Field(description="Where the exchange rates come from, and their date")
+    converted: list[ConvertedOut] = Field(description="Costs in other currencies, converted")
+    excluded: list[ExcludedOut] = Field(
+        description="Engagements of the year left out before planning, and why"
+    )
     status: str
     gap: float | None
     value: float
@@ -156,7 +209,14 @@ def proposal(work: Work, body: ProposalRequest) -> ProposalOut:
     plan = optimise(made.problem, time_limit=body.time_limit, explain_top=5, explain_time_limit=5)
     return ProposalOut(
         marking=derived_marking(made.records, coalitions).render(),
-        currency=made.currency, status=plan.status, gap=plan.gap, value=plan.value, max_value=plan.max_value,
+        currency=made.currency, rates_source=made.rates_source,
+        converted=[ConvertedOut(engagement_id=c.engagement_id, title=c.title, amount=c.conversion.amount,
+                                currency=c.conversion.currency, converted=c.conversion.converted,
+                                rate=c.conversion.rate, rate_year=c.conversion.rate_year,
+                                note=c.conversion.note) for c in made.converted],
+        excluded=[ExcludedOut(engagement_id=x.engagement_id, title=x.title, cost=x.cost, currency=x.currency,
+                              reason=x.reason) for x in made.excluded],
+        status=plan.status, gap=plan.gap, value=plan.value, max_value=plan.max_value,
         greedy_value=greedy(made.problem).value, spent=plan.spent,
         chosen=[ChosenOut(engagement_id=c.candidate, title=made.titles[c.candidate], partner=c.partner,
                           start_month=c.start + 1, cost=c.cost) for c in plan.chosen],

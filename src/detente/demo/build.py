@@ -109,6 +109,7 @@ def _generate(g: Generator, span: list[int], progress: Progress | None) -> None:
     engagements(g, span, agreements)
     scripted.initiatives(g)
     scripted.planning(g)
+    scripted.agreements(g)  # draws nothing: the seed's scenario is unchanged
     done(4)
 
 

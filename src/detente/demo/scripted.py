@@ -1,7 +1,8 @@
-"""The scenario's scripted records: two initiatives and the plans that trip every check.
+"""The scenario's scripted records: two initiatives, the plans that trip every check, and
+the multilateral agreements real planners rely on (the NATO SOFA, the PfP SOFA).
 
-``data/initiatives.yaml`` and ``data/planning.yaml`` list records in the order they are
-made. Each entry names its ``table`` and ``key`` (the external id is ``demo:<key>``),
+``data/initiatives.yaml``, ``data/planning.yaml`` and ``data/agreements.yaml`` list records
+in the order they are made. Each entry names its ``table`` and ``key`` (the external id is ``demo:<key>``),
 optionally its ``marking`` (public by default), and the record's fields, which may use the
 tags of ``detente.demo.load`` (``!ref``, ``!year``, ``!days``, ``!months``). Three
 shorthands carry rules rather than data:
@@ -32,7 +33,7 @@ from detente.demo.catalogue import COUNTRIES, PUBLIC
 from detente.demo.generator import Generator
 from detente.demo.load import DAYS_PER_MONTH, Located, read_yaml, resolve, validated
 
-__all__ = ["initiatives", "make_records", "planning"]
+__all__ = ["agreements", "initiatives", "make_records", "planning"]
 
 Text = Annotated[str, Field(min_length=1)]
 Days = Annotated[int, Field(gt=0)]
@@ -85,7 +86,7 @@ class InitiativesFile(_Strict):
 
 
 class PlanningFile(_Strict):
-    """planning.yaml."""
+    """planning.yaml (and agreements.yaml, which has the same layout)."""
 
     records: list[Any]
 
@@ -170,4 +171,10 @@ def initiatives(g: Generator) -> None:
 def planning(g: Generator) -> None:
     """The plans of ``data/planning.yaml``, each tripping one kind of planning check."""
     source = "planning.yaml"
+    make_records(g, source, validated(source, PlanningFile, read_yaml(source)).records)
+
+
+def agreements(g: Generator) -> None:
+    """The multilateral agreements of ``data/agreements.yaml``, with their real dates."""
+    source = "agreements.yaml"
     make_records(g, source, validated(source, PlanningFile, read_yaml(source)).records)

@@ -22,11 +22,21 @@ from detente.planning.schedule import EPS, Prep
 __all__ = ["Model", "Rows"]
 
 
+class _Quiet(highspy.Highs):
+    """``highspy.Highs`` without its banner: ``highspy.Highs()`` prints one (version and
+    copyright) on the console while it sets up its callbacks, before anyone can turn
+    its output off; here the output is off first."""
+
+    def enableCallbacks(self) -> None:
+        self.setOptionValue("output_flag", False)
+        super().enableCallbacks()
+
+
 class Model:
     """The MIP in a ``highspy.Highs``: x columns first, then coverage, then priority slacks."""
 
     def __init__(self, prep: Prep, time_limit: float) -> None:
-        self.prep, self.h, self.rows = prep, highspy.Highs(), Rows()
+        self.prep, self.h, self.rows = prep, _Quiet(), Rows()
         self.x_of: list[tuple[int, int]] = []  # column -> (candidate, month)
         self.col: dict[tuple[int, int], int] = {}
         for i in range(prep.n):

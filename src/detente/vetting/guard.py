@@ -3,29 +3,112 @@ the engagement's dates, refused, suspended or still pending is flagged, never si
 blocked. The planner sees why; going ahead anyway is an override with a reason, recorded
 in the audit trail.
 
-Which actors need vetting: non-state actors (the taxonomy's ``non_state`` category) and
-military units, as under the Leahy laws, which vet foreign security-force units. States,
-ministries and organisations do not.
+Which actors need vetting is data (``guard.yaml``): each rule says whose engagements it
+governs (the lead's country), which actors it applies to (kinds or categories), whether
+only foreign ones, and on which kinds of engagement. The Leahy laws, for instance, apply
+to foreign security-force units in engagements the United States leads (its assistance),
+not to a state's own units; due diligence on non-state actors applies to every lead. An
+actor no rule applies to is flagged only when a decision on record refuses or suspends it.
+The planning board shows these findings, so both follow the one file.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
-from detente.core.errors import ValidationError
+import yaml
+
+from detente.core.errors import ConfigError, NotFoundError, ValidationError
 from detente.registry.rules import open_statuses
 from detente.registry.taxonomy import taxonomy
 from detente.store.service import ListQuery, Store
 
-__all__ = ["Finding", "check", "needs_vetting", "override"]
+__all__ = ["Finding", "Rule", "applicable", "check", "needs_vetting", "override", "rules"]
 
 OPEN = open_statuses("engagement")  # engagements still being planned (the taxonomy's one list)
+SOURCE = Path(__file__).with_name("guard.yaml")
+RECORDED = "recorded_decision"  # no rule applies, but a decision on record refuses or suspends the actor
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A vetting requirement: who applies it (lead countries), to which actors, on what."""
+
+    rule: str
+    title: str
+    basis: str
+    applied_by: frozenset[str]  # empty: every lead
+    actor_kinds: frozenset[str]
+    actor_categories: frozenset[str]
+    foreign_only: bool
+    engagement_kinds: frozenset[str]  # empty: every kind
+
+    def covers_kind(self, actor_kind: str) -> bool:
+        """Whether actors of ``actor_kind`` are ever vetted under this rule."""
+        found = taxonomy().actor_kinds.get(actor_kind)
+        return actor_kind in self.actor_kinds or (
+            found is not None and found.category in self.actor_categories
+        )
+
+    def applies(
+        self, lead_country: str | None, actor_kind: str, actor_country: str | None, kind: str
+    ) -> bool:
+        """Whether an actor of ``actor_kind`` from ``actor_country`` must be vetted under this
+        rule in an engagement of ``kind`` led from ``lead_country``."""
+        if self.applied_by and lead_country not in self.applied_by:
+            return False
+        if self.engagement_kinds and kind not in self.engagement_kinds:
+            return False
+        if not self.covers_kind(actor_kind):
+            return False
+        # a unit of no known country cannot be shown to be the lead's own: it counts as foreign
+        return not (self.foreign_only and lead_country is not None and actor_country == lead_country)
+
+
+@cache
+def rules(path: Path | None = None) -> tuple[Rule, ...]:
+    """The vetting rules of ``path`` (``guard.yaml`` by default); a malformed file is a
+    ``ConfigError`` naming the file, the rule and the field."""
+    source = path or SOURCE
+    try:
+        data: Any = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: not valid YAML ({exc})") from None
+    out = []
+    for n, spec in enumerate(data.get("rules") or []):
+        where = f"rules[{n}] ({spec.get('rule', '?') if isinstance(spec, dict) else '?'})"
+        try:
+            kinds = {k: frozenset(str(x) for x in spec.get(k) or ()) for k in
+                     ("applied_by", "actor_kinds", "actor_categories", "engagement_kinds")}  # fmt: skip
+            rule = Rule(str(spec["rule"]), str(spec["title"]), str(spec["basis"]), kinds["applied_by"],
+                        kinds["actor_kinds"], kinds["actor_categories"], bool(spec["foreign_only"]),
+                        kinds["engagement_kinds"])  # fmt: skip
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ConfigError(f"{source}: {where}: missing or malformed field {exc}") from None
+        unknown = rule.actor_kinds - set(taxonomy().actor_kinds) | rule.engagement_kinds - set(
+            taxonomy().engagement_kinds
+        )
+        if unknown:
+            raise ConfigError(f"{source}: {where}: unknown kind(s) {', '.join(sorted(unknown))}")
+        out.append(rule)
+    if not out:
+        raise ConfigError(f"{source}: no rules")
+    return tuple(out)
+
+
+def applicable(
+    lead_country: str | None, actor_kind: str, actor_country: str | None, kind: str
+) -> Rule | None:
+    """The first rule under which an actor must be vetted in an engagement, or None."""
+    return next((r for r in rules() if r.applies(lead_country, actor_kind, actor_country, kind)), None)
 
 
 def needs_vetting(kind: str) -> bool:
-    found = taxonomy().actor_kinds.get(kind)
-    return kind == "unit" or (found is not None and found.category == "non_state")
+    """Whether actors of ``kind`` are vetted under some rule (for some lead and engagement)."""
+    return any(r.covers_kind(kind) for r in rules())
 
 
 @dataclass(frozen=True)
@@ -37,11 +120,57 @@ class Finding:
     problem: str  # missing, expired, refused, suspended, pending
     decision_id: str | None
     detail: str
+    rule: str = ""  # the rule that requires the vetting, or "recorded_decision"
+    basis: str = ""
 
 
 def _latest(reg: Store, actor_id: str) -> Any | None:
     decisions = reg.list("vetting_decisions", ListQuery(filters={"actor_id": actor_id}, limit=None))
     return max(decisions, key=lambda d: (d.decided_on, d.created_at), default=None)
+
+
+def _country(reg: Store, actor: Any) -> str | None:
+    """An actor's country, or that of the nearest parent with one (a unit under its army)."""
+    seen: set[str] = set()
+    while actor is not None and actor.country is None and actor.parent_id and actor.id not in seen:
+        seen.add(actor.id)
+        try:
+            actor = reg.get("actors", actor.parent_id)
+        except NotFoundError:
+            return None
+    return actor.country if actor is not None else None
+
+
+def _problem(d: Any | None, ends: Any) -> tuple[str, str] | None:
+    """What is wrong with the latest decision for the engagement's dates, if anything."""
+    if d is None:
+        return "missing", "no vetting decision you may see"
+    if d.outcome in ("refused", "suspended", "pending"):
+        return d.outcome, f"decided {d.decided_on}"
+    if d.valid_until < ends:
+        return "expired", f"valid until {d.valid_until}, the engagement runs to {ends}"
+    return None
+
+
+def _engagement_findings(reg: Store, e: Any) -> list[Finding]:
+    out = []
+    ends = e.end_date or e.start_date
+    lead_country = _country(reg, reg.get("actors", e.lead_actor_id))
+    for actor_id in dict.fromkeys([e.lead_actor_id, *e.partners]):
+        actor = reg.get("actors", actor_id)
+        rule = applicable(lead_country, actor.kind, _country(reg, actor), e.kind)
+        d = _latest(reg, actor_id)
+        found = _problem(d, ends)
+        if found is None or (rule is None and found[0] not in ("refused", "suspended")):
+            continue
+        name, basis = (
+            (rule.rule, rule.basis)
+            if rule
+            else (RECORDED, "A vetting decision on record refuses or suspends this actor")
+        )
+        out.append(Finding(e.id, e.title, actor_id, actor.name, *found[:1], d.id if d else None, found[1],
+                           name, basis))  # fmt: skip
+    return out
 
 
 def check(reg: Store, engagement_id: str | None = None) -> list[Finding]:
@@ -52,24 +181,7 @@ def check(reg: Store, engagement_id: str | None = None) -> list[Finding]:
         ]
     else:
         engagements = [e for e in reg.list("engagements", ListQuery(limit=None)) if e.status in OPEN]
-    out = []
-    for e in engagements:
-        ends = e.end_date or e.start_date
-        for actor_id in dict.fromkeys([e.lead_actor_id, *e.partners]):
-            actor = reg.get("actors", actor_id)
-            if not needs_vetting(actor.kind):
-                continue
-            d = _latest(reg, actor_id)
-            if d is None:
-                problem, detail = "missing", "no vetting decision you may see"
-            elif d.outcome in ("refused", "suspended", "pending"):
-                problem, detail = d.outcome, f"decided {d.decided_on}"
-            elif d.valid_until < ends:
-                problem, detail = "expired", f"valid until {d.valid_until}, the engagement runs to {ends}"
-            else:
-                continue
-            out.append(Finding(e.id, e.title, actor_id, actor.name, problem, d.id if d else None, detail))
-    return out
+    return [f for e in engagements for f in _engagement_findings(reg, e)]
 
 
 def override(reg: Store, engagement_id: str, reason: str) -> list[Finding]:

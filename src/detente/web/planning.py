@@ -1,7 +1,9 @@
 """The planning board: the engagements being planned with every check's findings (the
-Vienna Document, legal prerequisites, calendars, vetting), filtered by rule; the Vienna
-Document drafts; and the optimiser's proposal. Read as the viewer: the banner combines the
-markings of the engagements shown and of every record a finding quotes."""
+Vienna Document, legal prerequisites, calendars, vetting), your organisation's by default,
+grouped by rule and ranked (``detente.planning.board``: the API and the CLI show the same
+groups and counts), filtered by rule; the Vienna Document drafts; and the optimiser's
+proposal. Read as the viewer: the banner combines the markings of the engagements shown and
+of every record a finding quotes."""
 
 from __future__ import annotations
 
@@ -19,43 +21,25 @@ __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
-RULE_LABELS = {
-    "vd:notification": "Vienna Document: prior notification",
-    "vd:notice_period": "Vienna Document: 42 days' notice",
-    "vd:observation": "Vienna Document: observation",
-    "vd:calendar": "Vienna Document: annual calendar",
-    "vd:constraint": "Vienna Document: constraining provisions",
-    "vd:split_suspect": "Vienna Document: looks split",
-    "vd:zone": "Vienna Document: zone of application",
-    "sofa": "Status of forces agreement",
-    "cooperation_framework": "Cooperation framework",
-    "intelligence_arrangement": "Intelligence-sharing arrangement",
-    "host_consent": "Host-nation consent",
-    "accreditation": "Attaché accreditation",
-    "vetting": "Vetting",
-    "overdue_commitments": "Overdue commitments",
-    "double_booking": "Booked twice",
-    "travel": "No travel day",
-    "partner_calendar": "Partner's holiday or election",
-}
-
 
 @router.get("/planning", response_class=HTMLResponse)
-def planning_board(request: Request, rule: Annotated[str, Query(max_length=64)] = "") -> HTMLResponse:
-    from detente.planning.board import board
+def planning_board(
+    request: Request,
+    rule: Annotated[str, Query(max_length=64)] = "",
+    scope: Annotated[str, Query(max_length=8)] = "own",
+) -> HTMLResponse:
+    """The board: your organisation's engagements being planned (``scope=all``: every
+    organisation's you may read), the findings grouped by rule and ranked, details folded."""
+    from detente.planning.board import RULE_LABELS, board
+    from detente.planning.scope import scope_of
 
     with opened(request) as (reg, page):
-        made = board(reg)
+        made = board(reg, scope=scope_of(scope))
         page.markings.extend(parse(m) for m in made.markings())
-        findings = made.by_engagement()
-        rows = [
-            (e, fs)
-            for e in made.engagements
-            if (fs := findings[e.id]) and (not rule or any(f.rule == rule for f in fs))
-        ]
-        counts = sorted(made.counts.items(), key=lambda kv: -kv[1])
-        return page.render("planning.html", board=made, rows=rows, rule=rule, labels=RULE_LABELS,
-                           counts=counts, year=date.today().year + 1)  # fmt: skip
+        chosen = rule or None
+        return page.render("planning.html", board=made, report=made.report(chosen), rule=rule,
+                           groups=made.groups(chosen), rows=made.rows(chosen), labels=RULE_LABELS,
+                           year=date.today().year + 1)  # fmt: skip
 
 
 @router.get("/planning/notification/{engagement_id}", response_class=HTMLResponse)
