@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -163,38 +163,45 @@ def _month(value: str | None) -> date:
         raise ValidationError(f"{value!r} is not a month (YYYY-MM)", field="month") from None
 
 
+def _day(value: str | None) -> date:
+    return _date(value, "day") or date.today()
+
+
 @router.get("/engagements/calendar", response_class=HTMLResponse)
 def engagement_calendar(
-    request: Request, month: Annotated[Line | None, Query(max_length=7)] = None
+    request: Request,
+    month: Annotated[Line | None, Query(max_length=7)] = None,
+    view: Annotated[Literal["month", "week"], Query()] = "month",
+    day: Annotated[Line | None, Query(max_length=10)] = None,
 ) -> HTMLResponse:
-    first = _month(month)
-    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    """Engagements as bars across the days they run: a month (at most a few lines a day,
+    "+n more" leading to that week) or a week (every engagement)."""
+    from detente.web.calendar_layout import month_weeks, week_of
+
+    if view == "week":
+        shown_day = _day(day)
+        first = shown_day - timedelta(shown_day.weekday())
+        last = first + timedelta(6)
+    else:
+        first = _month(month)
+        last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
     with opened(request) as (reg, page):
-        # anything that started up to a year before and may still run into this month
+        # anything that started up to a year before and may still run into these days
         candidates = reg.list(
             "engagements", ListQuery(date_from=first - timedelta(366), date_to=last, limit=None)
         )
         shown = [e for e in candidates if (e.end_date or e.start_date) >= first]
         page.mark_all(shown)
-        weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
-        days: dict[date, list[Any]] = {d: [] for week in weeks for d in week}
-        for e in shown:
-            day = max(e.start_date, weeks[0][0])
-            while day <= min(e.end_date or e.start_date, weeks[-1][-1]):
-                days[day].append(e)
-                day += timedelta(1)
+        context: dict[str, Any] = {"first": first, "last": last, "shown": shown, "today": date.today()}
+        if view == "week":
+            week = week_of(first, shown)
+            earlier, later = first - timedelta(7), first + timedelta(7)
+            return page.render("calendar_week.html", week=week, prev_week=earlier, next_week=later, **context)
         prev_month = (first - timedelta(1)).replace(day=1)
-        next_month = last + timedelta(1)
         return page.render(
-            "calendar.html",
-            first=first,
-            weeks=weeks,
-            days=days,
-            shown=shown,
-            prev_month=prev_month,
-            next_month=next_month,
-            today=date.today(),
-        )
+            "calendar.html", weeks=month_weeks(first, shown), prev_month=prev_month,
+            next_month=last + timedelta(1), **context,
+        )  # fmt: skip
 
 
 def _actors_for_form(reg: Store) -> list[Any]:
