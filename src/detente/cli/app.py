@@ -398,11 +398,20 @@ def demo(
     ] = True,
     host: Annotated[str | None, typer.Option(help="Address to serve on \\[default: 127.0.0.1].")] = None,
     port: Annotated[int | None, typer.Option(help="Port to serve on \\[default: 8000].")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="A folder of open datasets laid out like the project's shared data, loaded into the "
+            "lake so the analytics show real figures \\[default: DETENTE_SHARED_DATA, else ../shared/data].",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Build a workspace filled with a DEMONSTRATION scenario (fictional engagements
-    among real countries), print a summary, and serve the web app on it (--no-serve
-    only builds it). Works offline."""
+    among real countries) and the open datasets it finds, print a summary, and serve the
+    web app on it (--no-serve only builds it). Works offline."""
     from detente.demo import DEFAULT_USER, build_demo, demo_users, summarise
+    from detente.demo.open_data import data_folder, load_open_data
     from detente.sharing.service import Sharing
 
     settings = settings_from(ctx)
@@ -423,7 +432,31 @@ def demo(
         for name, secret in logins.items():
             save_login(ws, name, secret)
         save_login(ws, DEFAULT_USER, logins[DEFAULT_USER])
+        folder = data_folder(data)
+        opened = None
+        if folder is not None and folder.is_dir():
+            lake_task = bar.add_task("loading open datasets into the lake", total=None)
+
+            def loading(name: str, done: int, total: int) -> None:
+                bar.update(lake_task, completed=done - 1, total=total, description=f"loading {name}")
+
+            opened = load_open_data(ws, folder, user="demo", progress=loading)
     summarise(result, console)
+    if opened is None:
+        console.print(
+            "no open data folder (--data, DETENTE_SHARED_DATA or ../shared/data): the relations, warning "
+            "and vetting pages say which `detente sources load` command fills them"
+        )
+    else:
+        console.print(
+            f"open data loaded from {folder}: " + ", ".join(f"{n} ({r:,})" for n, r in opened.loaded.items())
+        )
+        for name, why in opened.failed.items():
+            console.print(f"[yellow]not loaded[/yellow] {name}: {why}")
+        if opened.missing:
+            console.print(
+                "not found (load with `detente sources load NAME FILE`): " + ", ".join(opened.missing)
+            )
     console.print(
         f"\nworkspace: {ws.path.resolve()}  (acting as {DEFAULT_USER}; --as picks another demo user)\n"
         "next: [bold]detente engagements list --status planned[/bold], "

@@ -418,8 +418,12 @@ def load(
 
 
 def _years(parsed: Parsed) -> tuple[int | None, int | None]:
-    """The years the source covers: from the first of its tables with a year column."""
+    """The years the source covers: as the adapter says, else from the first of its tables
+    with a year column."""
     import pyarrow.compute as pc
+
+    if parsed.years is not None:
+        return parsed.years
 
     for table in parsed.tables.values():
         name = next((n for n in ("year", "order_year") if n in table.column_names), None)

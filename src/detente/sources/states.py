@@ -69,7 +69,7 @@ def _parse(paths: list[Path], system: str) -> Parsed:
         if extra
         else []
     )
-    return Parsed({"": table}, coverage, unmapped, notes)
+    return Parsed({"": table}, coverage, unmapped, notes, years=(first, last))
 
 
 def parse_cow_states(paths: list[Path]) -> Parsed:

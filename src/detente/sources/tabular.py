@@ -105,6 +105,7 @@ class Parsed:
     unmapped: Unmapped = field(default_factory=Unmapped)
     notes: list[str] = field(default_factory=list)
     version: str | None = None  # the release, where the file says which
+    years: tuple[int, int] | None = None  # the years it covers, when no year column says
 
     @property
     def rows(self) -> int:
