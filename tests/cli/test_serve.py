@@ -21,7 +21,9 @@ def test_demo_builds_then_serves_and_prints_the_accounts(tmp_path: Path) -> None
     port = free_port()
     env = {**os.environ, "DETENTE_DATABASE_URL": "", "COLUMNS": "200"}
     proc = subprocess.Popen(
-        [DETENTE, "--workspace", str(tmp_path / "demo"), "demo", "--years", "2", "--port", str(port)],
+        # no open data: this test is about serving (the lake is tests/demo's)
+        [DETENTE, "--workspace", str(tmp_path / "demo"), "demo", "--years", "2", "--port", str(port),
+         "--data", str(tmp_path / "no-data")],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -53,6 +55,7 @@ def test_demo_builds_then_serves_and_prints_the_accounts(tmp_path: Path) -> None
         out = proc.communicate(timeout=30)[0]
     assert f"http://127.0.0.1:{port}/" in out
     assert "gbr-planner" in out and "demo-ken-analyst-password" in out
+    assert "no open data folder" in out and "detente sources load" in out
 
 
 def test_serve_refuses_plain_http_beyond_this_machine(tmp_path: Path) -> None:
