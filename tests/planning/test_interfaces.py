@@ -144,6 +144,8 @@ def test_the_board_and_the_proposal_over_the_api_and_the_web(
             (g["rule"], g["violations"], g["warnings"], g["engagements"]) for g in every["groups"]
         ]
         error(gbr.get("/planning/findings", params={"scope": "mine"}), 422, "invalid")
+        typo = error(gbr.get("/planning/findings", params={"rule": "sofaa"}), 422, "invalid")
+        assert "did you mean sofa" in typo["message"]
         only = gbr.get("/planning/findings", params={"rule": "vd:notification"}).json()
         assert [g["rule"] for g in only["groups"]] == ["vd:notification"]
         assert [x["engagement"] for x in only["groups"][0]["findings"]] == ["Exercise Big Lion"]
@@ -174,6 +176,7 @@ def test_the_cli_prints_the_ranked_summary_and_the_full_list(cli: Callable[..., 
     )
     assert "Status of forces agreement (sofa)" in out and "Ghana exercise" in out and "Big Lion" not in out
     assert "every finding: --all" in out and len(out.splitlines()) < 30
+    assert "did you mean sofa" in cli("plan", "check", "--rule", "sofaa", code=2)
     every = cli("plan", "check", "--all-organisations", "--rule", "sofa", "--all")
     assert "Exercise Big Lion" in every and "Quiet visit" in every and "Ghana exercise" in every
     as_json = json.loads(cli("plan", "check", "--all-organisations", "--json"))
@@ -186,6 +189,7 @@ def test_the_cli_prints_the_ranked_summary_and_the_full_list(cli: Callable[..., 
     assert "Exercise Big Lion" in cli("plan", "notification", "Exercise Big Lion")
     calendar = cli("plan", "calendar", "--year", str(SOON.year))
     assert "annual calendar" in calendar.lower()
+    assert str(date.today().year + 1) in cli("plan", "calendar")  # next year's by default
     assert "no forces or no location" in cli("plan", "notification", "Quiet visit", code=2)
     # the optimiser: nothing of its own costed in the plan year is a plan of nothing, said plainly
     empty = cli("plan", "optimise", "--budget", "100000", "--year", str(SOON.year), "--priority", "KEN=1")

@@ -83,16 +83,16 @@ def findings(
     """Your organisation's engagements being planned (``scope=all``: every one you may read),
     their findings grouped by rule and ranked, with counts per rule and per engagement: the
     same groups and counts as the web board and ``detente plan check``."""
-    from detente.planning.board import board
+    from detente.planning.board import board, rule_of
     from detente.planning.scope import scope_of
 
-    chosen = scope_of(scope)
+    chosen, where = rule_of(rule), scope_of(scope)
     with work.sharing() as (sharing, principal):
         from detente.store.service import Store
 
-        made = board(Store(sharing.session, principal), scope=chosen)
+        made = board(Store(sharing.session, principal), scope=where)
         coalitions = sharing.coalitions()
-    return BoardOut(marking=made.marking(coalitions), **made.report(rule))
+    return BoardOut(marking=made.marking(coalitions), **made.report(chosen))
 
 
 @router.get(

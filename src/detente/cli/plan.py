@@ -37,9 +37,10 @@ def check(
     """The planning board: your organisation's engagements being planned, their findings
     grouped by rule and ranked (violations first), with counts per rule and per engagement.
     A summary by default; --all prints every finding, --json the whole board."""
-    from detente.planning.board import board
+    from detente.planning.board import board, rule_of
     from detente.sharing.coalitions import members
 
+    rule = rule_of(rule)
     with open_registry(ctx) as (_ws, reg):
         made = board(reg, scope="all" if all_organisations else "own")
         banner, user = made.marking(members(reg.session)), reg.principal.user
@@ -122,13 +123,19 @@ def notification(
 @app.command()
 def calendar(
     ctx: typer.Context,
-    year: Annotated[int, typer.Option(min=1990, max=2100, help="The year the calendar covers.")],
+    year: Annotated[
+        int | None,
+        typer.Option(min=1990, max=2100, help="The year the calendar covers [default: next year]."),
+    ] = None,
 ) -> None:
     """The Vienna Document annual calendar draft of your country's notifiable activities."""
+    from datetime import date
+
     from detente.planning.board import activities
     from detente.planning.vienna import Rules, calendar_draft
     from detente.store.service import ListQuery
 
+    year = year or date.today().year + 1
     with open_registry(ctx) as (_ws, reg):
         mine = reg.principal.country
         engagements = [e for e in reg.list("engagements", ListQuery(limit=None)) if e.status != "cancelled"]

@@ -21,15 +21,26 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from difflib import get_close_matches
 from typing import Any
 
+from detente.core.errors import ValidationError
 from detente.core.markings import derived_marking
 from detente.planning import vienna
 from detente.planning.prerequisites import OPEN, Finding, check_all
 from detente.planning.scope import Scope, is_own
 from detente.store.service import ListQuery, Store
 
-__all__ = ["RULE_LABELS", "Board", "EngagementRow", "RuleGroup", "activities", "board", "vienna_findings"]
+__all__ = [
+    "RULE_LABELS",
+    "Board",
+    "EngagementRow",
+    "RuleGroup",
+    "activities",
+    "board",
+    "rule_of",
+    "vienna_findings",
+]
 
 ALL = ListQuery(limit=None)
 
@@ -52,6 +63,18 @@ RULE_LABELS = {
     "travel": "No travel day",
     "partner_calendar": "Partner's holiday or election",
 }
+
+
+def rule_of(text: str | None) -> str | None:
+    """A rule to filter the board by (None: every rule); an unknown one is a
+    ``ValidationError`` naming the nearest known rules."""
+    if not text:
+        return None
+    rule = text.strip()
+    if rule not in RULE_LABELS:
+        near = get_close_matches(rule, list(RULE_LABELS), n=3, cutoff=0.5) or sorted(RULE_LABELS)[:5]
+        raise ValidationError(f"unknown rule {rule!r}; did you mean {', '.join(near)}?", field="rule")
+    return rule
 
 
 def activities(reg: Store, engagements: list[Any] | None = None) -> list[vienna.Activity]:

@@ -30,13 +30,13 @@ def planning_board(
 ) -> HTMLResponse:
     """The board: your organisation's engagements being planned (``scope=all``: every
     organisation's you may read), the findings grouped by rule and ranked, details folded."""
-    from detente.planning.board import RULE_LABELS, board
+    from detente.planning.board import RULE_LABELS, board, rule_of
     from detente.planning.scope import scope_of
 
+    chosen, where = rule_of(rule), scope_of(scope)
     with opened(request) as (reg, page):
-        made = board(reg, scope=scope_of(scope))
+        made = board(reg, scope=where)
         page.markings.extend(parse(m) for m in made.markings())
-        chosen = rule or None
         return page.render("planning.html", board=made, report=made.report(chosen), rule=rule,
                            groups=made.groups(chosen), rows=made.rows(chosen), labels=RULE_LABELS,
                            year=date.today().year + 1)  # fmt: skip
@@ -57,10 +57,13 @@ def notification(request: Request, engagement_id: Annotated[str, Path(max_length
 
 
 @router.get("/planning/calendar", response_class=HTMLResponse)
-def calendar(request: Request, year: Annotated[int, Query(ge=1990, le=2100)]) -> HTMLResponse:
+def calendar(request: Request, year: Annotated[int | None, Query(ge=1990, le=2100)] = None) -> HTMLResponse:
+    """The Vienna Document annual calendar draft of your country's notifiable activities for
+    ``year`` (default: next year, the one the calendar exchanged by 15 November covers)."""
     from detente.planning.board import activities
     from detente.planning.vienna import Rules, calendar_draft
 
+    year = year or date.today().year + 1
     with opened(request) as (reg, page):
         mine: Any = page.principal.country if page.principal else ""
         engagements = [e for e in reg.list("engagements", ListQuery(limit=None)) if e.status != "cancelled"]
