@@ -38,17 +38,17 @@ def _first(screener: Screener, subject: Subject, key: str) -> bool:
 
 
 def test_un_entities_are_found_first_by_their_own_names(screener: Screener) -> None:
-    """Every 10th name on the list (primary names, aliases, original scripts), screened in full."""
+    """Every 20th name on the list (primary names, aliases, original scripts), screened in full."""
     assert screener.versions["un_sanctions"].startswith("2024-09-26")
     assert len(screener.listed) == 875  # 682 individuals and 193 entities
     names = [(listed, name) for listed in screener.listed for name in listed.all_names]
-    asked = names[::10]
+    asked = names[::20]
     missed = [
         (listed.key, name)
         for listed, name in asked
         if not _first(screener, Subject(name, _schema(listed)), listed.key)
     ]
-    assert len(names) > 3900 and len(asked) > 390 and missed == []
+    assert len(names) > 3900 and len(asked) > 195 and missed == []
 
 
 def test_transliterated_and_reordered_variants_are_found(screener: Screener) -> None:
