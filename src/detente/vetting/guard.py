@@ -124,21 +124,37 @@ class Finding:
     basis: str = ""
 
 
-def _latest(reg: Store, actor_id: str) -> Any | None:
-    decisions = reg.list("vetting_decisions", ListQuery(filters={"actor_id": actor_id}, limit=None))
-    return max(decisions, key=lambda d: (d.decided_on, d.created_at), default=None)
+class _Reads:
+    """What the guard reads, once per check: the actors it meets and the latest decision
+    about each actor (the reader's, as everything here)."""
 
+    def __init__(self, reg: Store) -> None:
+        self.reg = reg
+        self.actors: dict[str, Any] = {}
+        self.latest: dict[str, Any] = {}
+        for d in reg.list("vetting_decisions", ListQuery(limit=None)):
+            if d.actor_id and (
+                d.actor_id not in self.latest
+                or (d.decided_on, d.created_at)
+                > (self.latest[d.actor_id].decided_on, self.latest[d.actor_id].created_at)
+            ):
+                self.latest[d.actor_id] = d
 
-def _country(reg: Store, actor: Any) -> str | None:
-    """An actor's country, or that of the nearest parent with one (a unit under its army)."""
-    seen: set[str] = set()
-    while actor is not None and actor.country is None and actor.parent_id and actor.id not in seen:
-        seen.add(actor.id)
-        try:
-            actor = reg.get("actors", actor.parent_id)
-        except NotFoundError:
-            return None
-    return actor.country if actor is not None else None
+    def actor(self, actor_id: str) -> Any:
+        if actor_id not in self.actors:
+            self.actors[actor_id] = self.reg.get("actors", actor_id)
+        return self.actors[actor_id]
+
+    def country(self, actor: Any) -> str | None:
+        """An actor's country, or that of the nearest parent with one (a unit under its army)."""
+        seen: set[str] = set()
+        while actor is not None and actor.country is None and actor.parent_id and actor.id not in seen:
+            seen.add(actor.id)
+            try:
+                actor = self.actor(actor.parent_id)
+            except NotFoundError:
+                return None
+        return actor.country if actor is not None else None
 
 
 def _problem(d: Any | None, ends: Any) -> tuple[str, str] | None:
@@ -152,14 +168,14 @@ def _problem(d: Any | None, ends: Any) -> tuple[str, str] | None:
     return None
 
 
-def _engagement_findings(reg: Store, e: Any) -> list[Finding]:
+def _engagement_findings(reads: _Reads, e: Any) -> list[Finding]:
     out = []
     ends = e.end_date or e.start_date
-    lead_country = _country(reg, reg.get("actors", e.lead_actor_id))
+    lead_country = reads.country(reads.actor(e.lead_actor_id))
     for actor_id in dict.fromkeys([e.lead_actor_id, *e.partners]):
-        actor = reg.get("actors", actor_id)
-        rule = applicable(lead_country, actor.kind, _country(reg, actor), e.kind)
-        d = _latest(reg, actor_id)
+        actor = reads.actor(actor_id)
+        rule = applicable(lead_country, actor.kind, reads.country(actor), e.kind)
+        d = reads.latest.get(actor_id)
         found = _problem(d, ends)
         if found is None or (rule is None and found[0] not in ("refused", "suspended")):
             continue
@@ -181,7 +197,8 @@ def check(reg: Store, engagement_id: str | None = None) -> list[Finding]:
         ]
     else:
         engagements = [e for e in reg.list("engagements", ListQuery(limit=None)) if e.status in OPEN]
-    return [f for e in engagements for f in _engagement_findings(reg, e)]
+    reads = _Reads(reg)
+    return [f for e in engagements for f in _engagement_findings(reads, e)]
 
 
 def override(reg: Store, engagement_id: str, reason: str) -> list[Finding]:
