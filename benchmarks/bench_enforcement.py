@@ -73,9 +73,7 @@ def seed(ws: Workspace, rows: int) -> None:
     with ws.session() as session:
         sharing = Sharing(session)
         owner_org = sharing.add_org("UK Ministry of Defence", "GBR", actor=None)
-        sharing.add_user(
-            "owner", owner_org.id, role="operator", clearances=FULL, password=None, actor=None
-        )
+        sharing.add_user("owner", owner_org.id, role="operator", clearances=FULL, password=None, actor=None)
         owner = sharing.principal("owner")
         reader_org = sharing.add_org("US Department of Defense", "USA", actor=owner)
         sharing.add_user(

@@ -96,9 +96,7 @@ def two_organisations(session: Session) -> dict[str, Any]:
     a planner) and KEN (an analyst); public state actors for GBR, KEN and FRA."""
     sharing = Sharing(session)
     gbr = sharing.add_org("Ministry of Defence (United Kingdom)", "GBR", actor=None)
-    sharing.add_user(
-        "gbr-admin", gbr.id, role="operator", clearances=FULL, password=PASSWORD, actor=None
-    )
+    sharing.add_user("gbr-admin", gbr.id, role="operator", clearances=FULL, password=PASSWORD, actor=None)
     boss = sharing.principal("gbr-admin")
     ken = sharing.add_org("Ministry of Defence (Kenya)", "KEN", actor=boss)
     secret = {"national": "SECRET"}

@@ -83,3 +83,18 @@ def test_interfaces_ask_permissions_not_role_names_and_hold_no_lake_sql() -> Non
         if path.split("/")[0] in INTERFACES:
             assert not re.search(r"\.role\s*[!=]=\s*\"", text), f"{path} compares a role's name"
             assert not re.search(r"\b(SELECT|INSERT|UPDATE|DELETE)\s+.*\bFROM\b", text), f"{path} holds SQL"
+
+
+def test_a_new_records_default_marking_is_the_same_in_every_interface() -> None:
+    """One default: the CLI and the API take the create model's, and the web's forms
+    offer the same one (owner only: releasing a record is a choice)."""
+    from detente.store.models import DEFAULT_MARKING
+    from detente.store.records import record_types
+
+    assert DEFAULT_MARKING == "UNCLASSIFIED"
+    for kind in record_types().values():
+        assert kind.create_model.model_fields["marking"].default == DEFAULT_MARKING
+    web = {p: t for p, t in sources().items() if p.startswith("web/")}
+    assert not [p for p, t in web.items() if 'defaults["marking"] = "' in t]
+    form = (SRC / "web" / "templates" / "engagement_form.html").read_text(encoding="utf-8")
+    assert "values.marking or 'UNCLASSIFIED' }}" in form

@@ -27,8 +27,10 @@ def test_the_shipped_files_make_the_catalogue() -> None:
     # every file in data/ is one the package reads (and ships: see package-data)
     assert sorted(p.name for p in DATA.iterdir()) == [
         "activity.yaml",
+        "agreements.yaml",
         "countries.csv",
         "initiatives.yaml",
+        "open_data.yaml",
         "people.yaml",
         "planning.yaml",
         "scenario.yaml",

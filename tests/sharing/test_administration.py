@@ -97,9 +97,7 @@ def reach(session: Session) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {org.id: set() for org in session.scalars(select(Organisation))}
     sharing = Sharing(session)
     for user in session.scalars(select(User).where(User.active.is_(True))):
-        for record in Store(session, sharing.principal(user.username)).list(
-            "actors", ListQuery(limit=None)
-        ):
+        for record in Store(session, sharing.principal(user.username)).list("actors", ListQuery(limit=None)):
             if record.owner_org_id != user.org_id:
                 out[user.org_id].add(record.id)
     return out

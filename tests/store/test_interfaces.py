@@ -187,7 +187,7 @@ def _through_web(web: httpx.Client, made: Made, kind: RecordType) -> None:
 
 def _main(page: str) -> str:
     """The page's main content, for failure messages."""
-    return page[page.find('<main'):][:1500]
+    return page[page.find("<main") :][:1500]
 
 
 def _csrf(page: str) -> str:

@@ -117,6 +117,12 @@ def test_month_and_week_views_show_bars_at_most_three_a_day_and_only_what_the_vi
     expect(gbr.get_by_role("link", name=LONG)).to_have_count(1)
     gbr.get_by_role("link", name="Month", exact=True).click()
     expect(gbr.get_by_role("heading", level=1)).to_have_text("Engagements in March 2025")
+    # the search page (grouped, highlighted, linking to each record) passes axe-core too
+    gbr.goto(f"{base}/search?q=talks")
+    expect(gbr.get_by_role("heading", name="Engagements (6)")).to_be_visible()
+    expect(gbr.locator("ol.hits a mark")).to_have_count(6)
+    accessible(gbr)
+    shoot(gbr, "42-search-gbr-planner", store)
 
     # another organisation: the secret one neither drawn nor counted
     ken = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()

@@ -138,6 +138,14 @@ def _resource_router(res: RecordType) -> APIRouter:
     return router
 
 
+def _json(model: BaseModel, headers: dict[str, str] | None = None) -> Response:
+    """A response from a model the store has just built and validated: serialised once by
+    its own pydantic serializer, as FastAPI would, without validating it a second time
+    against the route's ``response_model`` (which still documents it in OpenAPI)."""
+    body = model.__pydantic_serializer__.to_json(model)
+    return Response(body, media_type="application/json", headers=headers)
+
+
 def _add_reads(router: APIRouter, res: RecordType) -> None:
     public, one = res.public_model, res.singular
     page = create_model(
@@ -159,9 +167,8 @@ def _add_reads(router: APIRouter, res: RecordType) -> None:
     def list_records(params: Annotated[filters, Query()], work: Annotated[Unit, Depends(unit)]) -> Any:  # type: ignore[valid-type]
         query = _query(res, params)
         with work.registry() as reg:
-            items = reg.list(res.name, query)
-            total = reg.count(res.name, query)
-        return page(items=items, total=total, limit=query.limit, offset=query.offset)
+            items, total = reg.page(res.name, query)
+        return _json(page(items=items, total=total, limit=query.limit, offset=query.offset))
 
     @router.get(
         "/{record_id}",
@@ -171,11 +178,10 @@ def _add_reads(router: APIRouter, res: RecordType) -> None:
         operation_id=f"get_{_op(one)}",
         name=f"get_{_op(one)}",
     )
-    def get_record(record_id: RecordId, response: Response, work: Annotated[Unit, Depends(unit)]) -> Any:
+    def get_record(record_id: RecordId, work: Annotated[Unit, Depends(unit)]) -> Any:
         with work.registry() as reg:
             record = reg.get(res.name, record_id)
-        response.headers["ETag"] = etag(record.version)
-        return record
+        return _json(record, headers={"ETag": etag(record.version)})
 
     @router.get(
         "/{record_id}/history",

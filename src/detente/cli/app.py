@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import click
 import typer
@@ -33,7 +33,12 @@ from detente.core.migrate import current_revision, head_revision
 from detente.core.settings import Settings
 from detente.core.workspace import create_workspace
 
-__all__ = ["app", "main"]
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from detente.demo.open_data import Loaded
+
+__all__ = ["app", "main", "worker_app"]
 
 
 # options of the root command that may also be written after a subcommand
@@ -359,20 +364,54 @@ def export(
         console.print(f"bundle marking: {marking.render() if marking else 'empty'}", highlight=False)
 
 
-def _serve(settings: Settings, host: str | None, port: int | None) -> None:
+def _serve(settings: Settings, host: str | None, port: int | None, workers: int = 1) -> None:
     import uvicorn
-
-    from detente.server import create_app
 
     settings = settings.model_copy(
         update={k: v for k, v in (("host", host), ("port", port)) if v is not None}
     )
     settings.check_serving()
+    processes = "one process" if workers == 1 else f"{workers} worker processes"
     console.print(
         f"serving detente at [bold]http://{settings.host}:{settings.port}/[/bold] "
-        f"(API: /api/v1, OpenAPI: /api/v1/openapi.json); Ctrl+C stops it"
+        f"(API: /api/v1, OpenAPI: /api/v1/openapi.json) with {processes}; Ctrl+C stops it"
     )
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    if workers == 1:
+        from detente.server import create_app
+
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+        return
+    # each worker process builds its own application (worker_app) from the environment it
+    # inherits: the same as this one's, with the workspace and address chosen here
+    os.environ.update(
+        DETENTE_WORKSPACE=str(settings.workspace.resolve()),
+        DETENTE_HOST=settings.host,
+        DETENTE_PORT=str(settings.port),
+    )
+    uvicorn.run(
+        "detente.cli.app:worker_app",
+        factory=True,
+        workers=workers,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+    )
+
+
+def worker_app() -> FastAPI:
+    """The application one worker process of ``detente serve --workers N`` serves
+    (uvicorn calls this in each; the settings come from the environment ``_serve`` set)."""
+    from detente.server import create_app
+
+    return create_app(Settings())
+
+
+def default_workers(settings: Settings) -> int:
+    """One worker per core on PostgreSQL; one on SQLite, which has one writer at a time
+    (more processes would only queue for its lock, by polling it)."""
+    if settings.database_url.startswith("postgresql"):
+        return os.cpu_count() or 1
+    return 1
 
 
 @app.command()
@@ -380,12 +419,40 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Address \\[default: DETENTE_HOST or 127.0.0.1].")] = None,
     port: Annotated[int | None, typer.Option(help="Port \\[default: DETENTE_PORT or 8000].")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes \\[default: one per core on PostgreSQL, 1 on SQLite].",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the web app and the REST API (with its OpenAPI document) on this workspace."""
     settings = settings_from(ctx)
     with create_workspace(settings):  # create or migrate before serving
         pass
-    _serve(settings, host, port)
+    _serve(settings, host, port, workers or default_workers(settings))
+
+
+def _report_open_data(folder: Path | None, opened: Loaded | None) -> None:
+    """What the demo loaded into the lake, what failed and what it did not find."""
+    if opened is None:
+        console.print(
+            "no open data folder (--data, DETENTE_SHARED_DATA or ../shared/data): the relations, warning "
+            "and vetting pages say which `detente sources load` command fills them"
+        )
+    else:
+        console.print(
+            f"open data loaded from {folder}: " + ", ".join(f"{n} ({r:,})" for n, r in opened.loaded.items())
+        )
+        for name, why in opened.failed.items():
+            console.print(f"[yellow]not loaded[/yellow] {name}: {why}")
+        if opened.missing:
+            console.print(
+                "not found (load with `detente sources load NAME FILE`): " + ", ".join(opened.missing)
+            )
 
 
 @app.command()
@@ -442,21 +509,7 @@ def demo(
 
             opened = load_open_data(ws, folder, user="demo", progress=loading)
     summarise(result, console)
-    if opened is None:
-        console.print(
-            "no open data folder (--data, DETENTE_SHARED_DATA or ../shared/data): the relations, warning "
-            "and vetting pages say which `detente sources load` command fills them"
-        )
-    else:
-        console.print(
-            f"open data loaded from {folder}: " + ", ".join(f"{n} ({r:,})" for n, r in opened.loaded.items())
-        )
-        for name, why in opened.failed.items():
-            console.print(f"[yellow]not loaded[/yellow] {name}: {why}")
-        if opened.missing:
-            console.print(
-                "not found (load with `detente sources load NAME FILE`): " + ", ".join(opened.missing)
-            )
+    _report_open_data(folder, opened)
     console.print(
         f"\nworkspace: {ws.path.resolve()}  (acting as {DEFAULT_USER}; --as picks another demo user)\n"
         "next: [bold]detente engagements list --status planned[/bold], "

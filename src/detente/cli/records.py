@@ -7,7 +7,6 @@ accept an id, an external id or a name (and for actors a country). Commands pars
 call one store method, and render; ``--json`` prints what the API would return.
 """
 
-
 import inspect
 import json
 import typing

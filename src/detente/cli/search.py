@@ -36,10 +36,10 @@ def _show(results: Results) -> None:
         for hit in group.hits:
             line = Text("  ")
             line.append_text(_marked(hit.title))
-            line.append(f"  [{hit.record.marking}]  {hit.record_id}", style="dim")
             console.print(line, highlight=False)
+            console.print(Text(f"    {hit.record.marking} · {hit.record_id}", style="dim"), highlight=False)
             for snippet in hit.snippets:
-                text = Text(f"      {snippet.field.replace('_', ' ')}: ", style="dim")
+                text = Text(f"    {snippet.field.replace('_', ' ')}: ", style="dim")
                 text.append_text(_marked(snippet))
                 console.print(text, highlight=False)
 

@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, Select, and_, func, select, update
 from sqlalchemy.orm import Session
 
 from detente.core import audit
 from detente.core.errors import AuthError, ConflictError, NotFoundError, ValidationError
 from detente.core.markings import Principal, schemes
 from detente.sharing import coalitions
-from detente.sharing.tables import ApiToken, CoalitionChange, Organisation, User
+from detente.sharing.tables import ApiToken, CoalitionChange, CoalitionMember, Organisation, User
 from detente.store.access import system_access
 from detente.store.permissions import may, role_permissions, roles
 from detente.store.records import record_types
@@ -55,6 +55,33 @@ def _clearance_levels(clearances: dict[str, str]) -> dict[str, int]:
             )
         out[scheme] = levels.index(name)
     return out
+
+
+def _who(stmt: Select[Any] | Any) -> Any:
+    """``stmt`` with what a principal is made of: the user, their organisation and, one
+    row each, the coalitions its country belongs to today (none: one row, coalition null)."""
+    return (
+        stmt.add_columns(User.username, User.active, User.clearances, User.role, User.org_id)
+        .add_columns(Organisation.country, CoalitionMember.coalition)
+        .join_from(User, Organisation, Organisation.id == User.org_id)
+        .outerjoin(
+            CoalitionMember,
+            # the membership rule is the coalitions module's (as in coalitions.of_country)
+            and_(CoalitionMember.country == Organisation.country, coalitions._member_on(coalitions.today())),
+        )
+    )
+
+
+def _principal_of(rows: Sequence[Row[Any]] | Sequence[Any]) -> Principal:
+    first = rows[0]
+    return Principal(
+        user=first.username,
+        org=first.org_id,
+        country=first.country,
+        coalitions=frozenset(r.coalition for r in rows if r.coalition is not None),
+        clearances=_clearance_levels(first.clearances),
+        role=first.role,
+    )
 
 
 class Sharing:
@@ -304,10 +331,10 @@ class Sharing:
 
     def principal(self, username: str) -> Principal:
         """The principal of an existing, active user."""
-        user = self.session.scalar(select(User).where(User.username == username.strip().lower()))
-        if user is None or not user.active:
+        rows = self.session.execute(_who(select()).where(User.username == username.strip().lower())).all()
+        if not rows or not rows[0].active:
             raise AuthError(f"no active user {username!r}")
-        return self._principal(user)
+        return _principal_of(rows)
 
     def _principal(self, user: User, org: Organisation | None = None) -> Principal:
         org = org or self.session.get(Organisation, user.org_id)
@@ -404,25 +431,29 @@ class Sharing:
 
     def authenticate(self, secret: str, *, touch: bool = True) -> Principal:
         """The principal a token stands for. ``touch`` records when it was last used
-        (at most once a minute, so that a busy client does not turn reads into writes)."""
+        (at most once a minute, so that a busy client does not turn reads into writes).
+
+        Checked against the database on every call (one query: the token, its user,
+        their organisation and its country's coalitions today), so a revoked or expired
+        token, a deactivated user or a changed coalition takes effect at the next request."""
         digest = hashlib.sha256(secret.strip().encode()).hexdigest()
-        # one query for the token, its user and their organisation (this runs on every request)
-        found = self.session.execute(
-            select(ApiToken, User, Organisation)
-            .join(User, User.id == ApiToken.user_id)
-            .join(Organisation, Organisation.id == User.org_id)
-            .where(ApiToken.token_hash == digest)
-        ).first()
+        token = select(ApiToken.id, ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at)
+        stmt = _who(token.join(User, User.id == ApiToken.user_id)).where(ApiToken.token_hash == digest)
+        rows = self.session.execute(stmt).all()
         stamp = now()
-        if found is None:
+        if not rows:
             raise AuthError("invalid, expired or revoked token")
-        token, user, org = found
-        if token.revoked_at is not None or token.expires_at <= stamp or not user.active:
+        token_id, revoked_at, expires_at, last_used_at = rows[0][:4]
+        if revoked_at is not None or expires_at <= stamp or not rows[0].active:
             raise AuthError("invalid, expired or revoked token")
-        if touch and (token.last_used_at is None or stamp - token.last_used_at > TOUCH_EVERY):
-            token.last_used_at = stamp
-            self.session.flush()
-        return self._principal(user, org)
+        if touch and (last_used_at is None or stamp - last_used_at > TOUCH_EVERY):
+            self.session.execute(
+                update(ApiToken)
+                .where(ApiToken.id == token_id)
+                .values(last_used_at=stamp)
+                .execution_options(synchronize_session=False)
+            )
+        return _principal_of(rows)
 
     def revoke_token(self, token_id: str, *, actor: Principal) -> None:
         token = self.session.get(ApiToken, token_id)

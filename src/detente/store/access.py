@@ -9,6 +9,7 @@ reads. A test checks that the SQL form and the pure rule agree on random data.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, event, false, or_, text
@@ -16,7 +17,16 @@ from sqlalchemy.orm import Session
 
 from detente.core.markings import Marking, Principal
 
-__all__ = ["NOBODY", "bind_principal", "marking_columns", "system_access", "visible"]
+__all__ = [
+    "NOBODY",
+    "Profile",
+    "bind_principal",
+    "marking_columns",
+    "profile",
+    "system_access",
+    "visible",
+    "visible_to",
+]
 
 # The settings PostgreSQL's row-level security policies read (migration 0004).
 _SET = text(
@@ -46,19 +56,42 @@ def marking_columns(marking: Marking) -> dict[str, Any]:
     }
 
 
+# What the access decision reads of a principal: user, organisation, REL TO tokens
+# (country and coalitions), clearance level per scheme (in SCHEME_COLUMNS' order).
+Profile = tuple[str, str, frozenset[str], tuple[int, ...]]
+
+
+def profile(principal: Principal) -> Profile:
+    """The values of ``principal`` that ``visible`` reads (and nothing else)."""
+    clearances = tuple(principal.clearances.get(scheme, NOBODY) for scheme in SCHEME_COLUMNS)
+    return principal.user, principal.org, principal.tokens, clearances
+
+
 def visible(table: Any, principal: Principal) -> ColumnElement[bool]:
-    """SQL condition: rows of ``table`` that ``principal`` may read."""
-    cleared = and_(
-        *(
-            getattr(table, column) <= principal.clearances.get(scheme, NOBODY)
-            for scheme, column in SCHEME_COLUMNS.items()
-        )
-    )
-    own = table.owner_org_id == principal.org
-    released = or_(
-        false(), *(table.mk_rel.contains(f"|{t}|", autoescape=True) for t in sorted(principal.tokens))
-    )
-    named = table.mk_recipients.contains(f"|{principal.user.upper()}|", autoescape=True)
+    """SQL condition: rows of ``table`` that ``principal`` may read.
+
+    Built once per table and access profile, then reused: the expression is immutable,
+    and building it costs more than the query it filters on a page of records. The
+    cache is keyed on every value the predicate reads (``profile``), so a principal
+    whose coalitions or clearances change gets a new one.
+    """
+    return visible_to(table, profile(principal))
+
+
+def visible_to(table: Any, who: Profile) -> ColumnElement[bool]:
+    """``visible`` for an access profile."""
+    return _visible(table, *who)
+
+
+@lru_cache(maxsize=4096)
+def _visible(
+    table: Any, user: str, org: str, tokens: frozenset[str], clearances: tuple[int, ...]
+) -> ColumnElement[bool]:
+    columns = SCHEME_COLUMNS.values()
+    cleared = and_(*(getattr(table, c) <= level for c, level in zip(columns, clearances, strict=True)))
+    own = table.owner_org_id == org
+    released = or_(false(), *(table.mk_rel.contains(f"|{t}|", autoescape=True) for t in sorted(tokens)))
+    named = table.mk_recipients.contains(f"|{user.upper()}|", autoescape=True)
     red = table.mk_tlp == "RED"
     return and_(
         cleared,

@@ -24,6 +24,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from detente.store.fields import Marking, OptionalText, clean_line
 
 __all__ = [
+    "DEFAULT_MARKING",
     "ExternalId",
     "RecordCreate",
     "RecordFields",
@@ -48,12 +49,17 @@ class RecordFields(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
+# The marking a new record gets when none is given, in every interface: the owner's
+# organisation only (need to know); releasing it is a choice.
+DEFAULT_MARKING = "UNCLASSIFIED"
+
+
 class RecordCreate(RecordFields):
     # no id: detente assigns every record a random one (a client-chosen id could probe
     # whether a hidden record has it); external_id is the field for a user's own key
     external_id: ExternalId = None
     marking: Marking = Field(
-        default="UNCLASSIFIED",
+        default=DEFAULT_MARKING,
         description="Marking banner, e.g. 'UNCLASSIFIED//TLP:CLEAR' or 'SECRET//REL TO USA, GBR'",
     )
 

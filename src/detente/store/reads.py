@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pydantic
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
 from detente.core.errors import (
@@ -25,13 +25,26 @@ from detente.core.errors import (
     ValidationError,
 )
 from detente.core.markings import Principal
-from detente.store.access import bind_principal, visible
+from detente.store.access import bind_principal, profile, visible
 from detente.store.records import RecordType, record_type, record_types
+from detente.store.statements import (
+    TOTAL,
+    Shape,
+    columns,
+    get_statement,
+    listing,
+    related_statement,
+    shape_of,
+)
 
 __all__ = ["ListQuery", "Reader", "field_errors", "first_error"]
 
 
 LINK_CHUNK = 5000  # record ids per query when fetching links
+# up to this many records, their links and references are fetched in one statement
+# (a page of a listing); longer lists (exports, whole tables) in per-link chunks
+ONE_STATEMENT = 1000
+Listed = tuple[Select[Any], dict[str, Any]]  # a listing's statement and the values it binds
 
 
 def now() -> datetime:
@@ -127,6 +140,7 @@ class Reader:
 
     # ------------------------------------------------------------------ reads
     def _row(self, res: RecordType, record_id: str) -> Any:
+        """The record as a mapped object (for the writes, which change or delete it)."""
         row = None
         if _is_id(record_id):
             row = self.session.scalar(
@@ -136,17 +150,41 @@ class Reader:
             raise NotFoundError(f"no {res.singular} with id {record_id}")
         return row
 
+    def _related(
+        self, res: RecordType, ids: list[str], refs: Mapping[str, set[str]]
+    ) -> tuple[dict[str, dict[str, list[str]]], dict[str, set[str]]]:
+        """A page's links and which of its references the principal may see, in one
+        statement (``statements.related_statement``); the others are left out of the links, and
+        withheld from the references by ``_public``."""
+        links: dict[str, dict[str, list[str]]] = {i: {name: [] for name in res.links} for i in ids}
+        shown: dict[str, set[str]] = {name: set() for name in refs}
+        if not ids or not (res.links or refs):
+            return links, shown
+        bind_principal(self.session, self.principal)  # PostgreSQL's row-level security reads it
+        stmt = related_statement(res.name, tuple(refs), profile(self.principal))
+        values = {"owners": ids, **{f"ref{i}": sorted(v) for i, v in enumerate(refs.values())}}
+        names = [*res.links, *refs]
+        found = self.session.execute(stmt, values).all()
+        for tag, owner, member, _ in sorted(found, key=lambda r: (r[0], r[1] or "", r[3] or 0)):
+            name = names[int(tag)]
+            if owner is None:
+                shown[name].add(member)
+            elif owner in links:
+                links[owner][name].append(member)
+        return links, shown
+
     def _links(
-        self, res: RecordType, ids: list[str], id_query: Select[Any] | None = None
+        self, res: RecordType, ids: list[str], listed: Listed | None = None
     ) -> dict[str, dict[str, list[str]]]:
         """Each record's linked records (partners, parties) that the principal may see:
         the others are left out, without a trace (on PostgreSQL the link table's row-level
         security hides them from this very query).
 
-        ``id_query`` (the listing's own query, reduced to ids) replaces long id lists:
-        one statement instead of one per chunk, so PostgreSQL evaluates the link
-        table's row-level security once per listing rather than once per chunk.
+        ``listed`` (the listing's own statement and values, reduced to ids) replaces long
+        id lists: one statement instead of one per chunk, so PostgreSQL evaluates the
+        link table's row-level security once per listing rather than once per chunk.
         """
+        values = listed[1] if listed is not None else {}
         out: dict[str, dict[str, list[str]]] = {i: {} for i in ids}
         for name, link in res.links.items():
             for i in ids:
@@ -160,15 +198,16 @@ class Reader:
             # see) rather than one join, which planners mis-estimate on big lists
             pairs: list[tuple[str, str]] = []
             owners = (
-                [id_query.scalar_subquery()]
-                if id_query is not None and len(ids) > LINK_CHUNK
+                [listed[0].with_only_columns(res.table.id).scalar_subquery()]
+                if listed is not None and len(ids) > LINK_CHUNK
                 else [ids[start : start + LINK_CHUNK] for start in range(0, len(ids), LINK_CHUNK)]
             )
             for chosen in owners:
                 pairs += [
                     (o, a)
                     for o, a in self.session.execute(
-                        select(owner, actor).where(owner.in_(chosen)).order_by(owner, link.table.position)  # type: ignore[attr-defined]
+                        select(owner, actor).where(owner.in_(chosen)).order_by(owner, link.table.position),  # type: ignore[attr-defined]
+                        values,
                     )
                     if o in out
                 ]
@@ -179,23 +218,32 @@ class Reader:
         return out
 
     def _public(
-        self, res: RecordType, rows: list[Any], id_query: Select[Any] | None = None, *, raw: bool = False
+        self, res: RecordType, rows: Sequence[Any], listed: Listed | None = None, *, raw: bool = False
     ) -> list[Any]:
-        """Rows as public models. A reference to a record the principal may not see is
-        withheld: null, its field named in ``withheld`` (a list of references holds only
-        the records the principal may see), so that no response, export or page carries
-        a hidden record's id. ``raw`` keeps single references as stored (for the
-        service's own checks, never returned to a caller)."""
-        links = self._links(res, [r.id for r in rows], id_query)
-        shown: dict[str, set[str]] = {}
-        if not raw:
-            for name, target in res.refs.items():
-                values = {getattr(r, name) for r in rows} - {None}
-                shown[name] = self._visible_ids(record_types()[target].table, values) if values else set()
+        """Rows (mapped objects or plain rows) as public models. A reference to a record
+        the principal may not see is withheld: null, its field named in ``withheld`` (a
+        list of references holds only the records the principal may see), so that no
+        response, export or page carries a hidden record's id. ``raw`` keeps single
+        references as stored (for the service's own checks, never returned to a caller)."""
+        keys = [c.key for c in res.table.__table__.columns]
+        # plain rows hold the columns in this order (``columns``), and maybe more after them
+        datas = [
+            dict(zip(keys, row, strict=False)) if isinstance(row, Row) else {k: getattr(row, k) for k in keys}
+            for row in rows
+        ]
+        ids = [d["id"] for d in datas]
+        refs = {} if raw else {name: {d[name] for d in datas} - {None} for name in res.refs}
+        if len(ids) <= min(ONE_STATEMENT, LINK_CHUNK):
+            links, shown = self._related(res, ids, refs)
+        else:
+            links = self._links(res, ids, listed)
+            shown = {
+                name: self._visible_ids(record_types()[res.refs[name]].table, values) if values else set()
+                for name, values in refs.items()
+            }
         out = []
-        for row in rows:
-            data = {c.key: getattr(row, c.key) for c in res.table.__table__.columns}
-            data.update(links[row.id])
+        for data in datas:
+            data.update(links[data["id"]])
             withheld = []
             for name in shown:
                 if data[name] is not None and data[name] not in shown[name]:
@@ -207,89 +255,68 @@ class Reader:
 
     def get(self, name: str, record_id: str) -> Any:
         res = record_type(name)
-        return self._public(res, [self._row(res, record_id)])[0]
+        row = None
+        if _is_id(record_id):
+            bind_principal(self.session, self.principal)
+            stmt = get_statement(res.name, profile(self.principal))
+            row = self.session.execute(stmt, {"id": record_id}).first()
+        if row is None:  # absent and hidden look the same: "not found", never "forbidden"
+            raise NotFoundError(f"no {res.singular} with id {record_id}")
+        return self._public(res, [row])[0]
 
-    def _select(self, res: RecordType, query: ListQuery) -> Select[Any]:
-        table = res.table
-        stmt = select(table).where(self.visible(table))
-        for key, value in (query.filters or {}).items():
-            if key not in table.__table__.columns:
-                raise ValidationError(f"cannot filter {res.name} by {key!r}", field=key)
-            column = getattr(table, key)
-            if isinstance(value, list | tuple | set):
-                stmt = stmt.where(column.in_(list(value)))
-            elif value is None:
-                stmt = stmt.where(column.is_(None))
-            else:
-                stmt = stmt.where(column == value)
-            if key in res.refs and value is not None:
-                # a filter on a reference matches only references the principal may see:
-                # naming a hidden record's id finds nothing, as an unknown id does
-                target = record_types()[res.refs[key]].table
-                stmt = stmt.where(column.in_(select(target.id).where(self.visible(target))))
-        if query.search:
-            pattern = f"%{query.search.lower()}%"
-            stmt = stmt.where(func.lower(getattr(table, res.title_field)).like(pattern))
+    def _shape(self, res: RecordType, query: ListQuery) -> tuple[Shape, dict[str, Any]]:
+        """The listing's statement shape and the values it binds."""
+        involving = None
         if query.involving:
-            stmt = stmt.where(self._involving(res, query.involving))
-        date_col = getattr(res.table, res.date_field) if res.date_field else None
-        if date_col is not None:
-            if query.date_from:
-                stmt = stmt.where(date_col >= query.date_from)
-            if query.date_to:
-                stmt = stmt.where(date_col <= query.date_to)
-        return stmt
-
-    def _involving(self, res: RecordType, actor: str | Sequence[str]) -> Any:
-        table = res.table
-        # only actors the principal may see: a hidden actor's id involves nothing
-        ids = sorted(
-            self._visible_ids(record_types()["actors"].table, [actor] if isinstance(actor, str) else actor)
+            # only actors the principal may see: a hidden actor's id involves nothing
+            asked = [query.involving] if isinstance(query.involving, str) else query.involving
+            involving = sorted(self._visible_ids(record_types()["actors"].table, asked))
+        return shape_of(
+            res,
+            query.filters,
+            query.search,
+            involving,
+            (query.date_from, query.date_to),
+            (query.order_by, query.descending),
+            (query.limit, query.offset),
         )
-        clauses = [getattr(table, f).in_(ids) for f, target in res.refs.items() if target == "actors"]
-        for link in res.links.values():
-            if link.target == "actors":
-                clauses.append(table.id.in_(select(link.owner).where(link.member.in_(ids))))
-        if res.name == "actors":
-            clauses.append(table.id.in_(ids))
-        if not clauses:
-            raise ValidationError(f"{res.name} cannot be filtered by actor")
-        return or_(*clauses)
+
+    def _listing(self, res: RecordType, query: ListQuery, part: str) -> tuple[Select[Any], dict[str, Any]]:
+        shape, values = self._shape(res, query)
+        bind_principal(self.session, self.principal)  # PostgreSQL's row-level security reads it
+        return listing(res.name, profile(self.principal), shape, part), values
+
+    def page(self, name: str, query: ListQuery) -> tuple[list[Any], int]:
+        """A listing and the number of records matching its filters (what ``list`` and
+        ``count`` give) from one statement. A page past the end asks for the count alone."""
+        res = record_type(name)
+        stmt, values = self._listing(res, query, "page")
+        rows = self.session.execute(stmt, values).all()
+        count = int(rows[0]._mapping[TOTAL]) if rows else (self.count(name, query) if query.offset else 0)
+        return self._public(res, rows, (stmt, values)), count
 
     def list(self, name: str, query: ListQuery | None = None) -> list[Any]:
         res = record_type(name)
-        query = query or ListQuery()
-        stmt = self._select(res, query)
-        order = query.order_by or res.order
-        if order not in res.table.__table__.columns or order in res.refs:
-            # sorting by a reference would group records by a hidden record's id
-            raise ValidationError(f"cannot sort {res.name} by {order!r}", field="order_by")
-        column = getattr(res.table, order)
-        stmt = stmt.order_by(column.desc() if query.descending else column.asc(), res.table.id)
-        if query.limit is not None:
-            stmt = stmt.limit(query.limit)
-        stmt = stmt.offset(query.offset)
-        return self._public(res, list(self.session.scalars(stmt)), stmt.with_only_columns(res.table.id))
+        stmt, values = self._listing(res, query or ListQuery(), "rows")
+        return self._public(res, self.session.execute(stmt, values).all(), (stmt, values))
 
     def count(self, name: str, query: ListQuery | None = None) -> int:
         res = record_type(name)
-        stmt = self._select(res, query or ListQuery()).subquery()
-        return int(self.session.scalar(select(func.count()).select_from(stmt)) or 0)
+        stmt, values = self._listing(res, query or ListQuery(), "count")
+        return int(self.session.scalar(stmt, values) or 0)
 
     def iter_all(self, name: str, batch: int = 1000) -> Iterator[Any]:
         """Every record of a table in a stable order (for export), in batches."""
         res = record_type(name)
         offset = 0
         while True:
-            rows = list(
-                self.session.scalars(
-                    select(res.table)
-                    .where(self.visible(res.table))
-                    .order_by(res.table.created_at, res.table.id)
-                    .limit(batch)
-                    .offset(offset)
-                )
-            )
+            rows = self.session.execute(
+                select(*columns(res))
+                .where(self.visible(res.table))
+                .order_by(res.table.created_at, res.table.id)
+                .limit(batch)
+                .offset(offset)
+            ).all()
             if not rows:
                 return
             yield from self._public(res, rows)

@@ -163,8 +163,18 @@ def _is_text(annotation: Any) -> bool:
     )
 
 
+_FIELDS: dict[tuple[str, int], tuple[str, ...]] = {}
+
+
 def text_fields(res: RecordType) -> tuple[str, ...]:
     """A record type's text fields, title first: what its documents hold."""
+    key = (res.name, id(res))
+    if key not in _FIELDS:
+        _FIELDS[key] = _text_fields(res)
+    return _FIELDS[key]
+
+
+def _text_fields(res: RecordType) -> tuple[str, ...]:
     found = [
         name
         for name, info in res.fields_model.model_fields.items()

@@ -37,9 +37,7 @@ def _ws(request: Request) -> Workspace:
 
 
 @contextmanager
-def opened(
-    request: Request, *, write: bool = False, csrf: str | None = None
-) -> Iterator[tuple[Store, Page]]:
+def opened(request: Request, *, write: bool = False, csrf: str | None = None) -> Iterator[tuple[Store, Page]]:
     """The registry and page of the signed-in viewer (raises ``SignInRequired``).
 
     ``csrf`` is the form's token; a page that changes something passes it and it is

@@ -23,6 +23,7 @@ from detente.registry.rules import in_force, open_statuses
 from detente.registry.rules import overdue as overdue_rule
 from detente.registry.taxonomy import taxonomy
 from detente.store.fields import Line
+from detente.store.models import DEFAULT_MARKING
 from detente.store.records import record_type, record_types
 from detente.store.service import ListQuery, Store
 from detente.web.auth import opened
@@ -231,7 +232,7 @@ def engagement_form(request: Request) -> HTMLResponse:
         return page.render(
             "engagement_form.html",
             actors=actors,
-            values={"status": "proposed", "partners": []},
+            values={"status": "proposed", "partners": [], "marking": DEFAULT_MARKING},
             error=None,
             start_statuses=taxonomy().lifecycles["engagement"].start,
         )
@@ -518,6 +519,7 @@ def search(
             error=error,
             url=detail_url,
             labels={name: res.name.replace("_", " ") for name, res in record_types().items()},
+            dates={name: res.date_field for name, res in record_types().items()},
         )
 
 

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from detente.core.errors import AuthError, NotFoundError, StaleVersionError, ValidationError
 from detente.sharing.service import Sharing
 from detente.store.fields import Line
+from detente.store.models import DEFAULT_MARKING
 from detente.store.records import RecordType, record_type, record_types
 from detente.store.service import ListQuery, Store
 from detente.web.auth import opened
@@ -143,7 +144,7 @@ def new_form(request: Request, name: Annotated[Line, Path(max_length=60)]) -> HT
             for n, i in kind.fields_model.model_fields.items()
             if not i.is_required()
         }
-        defaults["marking"] = "UNCLASSIFIED//TLP:CLEAR"
+        defaults["marking"] = DEFAULT_MARKING  # as in the CLI and the API
         return _form_page(store, page, kind, None, defaults, {})
 
 
