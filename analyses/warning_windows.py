@@ -11,10 +11,14 @@ folds that end at each window's cutoff, so no window's actuals touch its own for
 windows share one ``FoldCache``: a member's forecast from an earlier origin is computed once.
 
     .venv/bin/python analyses/warning_windows.py [--years 2010-2019] [--draws 1000] [--models ...]
+        [--pooled]
 
 It prints one row per window (each model's CRPS, the best benchmark, the ensemble's margin
 over it, its ignorance, interval score and coverage), then the coverage and PIT histogram
-over all the windows together, and what the ensemble chose in each.
+over all the windows together, the coverage of the months with deaths by the country's
+level at the cutoff (quiet for a year: onsets; up to 10 deaths a month; more), and what the
+ensemble chose in each. ``--pooled`` runs the ensemble whose calibration covers the folds'
+months with deaths of all levels together (``Ensemble(pooled=True)``), onsets included.
 """
 
 from __future__ import annotations
@@ -30,10 +34,12 @@ from rich.table import Table
 
 from detente.sources.lake import Lake
 from detente.sources.service import load
-from detente.warning.backtest import Score, backtest
+from detente.warning.backtest import Backtest, Score, backtest
 from detente.warning.catalog import MODELS
-from detente.warning.ensemble import FoldCache
+from detente.warning.data import history, truth
+from detente.warning.ensemble import Ensemble, FoldCache, level_group
 from detente.warning.models import BENCHMARKS
+from detente.warning.scoring import coverage
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = "ensemble"
@@ -66,6 +72,24 @@ def _pooled(scores: list[Score]) -> dict[str, float]:
     }
 
 
+LEVELS = ("quiet a year (onsets)", "up to 10 a month", "more than 10 a month")
+
+
+def _by_level(lake: Lake, result: Backtest, tally: np.ndarray) -> None:
+    """Add the ensemble's months with deaths, and those its 50% and 90% intervals cover,
+    to ``tally[level group, (months, covered 50, covered 90)]``."""
+    window = result.window
+    first = window.forecast_months.index(window.scored_months[0])
+    draws = result.draws[DEFAULT][:, first:, :]
+    past = history(lake, window.cutoff, context=False).subset(result.countries)
+    y = truth(lake, window).subset(result.countries).values
+    level = np.repeat(level_group(past.values)[:, None], y.shape[1], axis=1)
+    deaths = y > 0
+    for lv in range(len(LEVELS)):
+        rows = deaths & (level == lv)
+        tally[lv] += [rows.sum(), coverage(draws, y, 0.5)[rows].sum(), coverage(draws, y, 0.9)[rows].sum()]
+
+
 def _files(shared: Path) -> list[Path]:
     return [
         shared / "ucdp_ged_cm" / "ged_cm_postpatch_to_oct2019.parquet",
@@ -79,9 +103,12 @@ def main() -> None:
     parser.add_argument("--years", default="2010-2019")
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated model names")
+    parser.add_argument("--pooled", action="store_true", help="calibrate on all months with deaths")
     args = parser.parse_args()
     shared = Path(os.environ.get("DETENTE_SHARED_DATA", ROOT.parent / "shared" / "data"))
     models = {n: MODELS[n] for n in args.models.split(",")}
+    if args.pooled and DEFAULT in models:
+        models[DEFAULT] = Ensemble(pooled=True)
     console = Console(width=240)
     table = Table(title=f"CRPS per window ({args.draws} draws); the ensemble's other scores")
     for column in (
@@ -99,6 +126,7 @@ def main() -> None:
     chose: list[str] = []
     margins: list[float] = []
     cache = FoldCache()
+    tally = np.zeros((len(LEVELS), 3))
     with tempfile.TemporaryDirectory() as tmp, Lake(Path(tmp)) as lake:
         load(lake, "views", _files(shared), user="analysis")
         for year in _years(args.years):
@@ -114,6 +142,7 @@ def main() -> None:
                 console.print(line)
                 continue
             mine.append(own)
+            _by_level(lake, result, tally)
             margin = own.crps / best[0] - 1
             margins.append(margin)
             chose.append(f"{year}: {result.choices.get(DEFAULT, '')}")
@@ -142,6 +171,14 @@ def main() -> None:
         months = np.array([s.countries * s.months for s in mine], dtype=float)
         pit = np.sum(np.array([s.pit for s in mine]) * months[:, None], axis=0) / months.sum()
         console.print("ensemble PIT histogram (ten bins, all windows): " + " ".join(f"{x:.3f}" for x in pit))
+        shares = [
+            (name, int(n), a / max(n, 1), b / max(n, 1))
+            for name, (n, a, b) in zip(LEVELS, tally.tolist(), strict=True)
+        ]
+        console.print(
+            "months with deaths (50% / 90% covered) by the country's level at the cutoff: "
+            + "; ".join(f"{name} {n}: {_pct(a)} / {_pct(b)}" for name, n, a, b in shares)
+        )
         for line in chose:
             console.print(line)
     console.print(f"fold cache: {cache.misses} member forecasts computed, {cache.hits} reused")

@@ -83,3 +83,32 @@ def test_calibration_widens_intervals_that_covered_too_little() -> None:
     assert np.array_equal(
         np.median(cal.apply(draws, level), axis=-1), np.median(draws, axis=-1)
     )  # median kept
+
+
+def test_pooled_calibration_covers_onsets_share_in_the_active_groups() -> None:
+    """Quiet countries (level 0) forecast 0 and now and then have deaths (onsets), which no
+    interval around 0 covers; active ones (level 2) are calibrated. Calibrated by group, the
+    months with deaths are covered below 90%; pooled, the active groups' intervals widen so
+    that all months with deaths are covered about 90% on fresh data, the quiet group's map
+    and every median unchanged."""
+    rng = np.random.default_rng(5)
+
+    def fold(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        level = np.where(np.arange(n) < n // 2, 0, 2)
+        centre = rng.uniform(50, 500, n)
+        draws = np.round(centre[:, None, None] * np.exp(0.5 * rng.standard_normal((n, 14, 400))))
+        truth = np.round(centre[:, None] * np.exp(0.5 * rng.standard_normal((n, 14))))
+        draws[level == 0] = 0
+        truth[level == 0] = np.where(rng.uniform(size=(n // 2, 14)) < 0.1, 5.0, 0.0)
+        return draws, truth, level
+
+    folds = [fold(200) for _ in range(5)]
+    own, pooled = Calibration.learn(folds), Calibration.learn(folds, pooled=True)
+    assert np.array_equal(pooled.maps[(0, 2)], own.maps[(0, 2)])
+    assert pooled.level((2, 2), 0.9) > own.level((2, 2), 0.9) > 0.85
+    draws, truth, level = fold(600)
+    deaths = truth > 0
+    for cal, low, high in ((own, 0.78, 0.86), (pooled, 0.87, 0.93)):
+        fresh = cal.apply(draws, level)
+        assert low <= coverage(fresh, truth, 0.9)[deaths].mean() <= high
+        assert np.array_equal(np.median(fresh, axis=-1), np.median(draws, axis=-1))

@@ -178,10 +178,16 @@ class Calibration:
     GRID = 1000
 
     @classmethod
-    def learn(cls, folds: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> Calibration:
+    def learn(
+        cls, folds: list[tuple[np.ndarray, np.ndarray, np.ndarray]], pooled: bool = False
+    ) -> Calibration:
         """``folds``: (mixture draws [country, horizon, k], truth [country, horizon], level
-        group [country]). Deterministic: the PIT's randomisation has a fixed seed."""
+        group [country]). Deterministic: the PIT's randomisation has a fixed seed. With
+        ``pooled``, the active groups' nominal c is read at the level c_a(c) that makes the
+        folds' months with deaths *of every group* (quiet countries' onsets included, which
+        their own intervals around 0 miss) covered at c: see ``_pooled``."""
         devs: dict[tuple[int, int], list[np.ndarray]] = {}
+        onsets: dict[int, list[np.ndarray]] = {}  # quiet countries' months with deaths
         for seed, (draws, truth, level) in enumerate(folds):
             y = np.nan_to_num(truth, nan=0.0)
             dev = np.abs(pit(draws, y, seed) - 0.5)
@@ -192,13 +198,37 @@ class Calibration:
             for lv, h in itertools.product(np.unique(level), np.unique(hg)):
                 cell = deaths & (level == lv)[:, None] & (hg == h)[None, :]
                 devs.setdefault((int(lv), int(h)), []).append(dev[cell])
+                if lv == 0:
+                    onsets.setdefault(int(h), []).append(dev[cell & (y > 0)])
         maps, counts = {}, {}
         for key, parts in devs.items():
             d = np.concatenate(parts)
             counts[key] = len(d)
             if len(d) >= MIN_GROUP:
                 maps[key] = np.minimum(2 * np.quantile(d, _levels(cls.GRID)), 1.0)
+        if pooled:
+            maps = cls._pooled(maps, counts, {h: np.concatenate(v) for h, v in onsets.items()})
         return cls(maps, counts)
+
+    @classmethod
+    def _pooled(
+        cls, maps: dict[tuple[int, int], np.ndarray], counts: dict[tuple[int, int], int],
+        onsets: dict[int, np.ndarray],
+    ) -> dict[tuple[int, int], np.ndarray]:  # fmt: skip
+        """The active groups' maps read at c_a(c) = (c (n_a + n_q) - q(c)) / n_a: n_a months
+        with deaths in active groups, n_q onsets, q(c) the onsets the quiet groups' own
+        calibrated intervals cover. Nothing but the folds sets c_a."""
+        grid = _levels(cls.GRID)
+        active = sum(n for (lv, _), n in counts.items() if lv != 0 and (lv, _) in maps)
+        if not active:
+            return maps
+        quiet = sum(len(d) for d in onsets.values())
+        covered = np.zeros(cls.GRID)
+        for h, d in onsets.items():
+            wide = maps.get((0, h), grid)
+            covered += np.searchsorted(np.sort(2 * d), wide, side="right")
+        target = np.maximum.accumulate(np.clip((grid * (active + quiet) - covered) / active, 0.0, 1.0))
+        return {key: (m if key[0] == 0 else np.interp(target, grid, m)) for key, m in maps.items()}
 
     def level(self, key: tuple[int, int], c: float) -> float:
         """The central level read for nominal ``c`` in group ``key``."""
@@ -275,6 +305,7 @@ class Ensemble:
     nested: int = 5
     step: float = 0.1
     name: str = "ensemble"
+    pooled: bool = False  # calibrate months with deaths of all groups together (onsets too)
     takes_cache = True
 
     def fold_data(self, history: History, cache: FoldCache, count: int) -> list[Fold]:
@@ -354,7 +385,9 @@ class Ensemble:
         }
 
     def calibrate(self, folds: list[Fold], weights: np.ndarray) -> Calibration:
-        return Calibration.learn([(mix_many(f.members, weights), f.truth, f.level) for f in folds])
+        return Calibration.learn(
+            [(mix_many(f.members, weights), f.truth, f.level) for f in folds], pooled=self.pooled
+        )
 
     def run(
         self, history: History, horizons: int, k: int, rng: np.random.Generator, done: dict[str, Run],
