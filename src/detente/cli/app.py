@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -82,7 +81,7 @@ class _Group(TyperGroup):
         except DetenteError as exc:
             err_console.print(f"[red]error:[/red] {exc.message}", highlight=False)
             raise typer.Exit(exc.exit_code) from None
-        except (typer.Exit, typer.Abort, click.exceptions.ClickException, click.exceptions.Exit):
+        except (typer.Exit, typer.Abort, typer.TyperException):  # usage errors: Typer says them
             raise
         except KeyboardInterrupt:
             err_console.print("interrupted")
@@ -537,6 +536,18 @@ register_plan(app)
 register_search(app)
 
 
+def _tidy_help(command: Any) -> None:
+    """Give every command a one-paragraph summary for its group's list: a docstring's
+    first paragraph with its line breaks removed (Rich help keeps them, which breaks the
+    list's lines mid-sentence)."""
+    if command.short_help is None and command.help:
+        command.short_help = command.help.split("\n\n")[0].replace("\n", " ").strip()
+    for sub in getattr(command, "commands", {}).values():
+        _tidy_help(sub)
+
+
 def main() -> None:
     """Console entry point."""
-    app()
+    command = typer.main.get_command(app)
+    _tidy_help(command)
+    command(prog_name="detente")

@@ -22,7 +22,9 @@ status codes (``api/errors.py``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 
 __all__ = [
     "AuthError",
@@ -37,6 +39,7 @@ __all__ = [
     "TooLargeError",
     "TransitionError",
     "UnknownCountryError",
+    "UnknownValueError",
     "ValidationError",
 ]
 
@@ -71,6 +74,17 @@ class ValidationError(DetenteError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(f"{field}: {message}" if field else message)
         self.field = field
+
+
+class UnknownValueError(ValidationError):
+    """A value outside a closed list (a status, a kind, a rule): the message names the
+    nearest allowed values, or the first ones when none is near."""
+
+    def __init__(self, value: str, allowed: Sequence[str], *, what: str, field: str | None = None) -> None:
+        near = get_close_matches(str(value), list(allowed), n=3, cutoff=0.5) or list(allowed)[:5]
+        super().__init__(f"unknown {what} {value!r}; did you mean {', '.join(near)}?", field=field)
+        self.value = value
+        self.suggestions = near
 
 
 class UnknownCountryError(ValidationError):

@@ -21,10 +21,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from difflib import get_close_matches
 from typing import Any
 
-from detente.core.errors import ValidationError
+from detente.core.errors import UnknownValueError
 from detente.core.markings import derived_marking
 from detente.planning import vienna
 from detente.planning.prerequisites import OPEN, Finding, check_all
@@ -72,8 +71,7 @@ def rule_of(text: str | None) -> str | None:
         return None
     rule = text.strip()
     if rule not in RULE_LABELS:
-        near = get_close_matches(rule, list(RULE_LABELS), n=3, cutoff=0.5) or sorted(RULE_LABELS)[:5]
-        raise ValidationError(f"unknown rule {rule!r}; did you mean {', '.join(near)}?", field="rule")
+        raise UnknownValueError(rule, sorted(RULE_LABELS), what="rule", field="rule")
     return rule
 
 

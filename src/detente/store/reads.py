@@ -22,10 +22,12 @@ from sqlalchemy.orm import Session
 from detente.core.errors import (
     ConflictError,
     NotFoundError,
+    UnknownValueError,
     ValidationError,
 )
 from detente.core.markings import Principal
 from detente.store.access import bind_principal, profile, visible
+from detente.store.models import choices
 from detente.store.records import RecordType, record_type, record_types
 from detente.store.statements import (
     TOTAL,
@@ -37,7 +39,7 @@ from detente.store.statements import (
     shape_of,
 )
 
-__all__ = ["ListQuery", "Reader", "field_errors", "first_error"]
+__all__ = ["ListQuery", "Reader", "check_filters", "field_errors", "first_error"]
 
 
 LINK_CHUNK = 5000  # record ids per query when fetching links
@@ -94,6 +96,20 @@ class ListQuery:
     descending: bool = False
     limit: int | None = 100
     offset: int = 0
+
+
+def check_filters(res: RecordType, filters: Mapping[str, Any] | None) -> None:
+    """Refuse a filter value a field can never hold (a status, a kind outside its list):
+    the error names the nearest allowed values, rather than an empty list that looks
+    like "nothing there"."""
+    for key, value in (filters or {}).items():
+        info = res.fields_model.model_fields.get(key)
+        allowed = choices(info.annotation, info.metadata) if info is not None else ()
+        if not allowed:
+            continue
+        for one in value if isinstance(value, list | tuple | set) else [value]:
+            if one is not None and one not in allowed:
+                raise UnknownValueError(str(one), allowed, what=key.replace("_", " "), field=key)
 
 
 class Reader:
@@ -271,6 +287,7 @@ class Reader:
             # only actors the principal may see: a hidden actor's id involves nothing
             asked = [query.involving] if isinstance(query.involving, str) else query.involving
             involving = sorted(self._visible_ids(record_types()["actors"].table, asked))
+        check_filters(res, query.filters)
         return shape_of(
             res,
             query.filters,
