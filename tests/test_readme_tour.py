@@ -41,7 +41,7 @@ EXPECTED = {
     "--as ken-analyst relations partner": r"Partners of KEN in \d{4}",
     "--as ken-analyst relations index": r"2025-\d\d\s*│\s*[1-9]\d*\.\d\d",
     "--as ken-analyst relations peacekeeping": r"KEN, \d{4}-\d\d-\d\d: [\d,]+ troops",
-    "--as ken-analyst warning forecast": r"KEN",
+    "--as ken-analyst warning alerts": r"Partners at or above P\(>=25\) = 0.5 \(forecast",
     "--as gbr-vetting vet guard": r"Northern Rangers Militia",
     "--as gbr-vetting vet screen": r"│ 1 │\s+0\.\d\d │.*\n?.*BOUT",
     "--as gbr-vetting vet decide": r"pending, valid until",
@@ -80,6 +80,7 @@ def test_every_tour_command_runs_verbatim_on_a_fresh_demo(shared: Path, tmp_path
     )
     assert built.returncode == 0, built.stdout + built.stderr
     assert "open data loaded from" in built.stdout and "not loaded" not in built.stdout
+    assert "the early-warning page shows the forecast saved in" in built.stdout
     framework: list[int] = []
     for words in tour_commands():
         done = subprocess.run(

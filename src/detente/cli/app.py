@@ -452,6 +452,8 @@ def _report_open_data(folder: Path | None, opened: Loaded | None) -> None:
             console.print(
                 "not found (load with `detente sources load NAME FILE`): " + ", ".join(opened.missing)
             )
+        if opened.forecast is not None:
+            console.print(f"the early-warning page shows the forecast saved in {opened.forecast}")
 
 
 @app.command()
@@ -477,7 +479,7 @@ def demo(
     among real countries) and the open datasets it finds, print a summary, and serve the
     web app on it (--no-serve only builds it). Works offline."""
     from detente.demo import DEFAULT_USER, build_demo, demo_users, summarise
-    from detente.demo.open_data import data_folder, load_open_data
+    from detente.demo.open_data import data_folder, first_forecast, load_open_data
     from detente.sharing.service import Sharing
 
     settings = settings_from(ctx)
@@ -507,6 +509,8 @@ def demo(
                 bar.update(lake_task, completed=done - 1, total=total, description=f"loading {name}")
 
             opened = load_open_data(ws, folder, user="demo", progress=loading)
+            bar.update(lake_task, description="the first early-warning forecast")
+            opened.forecast = first_forecast(ws, opened)
     summarise(result, console)
     _report_open_data(folder, opened)
     console.print(

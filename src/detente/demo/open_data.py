@@ -15,7 +15,7 @@ from detente.demo.load import read_yaml
 from detente.sources.lake import Lake
 from detente.sources.service import load
 
-__all__ = ["Loaded", "data_folder", "load_open_data"]
+__all__ = ["Loaded", "data_folder", "first_forecast", "load_open_data"]
 
 
 @dataclass
@@ -25,6 +25,7 @@ class Loaded:
     loaded: dict[str, int] = field(default_factory=dict)  # source -> rows
     missing: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    forecast: Path | None = None  # the first early-warning forecast, when the outcomes are there
 
 
 def data_folder(given: Path | None) -> Path | None:
@@ -71,3 +72,18 @@ def load_open_data(
                 continue
             out.loaded[name] = provenance.rows
     return out
+
+
+def first_forecast(ws: Workspace, loaded: Loaded) -> Path | None:
+    """The early-warning page's first forecast (the default model, as `detente warning
+    forecast` makes it), when the lake holds the monthly outcomes it needs; else None."""
+    from detente.warning.forecast import forecast, save
+
+    if "views" not in loaded.loaded:
+        return None
+    with Lake(ws.path) as lake:
+        try:
+            made = forecast(lake)
+        except DetenteError:
+            return None
+    return save(made, ws.path / "forecasts")
