@@ -101,7 +101,8 @@ def test_bad_input_is_named(base: str) -> None:  # noqa: F811
 
 
 def test_the_cli_and_the_api_give_the_same_index_and_banner(ws: Workspace, world: dict[str, Any]) -> None:
-    """One function behind both: the same figure, and the same banner (coalitions expanded
+    """One function behind the three: the same figure in the CLI, the API and the web page,
+    and the same banner (coalitions expanded
     in both: a record released to NATO and one released to GBR and KEN share GBR)."""
     import re
 
@@ -124,6 +125,12 @@ def test_the_cli_and_the_api_give_the_same_index_and_banner(ws: Workspace, world
         window = {"a": "GBR", "b": "KEN", "first": "2010-06-01", "last": "2010-06-30"}
         api = httpx.get(f"{server}{API}/relations/index", params=window, timeout=SLOW,
                         headers={"Authorization": f"Bearer {secret}"}).json()  # fmt: skip
+        with httpx.Client(base_url=server, follow_redirects=True, timeout=SLOW) as web:
+            web.post("/login", data={"username": "gbr-planner", "password": f.PASSWORD})
+            page = web.get("/relations/dyads", params={"a": "GBR", "b": "KEN", "year": 2010}).text
+    # the web's compare-pairs chart (its data table) shows the same figure for the month
+    shown = re.search(r"<td>GBR-KEN</td><td>2010-06</td><td>([\d.]+)</td>", page)
+    assert shown, page[page.find("h-index") :][:2000]
     env = {"DETENTE_WORKSPACE": str(ws.path), "DETENTE_DATABASE_URL": ws.settings.database_url,
            "DETENTE_TOKEN": secret, "COLUMNS": "200"}  # fmt: skip
     args = ["relations", "index", "GBR", "KEN", "--from", "2010-06", "--to", "2010-06"]
@@ -133,4 +140,5 @@ def test_the_cli_and_the_api_give_the_same_index_and_banner(ws: Workspace, world
     assert banner and banner.group(1) == api["marking"] == "SECRET//REL TO GBR"
     row = api["data"]["months"][0]
     assert re.search(rf"2010-06\s+│\s+{row['coop_index']:.2f}\s", out), out
+    assert row["coop_index"] > 0 and abs(float(shown.group(1)) - row["coop_index"]) < 0.05
     assert row["engagements"] == 2
