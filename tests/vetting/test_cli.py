@@ -22,6 +22,10 @@ def test_screen_shows_candidates_with_their_evidence(cli: Callable[..., str], sh
     assert ("dob_agree" in out and "same date of birth 1984-01-08" in out) or "same year of birth 1984" in out
     assert "against: dob_conflict" in out and "born 1984 vs" in out  # a relative, born elsewhen
     assert "1 match at or above 0.7" in out
+    osama = cli("vet", "screen", "أسامة بن لادن", "--limit", "2")  # his son's entry: a near miss, says why
+    first = next(line for line in osama.splitlines() if line.startswith("│ 1 "))
+    assert "QDi.421" in first and "no match" in first and "no match" in osama.splitlines()[-1]
+    assert "against: given_name_conflict" in osama and "given names differ: asama vs hmza" in osama
     cyrillic = cli("vet", "screen", "Путин Владимир Владимирович", "--limit", "1")  # another script and order
     assert "ofac:ofac-35096" in cyrillic and "PUTIN, Vladimir" in cyrillic and "1 match" in cyrillic
     assert "give the date of birth as YYYY" in cli("vet", "screen", "Kim", "--dob", "soon", code=2)

@@ -1,4 +1,6 @@
-"""Searched by each alias: is the listed entity found by an alias it is not listed under?
+"""Searched by each alias: is the listed entity found first by its alias, among every entity
+that bears or resembles it (``search_listed``), and by an alias it is not listed under
+(``search_one``, held out: the harder test, below)?
 
 For every alias of every entity (or a sample), the entity is held out of the index under
 that alias (and any identical spelling of it) and kept under its other names; the alias is
@@ -18,10 +20,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from detente.vetting.match import THRESHOLD, Subject, compare, entity
+from detente.vetting.match import THRESHOLD, Match, Subject, compare, entity
 from detente.vetting.screen import Screener, rank_key
 
-__all__ = ["AliasReport", "Searched", "alias_queries", "search_by_aliases"]
+__all__ = ["AliasReport", "Searched", "alias_queries", "search_by_aliases", "search_listed", "search_one"]
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ def _schema(schema: str) -> str:
 
 
 def search_one(screener: Screener, number: int, alias: str, weak: bool) -> Searched:
+    """The alias searched with its entity held out under it (and any identical spelling)."""
     from dataclasses import replace
 
     assert screener.index is not None
@@ -107,16 +110,7 @@ def search_one(screener: Screener, number: int, alias: str, weak: bool) -> Searc
     subject = Subject(alias, _schema(target.schema))
     ranked = screener.screen_without(subject, number, [alias], limit=screener.candidates)
     keys = [m.listed.key for m in ranked]
-    rank: int | None = None
-    base_rank: int | None = None
-    strict = False
-    if target.key in keys:
-        at = keys.index(target.key)
-        mine = rank_key(ranked[at])
-        rank = 1 + sum(rank_key(m) < mine for m in ranked)
-        strict = at == 0 and (len(ranked) == 1 or rank_key(ranked[1]) > mine)
-        base = ranked[at].base_score or 0.0
-        base_rank = 1 + sum((m.base_score or 0.0) > base for m in ranked)
+    rank, strict, base_rank = _rank(ranked, target.key)
     kept = [n for n in dict.fromkeys(target.all_names) if n.casefold() != alias.casefold()]
     if not kept:
         return Searched(target.key, alias, weak, rank, strict, 0.0, False, keys[0] if keys else "", base_rank)
@@ -132,7 +126,38 @@ def search_one(screener: Screener, number: int, alias: str, weak: bool) -> Searc
     )  # fmt: skip
 
 
-def search_by_aliases(screener: Screener, sample: int | None = None, seed: int = 3) -> Iterator[Searched]:
-    """Each alias searched with its entity held out under it (see the module's note)."""
+def _rank(ranked: list[Match], key: str) -> tuple[int | None, bool, int | None]:
+    """(rank with ties at its score counted as first, alone at the top, logic-v2's rank)."""
+    keys = [m.listed.key for m in ranked]
+    if key not in keys:
+        return None, False, None
+    at = keys.index(key)
+    mine = rank_key(ranked[at])
+    rank = 1 + sum(rank_key(m) < mine for m in ranked)
+    strict = at == 0 and (len(ranked) == 1 or rank_key(ranked[1]) > mine)
+    base = ranked[at].base_score or 0.0
+    return rank, strict, 1 + sum((m.base_score or 0.0) > base for m in ranked)
+
+
+def search_listed(screener: Screener, number: int, alias: str, weak: bool) -> Searched:
+    """The alias searched with its entity listed under it, as the lists have it (is the
+    entity ranked first among every entity that bears or resembles that name?)."""
+    target = screener.listed[number]
+    subject = Subject(alias, _schema(target.schema))
+    ranked = screener.screen(subject, limit=screener.candidates)
+    rank, strict, base_rank = _rank(ranked, target.key)
+    mine = next((m for m in ranked if m.listed.key == target.key), None)
+    pair = mine or compare(entity(subject), target, rarity=screener.rarity)
+    best = ranked[0].listed.key if ranked else ""
+    return Searched(target.key, alias, weak, rank, strict, pair.score, mine is not None, best,
+                    base_rank, pair.base_score or 0.0)  # fmt: skip
+
+
+def search_by_aliases(
+    screener: Screener, sample: int | None = None, seed: int = 3, held_out: bool = True
+) -> Iterator[Searched]:
+    """Each alias searched with its entity held out under it (see the module's note), or
+    with the entity listed under it (``held_out=False``)."""
+    search = search_one if held_out else search_listed
     for number, alias, weak in alias_queries(screener, sample, seed):
-        yield search_one(screener, number, alias, weak)
+        yield search(screener, number, alias, weak)

@@ -58,6 +58,24 @@ def _tuple(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value or () if v)
 
 
+def _names(value: Any) -> tuple[str, ...]:
+    """Aliases that name someone: not a fragment of bare articles or kinship words ("AL-",
+    "ABU", "Abu-"), which OFAC's remarks leave behind when an alias holds an apostrophe
+    ('AL-'USAMAH COMPANY') and which would match every "al" asked about. Words are read as
+    written (دعاء is not "da"), and one written as a nickname is kept ("Ben")."""
+    import re
+
+    from detente.vetting.names import PARTICLES, STOPWORDS
+
+    bare = STOPWORDS | PARTICLES
+
+    def fragment(n: str) -> bool:
+        words = re.findall(r"\w+", n.casefold())
+        return all(w in bare for w in words) and (n.isupper() or n.rstrip().endswith("-") or not words)
+
+    return tuple(n for n in _tuple(value) if not fragment(n))
+
+
 def listed_entities(lake: Lake, lists: Sequence[str] = LISTS) -> tuple[list[Listed], dict[str, str]]:
     """Every entity on the loaded lists, and each list's version (source: version, sha256)."""
     out: list[Listed] = []
@@ -80,13 +98,13 @@ def listed_entities(lake: Lake, lists: Sequence[str] = LISTS) -> tuple[list[List
                     source,
                     schema or "LegalEntity",
                     name,
-                    _tuple(aliases),
+                    _names(aliases),
                     _tuple(dobs),
                     _tuple(countries),
                     _tuple(ids),
                     _tuple(programs),
                     str(listed_on) if listed_on else None,
-                    _tuple(weak),
+                    _names(weak),
                 )
             )
     return out, versions

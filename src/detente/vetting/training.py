@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -25,7 +25,10 @@ from detente.vetting.features import FEATURES, MONOTONE, Rarity
 from detente.vetting.learned import Model, Query, logit, reference_rarity
 from detente.vetting.names import prepare
 
-__all__ = ["PARAMS", "Fold", "cross_validate", "fingerprint", "fit", "folds_of", "pair_rows"]
+__all__ = [
+    "GRID", "PARAMS", "Fold", "choose", "cross_validate", "fingerprint", "fit", "folds_of", "nested",
+    "pair_rows", "unpack",
+]  # fmt: skip
 
 PARAMS: dict[str, Any] = {
     "objective": "binary",
@@ -40,6 +43,11 @@ PARAMS: dict[str, Any] = {
     "seed": 7,
     "deterministic": True,
 }
+# the settings the shipped model was chosen among (analyses/vetting_model.py)
+GRID: list[dict[str, float]] = [
+    {"bench_weight": w, "num_iterations": n, "num_leaves": leaves}
+    for w in (1.0, 3.0) for n in (100, 200) for leaves in (7, 15)
+]  # fmt: skip
 
 
 def fingerprint(pair: Pair) -> str:
@@ -130,6 +138,8 @@ class Fold:
     precision: float
     recall: float
     f1: float
+    offset: float = 0.0  # the log-odds shift this fold's model was given
+    setting: dict[str, float] = field(default_factory=dict)  # chosen inside its training folds
 
 
 def prf(scores: np.ndarray, labels: np.ndarray, threshold: float) -> tuple[float, float, float]:
@@ -185,6 +195,69 @@ def best_offset(scores: np.ndarray, labels: np.ndarray, threshold: float = 0.7) 
     f1s = [prf(scores, labels, float(c))[2] for c in cuts]
     best = float(cuts[int(np.argmax(f1s))])
     return logit(threshold) - logit(best)
+
+
+def unpack(setting: dict[str, float]) -> tuple[float, dict[str, Any]]:
+    return float(setting.get("bench_weight", 1.0)), {k: v for k, v in setting.items() if k != "bench_weight"}
+
+
+def choose(
+    pairs: Sequence[Pair],
+    x: np.ndarray,
+    y: np.ndarray,
+    extra_x: np.ndarray,
+    extra_y: np.ndarray,
+    grid: Sequence[dict[str, float]],
+    k: int = 4,
+    threshold: float = 0.7,
+) -> tuple[dict[str, float], float, float]:
+    """(the grid's setting with the best cut's F1 by ``k``-fold cross-validation on these
+    pairs, the log-odds shift that puts that cut at ``threshold``, that F1)."""
+    folds = folds_of(pairs, k)
+    best: tuple[dict[str, float], float, float] = (dict(grid[0]), 0.0, -1.0)
+    cuts = np.round(np.arange(0.2, 0.95, 0.01), 2)
+    for setting in grid:
+        weight, params = unpack(setting)
+        cv = cross_validate(x, y, folds, extra_x, extra_y, weight=weight, params=params, threshold=threshold)
+        f1 = max(prf(cv.scores, y, float(c))[2] for c in cuts)
+        if f1 > best[2]:
+            best = (dict(setting), best_offset(cv.scores, y, threshold), f1)
+    return best
+
+
+def nested(
+    pairs: Sequence[Pair],
+    x: np.ndarray,
+    y: np.ndarray,
+    folds: np.ndarray,
+    extra_x: np.ndarray,
+    extra_y: np.ndarray,
+    grid: Sequence[dict[str, float]],
+    threshold: float = 0.7,
+    progress: Callable[[int, int], None] | None = None,
+) -> CrossValidation:
+    """Out-of-fold scores of the whole procedure: for each fold, the setting (among ``grid``)
+    and the log-odds shift are chosen by a cross-validation inside the other folds only, then a
+    model with them is trained on the synthetic pairs and the other folds and scores the fold.
+    Nothing about the scored fold, not even the threshold's place, is chosen on it."""
+    scores = np.zeros(len(y))
+    out = CrossValidation(scores, folds)
+    numbers = sorted(set(folds.tolist()))
+    for done, f in enumerate(numbers):
+        train = folds != f
+        inner = [p for p, keep in zip(pairs, train, strict=True) if keep]
+        setting, offset, _ = choose(inner, x[train], y[train], extra_x, extra_y, grid, threshold=threshold)
+        weight, params = unpack(setting)
+        w = np.concatenate([np.ones(len(extra_y)), np.full(int(train.sum()), weight)])
+        model = fit(np.vstack([extra_x, x[train]]), np.concatenate([extra_y, y[train]]), w, params)
+        model.offset = offset
+        scores[~train] = model.predict(x[~train])
+        p, r, f1 = prf(scores[~train], y[~train], threshold)
+        fold = Fold(int(f) + 1, int((~train).sum()), int(y[~train].sum()), p, r, f1, offset, setting)
+        out.per_fold.append(fold)
+        if progress:
+            progress(done + 1, len(numbers))
+    return out
 
 
 @cache
