@@ -12,9 +12,9 @@ def on_files(files: Files, config: Any) -> Files:
     import typer
     from typer.cli import get_docs_for_click
 
-    from detente.cli.app import app
+    from detente.cli.app import full_command
 
-    command = typer.main.get_command(app)
+    command = full_command()
     body = get_docs_for_click(obj=command, ctx=typer.Context(command), name="detente", title="CLI reference")
     intro = (
         "Generated from the commands themselves at every build of this site; "
