@@ -136,3 +136,11 @@ def test_guard_and_override_from_the_cli(cli: Callable[..., str], shared: Path) 
     assert "nothing to override" in cli(
         "vet", "override", "Liaison visit", "--reason", "Just in case it helps", code=2
     )
+
+
+def test_a_score_just_under_the_threshold_never_reads_as_it() -> None:
+    from detente.cli.vetting import shown
+    from detente.vetting.match import THRESHOLD
+
+    assert shown(THRESHOLD - 0.0004) == "0.69" and shown(THRESHOLD) == "0.70"
+    assert shown(0.949) == "0.94" and shown(1.0) == "1.00" and shown(0.0) == "0.00"

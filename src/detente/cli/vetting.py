@@ -4,16 +4,25 @@ labelled name pairs."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from detente.cli.context import console, settings_from
+from detente.cli.context import console, err_console, settings_from
 from detente.core.workspace import open_workspace
 
 __all__ = ["register"]
+
+
+def shown(score: float) -> str:
+    """A score with two decimals, rounded down: 0.6996 reads 0.69, never a 0.70 that is no
+    match at the 0.7 threshold."""
+    return f"{math.floor(score * 100 + 1e-9) / 100:.2f}"
+
 
 app = typer.Typer(help="Vetting: screen names against sanctions lists, with evidence.", no_args_is_help=True)
 
@@ -56,7 +65,7 @@ def screen(
     for i, m in enumerate(found, start=1):
         born = f", born {'/'.join(m.listed.birth_dates)}" if m.listed.birth_dates else ""
         table.add_row(
-            str(i), f"{m.score:.2f}", f"{m.base_score:.2f}" if m.base_score is not None else "-",
+            str(i), shown(m.score), shown(m.base_score) if m.base_score is not None else "-",
             "MATCH" if m.matched else "no match", f"{m.listed.name} ({m.listed.schema}{born})",
             m.names[1] if m.names else "-", m.listed.key, ", ".join(m.listed.programs) or "-",
         )  # fmt: skip
@@ -127,7 +136,7 @@ def batch(
         matched += hit
         if hit or show == "all":
             table.add_row(
-                r.ref, r.subject.name, f"{best.score:.2f}" if best else "-", "MATCH" if hit else "clear",
+                r.ref, r.subject.name, shown(best.score) if best else "-", "MATCH" if hit else "clear",
                 best.listed.name if best else "-", best.listed.key if best else "-",
             )  # fmt: skip
     console.print(table)
@@ -221,7 +230,7 @@ def decisions(
         table.add_column(col, overflow="fold")
     for r in reviewed:
         d = r.decision
-        new = ", ".join(f"{m.listed.key} ({m.score:.2f})" for m in r.new_matches) or "-"
+        new = ", ".join(f"{m.listed.key} ({shown(m.score)})" for m in r.new_matches) or "-"
         table.add_row(
             d.id[:8], d.subject_name, d.outcome, str(d.decided_on), str(d.valid_until),
             r.standing, f"[red]{new}[/red]" if r.flagged else new, d.marking,
@@ -293,7 +302,16 @@ def evaluate(
     from detente.vetting.match import THRESHOLD
 
     loaded = read_pairs(pairs)
-    result = run(loaded, cross_validate=True if cv else None)
+    with Progress(
+        TextColumn("scoring out of sample"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err_console, transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("folds", total=None)
+        result = run(
+            loaded,
+            cross_validate=True if cv else None,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
     table = Table(title=f"{pairs.name}: {len(loaded)} pairs, {int(result.labels.sum())} matches")
     for col in ("threshold", "precision", "recall", "F1"):
         table.add_column(col, justify="right")
