@@ -144,3 +144,47 @@ def test_a_score_just_under_the_threshold_never_reads_as_it() -> None:
 
     assert shown(THRESHOLD - 0.0004) == "0.69" and shown(THRESHOLD) == "0.70"
     assert shown(0.949) == "0.94" and shown(1.0) == "1.00" and shown(0.0) == "0.00"
+
+
+def test_screen_asks_a_running_server_and_shows_the_same_answer(
+    cli: Callable[..., str], shared: Path, tmp_path: Path
+) -> None:
+    """With `detente serve` running on the workspace (announced in it), `vet screen` asks the
+    server, which keeps the lists and the matcher loaded, and prints what it would have
+    printed itself."""
+    from detente.cli.context import announced
+    from detente.core.settings import Settings
+    from detente.core.workspace import create_workspace
+    from tests.live import live_server
+
+    cli("sources", "load", "un_sanctions", str(shared / "un_consolidated" / "un_consolidated_2024-09-26.xml"))
+    args = ("vet", "screen", "Kim Jong Un", "--dob", "1984", "--limit", "3")
+    alone = cli(*args)
+    assert "answered by the server" not in alone
+    settings = Settings(workspace=tmp_path / "ws", database_url="")
+    with create_workspace(settings) as ws, live_server(ws) as base, announced(ws.path, base):
+        served = cli(*args)
+    assert f"answered by the server at {base}" in served
+    assert served.splitlines()[:-1] == alone.splitlines()
+    again = cli(*args)  # the server has stopped: screened here again
+    assert again == alone
+
+
+def test_a_server_is_announced_only_while_it_runs(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from detente.cli.context import SERVER_FILE, announced, running_server
+
+    assert running_server(tmp_path) is None
+    with announced(tmp_path, "http://127.0.0.1:9"):
+        assert running_server(tmp_path) == "http://127.0.0.1:9"
+    assert running_server(tmp_path) is None and not (tmp_path / SERVER_FILE).exists()
+    code = "import os; print(os.getpid())"
+    gone = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    (tmp_path / SERVER_FILE).write_text(json.dumps({"url": "http://127.0.0.1:9", "pid": int(gone.stdout)}))
+    assert running_server(tmp_path) is None  # left behind by a server that died
+    (tmp_path / SERVER_FILE).write_text(json.dumps({"url": "http://127.0.0.1:9", "pid": os.getpid()}))
+    assert running_server(tmp_path) == "http://127.0.0.1:9"

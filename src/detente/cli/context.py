@@ -8,10 +8,12 @@ Saved logins are tokens in ``<workspace>/.sessions/`` readable only by their own
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -19,16 +21,22 @@ from rich.console import Console
 from detente.core.errors import AuthError
 from detente.core.markings import Principal
 from detente.core.settings import Settings
-from detente.core.workspace import Workspace, open_workspace
-from detente.sharing.service import Sharing
-from detente.store.service import Store
+
+if TYPE_CHECKING:
+    from detente.core.workspace import Workspace
+    from detente.sharing.service import Sharing
+    from detente.store.service import Store
 
 __all__ = [
+    "SERVER_FILE",
     "acting",
+    "acting_token",
+    "announced",
     "console",
     "default_login",
     "err_console",
     "open_registry",
+    "running_server",
     "save_login",
     "settings_from",
 ]
@@ -63,6 +71,47 @@ def save_login(ws: Workspace, username: str, token: str) -> Path:
     return path
 
 
+def acting_token(ctx: typer.Context, workspace: Path) -> str | None:
+    """The secret the acting user's commands carry: --token, or the saved login of --as
+    (or of the last login) in the workspace folder; None if there is none."""
+    obj = ctx.find_root().obj or {}
+    token = obj.get("token") or os.environ.get("DETENTE_TOKEN")
+    if token:
+        return str(token)
+    sessions = workspace / ".sessions"
+    last = sessions / "default"
+    username = (
+        obj.get("as_user") or os.environ.get("DETENTE_AS") or (last.exists() and last.read_text().strip())
+    )
+    saved = sessions / f"{(username or '').strip().lower()}.token"
+    return saved.read_text() if username and saved.exists() else None
+
+
+SERVER_FILE = "server.json"  # written by `detente serve` while it serves this workspace
+
+
+@contextmanager
+def announced(workspace: Path, url: str) -> Iterator[None]:
+    """While serving: say in the workspace where (and by which process), so that commands
+    run beside it may ask the server, which keeps the lists and models loaded."""
+    path = workspace / SERVER_FILE
+    path.write_text(json.dumps({"url": url, "pid": os.getpid()}))
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def running_server(workspace: Path) -> str | None:
+    """The URL of a `detente serve` serving this workspace now, or None."""
+    try:
+        found = json.loads((workspace / SERVER_FILE).read_text())
+        os.kill(int(found["pid"]), 0)  # raises if that process is gone
+        return str(found["url"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def acting(ctx: typer.Context, ws: Workspace, sharing: Sharing) -> Principal:
     obj = ctx.find_root().obj or {}
     token = obj.get("token") or os.environ.get("DETENTE_TOKEN")
@@ -86,6 +135,10 @@ def acting(ctx: typer.Context, ws: Workspace, sharing: Sharing) -> Principal:
 @contextmanager
 def open_registry(ctx: typer.Context) -> Iterator[tuple[Workspace, Store]]:
     """The workspace and a registry unit of work for the acting principal."""
+    from detente.core.workspace import open_workspace
+    from detente.sharing.service import Sharing
+    from detente.store.service import Store
+
     settings = settings_from(ctx)
     with open_workspace(settings) as ws, ws.session() as session:
         principal = acting(ctx, ws, Sharing(session))

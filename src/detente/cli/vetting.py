@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from detente.cli.context import console, err_console, settings_from
-from detente.core.workspace import open_workspace
+from detente.cli.context import acting_token, console, err_console, running_server, settings_from
+
+if TYPE_CHECKING:
+    from detente.vetting.match import Subject
+    from detente.vetting.report import ScreenResult
 
 __all__ = ["register"]
 
@@ -44,40 +47,88 @@ def screen(
 ) -> None:
     """Screen one subject against every list in the lake; candidates best first, each with
     the features that matched."""
-    from detente.sources.lake import Lake
-    from detente.vetting.match import THRESHOLD, Subject
-    from detente.vetting.screen import Screener
+    from detente.vetting.match import Subject
 
     subject = Subject(
         name, schema, tuple(alias or ()), dob, tuple(country or ()), tuple(identifier or ())
     )  # fmt: skip
     settings = settings_from(ctx)
-    with open_workspace(settings) as ws, Lake(ws.path) as lake:
-        screener = Screener.from_lake(lake)
-    found = screener.screen(subject, limit=limit)
-    lists = ", ".join(f"{k} {v}" for k, v in screener.versions.items())
-    table = Table(title=f"Screening {subject.name!r} against {len(screener.listed):,} listed entities")
-    table.caption = f"lists: {lists}; a match scores {THRESHOLD} or more; logic-v2: the library's own score"
+    server = running_server(settings.workspace)
+    answer = _from_server(ctx, settings.workspace, server, subject, limit) if server else None
+    if answer is None:  # no server to ask: screen here (loading the lists and the matcher)
+        from detente.core.workspace import open_workspace
+        from detente.sources.lake import Lake
+        from detente.vetting.report import result
+        from detente.vetting.screen import Screener
+
+        with open_workspace(settings) as ws, Lake(ws.path) as lake:
+            screener = Screener.from_lake(lake)
+        answer, server = result(screener, screener.screen(subject, limit=limit)), None
+    _show_screening(subject.name, answer)
+    if server:
+        console.print(f"[dim]answered by the server at {server}, which keeps the lists loaded[/dim]")
+
+
+def _from_server(
+    ctx: typer.Context, workspace: Path, url: str, subject: Subject, limit: int
+) -> ScreenResult | None:
+    """The answer of a `detente serve` running on this workspace (it keeps the lists and the
+    matcher loaded: a screen takes milliseconds there); None when there is none to ask, or
+    it cannot answer (this process then screens itself)."""
+    token = acting_token(ctx, workspace)
+    if token is None:
+        return None
+    import httpx
+
+    from detente.vetting.report import ScreenResult
+
+    body = {
+        "name": subject.name, "schema": subject.schema, "aliases": list(subject.aliases),
+        "dob": subject.birth_date, "countries": list(subject.countries),
+        "identifiers": list(subject.identifiers), "limit": limit,
+    }  # fmt: skip
+    try:
+        reply = httpx.post(
+            f"{url}/api/v1/vetting/screen",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+    except httpx.HTTPError:
+        return None
+    return ScreenResult.model_validate(reply.json()) if reply.status_code == 200 else None
+
+
+def _show_screening(name: str, answer: ScreenResult) -> None:
+    lists = ", ".join(f"{k} {v}" for k, v in answer.lists.items())
+    table = Table(title=f"Screening {name!r} against {answer.listed:,} listed entities")
+    table.caption = (
+        f"lists: {lists}; a match scores {answer.threshold} or more; logic-v2: the library's own score"
+    )
     for col in ("#", "score", "logic-v2", "verdict", "listed as", "matched name", "list", "programmes"):
         table.add_column(
             col, overflow="fold", justify="right" if col in ("#", "score", "logic-v2") else "left"
         )
-    for i, m in enumerate(found, start=1):
-        born = f", born {'/'.join(m.listed.birth_dates)}" if m.listed.birth_dates else ""
+    for i, c in enumerate(answer.candidates, start=1):
+        born = f", born {'/'.join(c.birth_dates)}" if c.birth_dates else ""
         table.add_row(
-            str(i), shown(m.score), shown(m.base_score) if m.base_score is not None else "-",
-            "MATCH" if m.matched else "no match", f"{m.listed.name} ({m.listed.schema}{born})",
-            m.names[1] if m.names else "-", m.listed.key, ", ".join(m.listed.programs) or "-",
+            str(i), shown(c.score), shown(c.base_score) if c.base_score is not None else "-",
+            "MATCH" if c.matched else "no match", f"{c.name} ({c.schema_}{born})",
+            c.listed_name or "-", c.key, ", ".join(c.programs) or "-",
         )  # fmt: skip
     console.print(table)
-    for i, m in enumerate(found, start=1):
-        support = [line for line in m.explain() if not line.startswith("against: ")]
+    for i, c in enumerate(answer.candidates, start=1):
+        support = [line for line in c.why if not line.startswith("against: ")]
         console.print(f"{i}. why: " + ("; ".join(support) or "-"), highlight=False)
-        if m.counter_evidence:
-            against = "; ".join(f"{n} ({c:+.2f})" + (f": {d}" if d else "") for n, c, d in m.counter_evidence)
+        if c.counter_evidence:
+            against = "; ".join(
+                f"{f.name} ({f.weight:+.2f})" + (f": {f.detail}" if f.detail else "")
+                for f in c.counter_evidence
+            )
             console.print(f"   against: {against}", highlight=False)
-    hits = sum(m.matched for m in found)
-    console.print(f"{hits} match{'es' if hits != 1 else ''} at or above {THRESHOLD}" if hits else "no match")
+    hits = sum(c.matched for c in answer.candidates)
+    threshold = answer.threshold
+    console.print(f"{hits} match{'es' if hits != 1 else ''} at or above {threshold}" if hits else "no match")
 
 
 @app.command()
@@ -100,6 +151,7 @@ def batch(
     import time
 
     from detente.core.errors import ValidationError
+    from detente.core.workspace import open_workspace
     from detente.sources.lake import Lake
     from detente.vetting.batch import from_registry, read_subjects, screen_all
     from detente.vetting.match import THRESHOLD

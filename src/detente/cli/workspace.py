@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from detente.cli.context import console, err_console, open_registry, save_login, settings_from
+from detente.cli.context import announced, console, err_console, open_registry, save_login, settings_from
 from detente.core.migrate import current_revision, head_revision
 from detente.core.settings import Settings
 from detente.core.workspace import create_workspace
@@ -243,26 +243,28 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int 
         f"serving detente at [bold]http://{settings.host}:{settings.port}/[/bold] "
         f"(API: /api/v1, OpenAPI: /api/v1/openapi.json) with {processes}; Ctrl+C stops it"
     )
-    if workers == 1:
-        from detente.server import create_app
+    here = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    with announced(settings.workspace, f"http://{here}:{settings.port}"):
+        if workers == 1:
+            from detente.server import create_app
 
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
-        return
-    # each worker process builds its own application (worker_app) from the environment it
-    # inherits: the same as this one's, with the workspace and address chosen here
-    os.environ.update(
-        DETENTE_WORKSPACE=str(settings.workspace.resolve()),
-        DETENTE_HOST=settings.host,
-        DETENTE_PORT=str(settings.port),
-    )
-    uvicorn.run(
-        "detente.cli.workspace:worker_app",
-        factory=True,
-        workers=workers,
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-    )
+            uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+            return
+        # each worker process builds its own application (worker_app) from the environment it
+        # inherits: the same as this one's, with the workspace and address chosen here
+        os.environ.update(
+            DETENTE_WORKSPACE=str(settings.workspace.resolve()),
+            DETENTE_HOST=settings.host,
+            DETENTE_PORT=str(settings.port),
+        )
+        uvicorn.run(
+            "detente.cli.workspace:worker_app",
+            factory=True,
+            workers=workers,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+        )
 
 
 def worker_app() -> FastAPI:
