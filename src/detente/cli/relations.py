@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from detente.cli.context import acting, console, settings_from
+from detente.cli.context import acting, console, err_console, settings_from
 from detente.core.errors import ValidationError
 from detente.core.workspace import open_workspace
 
@@ -113,7 +113,8 @@ def _lake(ctx: typer.Context, *, need_user: bool = False) -> Iterator[tuple[Any,
     from detente.store.service import Store
 
     settings = settings_from(ctx)
-    with open_workspace(settings) as ws, Lake(ws.path) as lake, ws.session() as session:
+    working = err_console.status("reading the lake and computing the answer", spinner="dots")
+    with working, open_workspace(settings) as ws, Lake(ws.path) as lake, ws.session() as session:
         sharing = Sharing(session)
         try:
             reg: Any = Store(session, acting(ctx, ws, sharing))

@@ -61,9 +61,11 @@ def screen(
         from detente.vetting.report import result
         from detente.vetting.screen import Screener
 
-        with open_workspace(settings) as ws, Lake(ws.path) as lake:
-            screener = Screener.from_lake(lake)
-        answer, server = result(screener, screener.screen(subject, limit=limit)), None
+        loading = "loading the lists and the matcher (`detente serve` on this workspace keeps them loaded)"
+        with err_console.status(loading, spinner="dots"):
+            with open_workspace(settings) as ws, Lake(ws.path) as lake:
+                screener = Screener.from_lake(lake)
+            answer, server = result(screener, screener.screen(subject, limit=limit)), None
     _show_screening(subject.name, answer)
     if server:
         console.print(f"[dim]answered by the server at {server}, which keeps the lists loaded[/dim]")
@@ -273,7 +275,7 @@ def decisions(
         day = date.fromisoformat(on) if on else None
     except ValueError:
         raise ValidationError(f"{on!r} is not a date (YYYY-MM-DD)", field="on") from None
-    with open_registry(ctx) as (ws, reg):
+    with open_registry(ctx) as (ws, reg), err_console.status("re-screening every decision", spinner="dots"):
         with Lake(ws.path) as lake:
             screener = Screener.from_lake(lake)
         reviewed = review(reg, screener, day)
