@@ -18,7 +18,7 @@ from detente.cli.context import save_login
 from detente.core import audit
 from detente.core.workspace import Workspace
 from detente.sharing.service import Sharing
-from detente.sharing.stix import MARKING_EXTENSION_ID, TLP_EXTENSION_ID, export_stix
+from detente.sharing.stix import MARKING_EXTENSION_ID, RECORD_EXTENSION_ID, TLP_EXTENSION_ID, export_stix
 from detente.store.service import Store
 from tests import factories as f
 
@@ -88,30 +88,36 @@ def test_the_bundle_parses_and_carries_the_tlp_2_marking_definitions(
         refs += [obj["created_by_ref"]] if "created_by_ref" in obj else []
         assert all(r in objects for r in refs), obj["id"]
     definitions = {o["id"]: o for o in objects.values() if o["type"] == "marking-definition"}
-    assert set(definitions) <= set(OASIS_TLP_2.values())
+    statements = {i: d for i, d in definitions.items() if d.get("definition_type") == "statement"}
+    assert set(definitions) - set(statements) <= set(OASIS_TLP_2.values())
+    assert {d["definition"]["statement"] for d in statements.values()} >= {"CONFIDENTIAL//REL TO KEN//TLP:AMBER"}
     for name, ident in OASIS_TLP_2.items():
         if ident in definitions:
             assert definitions[ident]["name"] == f"TLP:{name}"
             assert definitions[ident]["extensions"][TLP_EXTENSION_ID]["tlp_2_0"] == name.lower()
     by_title = {o.get("name"): o for o in objects.values()}
     talks = by_title["Maritime staff talks"]
-    assert talks["type"] == "report" and talks["report_types"] == ["detente-engagement"]
-    assert talks["object_marking_refs"] == [OASIS_TLP_2["AMBER"]]
+    assert talks["type"] == "report" and talks["report_types"] == ["identity"]
+    assert talks["object_marking_refs"][0] == OASIS_TLP_2["AMBER"]
+    assert statements[talks["object_marking_refs"][1]]["name"] == "CONFIDENTIAL//REL TO KEN//TLP:AMBER"
     ext = talks["extensions"][MARKING_EXTENSION_ID]
     assert (ext["classification"], ext["scheme"], ext["rel_to"], ext["tlp_implied"]) == (
         "CONFIDENTIAL", "national", ["KEN"], False,
     )  # fmt: skip
-    assert talks["x_detente_troops"] == 12 and talks["published"].startswith("2025-03-04")
+    assert talks["extensions"][RECORD_EXTENSION_ID]["troops"] == 12
+    assert talks["published"].startswith("2025-03-04")
+    assert not [k for o in objects.values() for k in o if k.startswith("x_")]  # no custom property
     # the agreement has no TLP label: it travels as AMBER (it has a REL TO list), and says so
     dca = next(o for o in objects.values() if o["type"] == "grouping")
-    assert dca["object_marking_refs"] == [OASIS_TLP_2["AMBER"]]
+    assert dca["object_marking_refs"][0] == OASIS_TLP_2["AMBER"]
     assert dca["extensions"][MARKING_EXTENSION_ID]["tlp_implied"] is True
     assert dca["extensions"][MARKING_EXTENSION_ID]["banner"] == "RESTRICTED//REL TO KEN"
     kenya = by_title["State KEN"]
-    assert kenya["object_marking_refs"] == [OASIS_TLP_2["GREEN"]]
+    assert kenya["object_marking_refs"][0] == OASIS_TLP_2["GREEN"]
     assert {objects[r]["name"] for r in talks["object_refs"]} == {"State FRA", "State KEN"}
-    extension = next(o for o in objects.values() if o["type"] == "extension-definition")
-    assert extension["id"] == MARKING_EXTENSION_ID and extension["extension_types"] == ["property-extension"]
+    extensions = {o["id"]: o for o in objects.values() if o["type"] == "extension-definition"}
+    assert set(extensions) == {MARKING_EXTENSION_ID, RECORD_EXTENSION_ID}
+    assert all(e["extension_types"] == ["property-extension"] for e in extensions.values())
     assert marking is not None and marking.render() == "CONFIDENTIAL//REL TO KEN//TLP:AMBER"
 
 
