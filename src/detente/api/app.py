@@ -21,6 +21,7 @@ from detente.api.sharing import router as sharing_router
 from detente.api.vetting import router as vetting_router
 from detente.core.errors import TooLargeError
 from detente.core.settings import Settings
+from detente.exchange.taxii.server import router as taxii_router
 
 __all__ = ["API_PREFIX", "DESCRIPTION", "install_api"]
 
@@ -145,6 +146,7 @@ def install_api(app: FastAPI, settings: Settings) -> None:
         search_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(taxii_router)  # TAXII 2.1 at /taxii2/ (federation between instances)
 
     @app.get(f"{API_PREFIX}/health", tags=["service"], operation_id="health", summary="Liveness")
     def health() -> dict[str, Any]:

@@ -56,6 +56,7 @@ __all__ = [
     "effective_tlp",
     "export_stix",
     "marking_refs",
+    "producer_id",
     "statement_marking_definition",
     "stix_bundle",
     "tlp_marking_definition",
@@ -99,6 +100,11 @@ AGREEMENT_FIELDS = ("kind", "signed_on", "in_force_on", "expires_on", "terminate
 
 def _id(kind: str, key: str) -> str:
     return f"{kind}--{uuid.uuid5(NAMESPACE, key)}"
+
+
+def producer_id(org_id: str) -> str:
+    """The STIX id of the organisation ``org_id`` as the producer of what it exports."""
+    return _id("identity", f"org:{org_id}")
 
 
 def tlp_marking_definition(label: str) -> stix2.MarkingDefinition:
@@ -218,7 +224,7 @@ def _producer(registry: Store) -> stix2.Identity:
     org = registry.session.scalar(select(Organisation).where(Organisation.id == principal.org))
     stamp = _stamp(org.created_at) if org else DEFINED
     return stix2.Identity(
-        id=_id("identity", f"org:{principal.org}"),
+        id=producer_id(principal.org),
         created=stamp,
         modified=stamp,
         name=org.name if org else principal.org,
