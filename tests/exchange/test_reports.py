@@ -154,12 +154,19 @@ def test_a_protected_source_shows_only_its_grade(ws: Workspace) -> None:
     with ws.session() as session:
         w = world(session)
         gbr = w["gbr_store"]
-        source = gbr.create("intel_sources", {"codename": "KESTREL", "reliability": "B",
-                                              "identity": "the harbour master", "marking": "SECRET//NOFORN"})  # fmt: skip
+        source = gbr.create(
+            "intel_sources",
+            {
+                "codename": "KESTREL",
+                "reliability": "B",
+                "identity": "the harbour master",
+                "marking": "SECRET",
+            },
+        )
         with pytest.raises(ValidationError, match="not above this report"):
-            gbr.create("intel_reports", {"title": "x", "source_id": source.id, "marking": "SECRET//NOFORN"})
-        report = gbr.create("intel_reports", {"title": "Harbour", "source_id": source.id, "source_reliability": "B",
-                                              "marking": "CONFIDENTIAL//REL TO GBR, KEN"})  # fmt: skip
+            gbr.create("intel_reports", {"title": "x", "source_id": source.id, "marking": "SECRET"})
+        header = {"title": "Harbour", "source_id": source.id, "source_reliability": "B"}
+        report = gbr.create("intel_reports", {**header, "marking": "CONFIDENTIAL//REL TO GBR, KEN"})
         assert w["ex"].view(report.id).source.identity == "the harbour master"
         ken = Exchange(Store(session, Sharing(session).principal("ken-analyst")))
         seen = ken.view(report.id)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from detente.core.errors import AuthError, ConflictError, NotFoundError, ValidationError
 from detente.core.markings import Principal, may_read, parse
@@ -40,6 +40,7 @@ class Portion:
     id: str | None = None
     text: str | None = None
     marking: str | None = None
+    record: Any = field(default=None, repr=False, compare=False)  # the portion's record, when shown
 
     @property
     def withheld(self) -> bool:
@@ -160,7 +161,7 @@ class Exchange:
                 seen.setdefault(row.position, row)
         length = max([length, *seen])
         portions = [
-            Portion(n, seen[n].id, seen[n].text, seen[n].marking) if n in seen else Portion(n)
+            Portion(n, seen[n].id, seen[n].text, seen[n].marking, seen[n]) if n in seen else Portion(n)
             for n in range(1, length + 1)
         ]
         source = None
@@ -426,3 +427,45 @@ class Exchange:
                 self.session.expunge(row)
                 row.related_id = None
         return rows
+
+    # ------------------------------------------------------------------ federation
+    def receive(self, payload: Mapping[str, Any], origin: str) -> tuple[str, str]:
+        """Store a report received from the peer ``origin`` (``report_from_stix``'s payload):
+        a new one is created with its paragraphs; one already received (same ``origin_ref``)
+        is replaced only by a newer version (an older or equal one changes nothing). Returns
+        (id, "created" | "updated" | "unchanged" | "older")."""
+        header = dict(payload["report"])
+        header["origin"] = origin
+        ref = header.get("origin_ref")
+        if not ref:
+            raise ValidationError("a received report needs its STIX id (origin_ref)", field="origin_ref")
+        modified = header.get("origin_modified")
+        found = self.store.list(REPORTS, ListQuery(filters={"origin_ref": ref}, limit=None))
+        mine = [r for r in found if r.origin == origin]
+        status = header.pop("verification", "unverified")
+        if not mine:
+            start = status if status in ("unverified", "corroborated", "contradicted") else "unverified"
+            view = self.write({**header, "verification": start}, self._paragraphs(payload))
+            if status == "withdrawn":
+                self.store.withdraw(REPORTS, view.report.id, expected_version=view.report.version)
+            return view.report.id, "created"
+        current = mine[0]
+        if current.origin_modified and modified and modified <= current.origin_modified:
+            return current.id, "unchanged" if modified == current.origin_modified else "older"
+        changes = {k: v for k, v in header.items() if k not in ("origin", "origin_ref")}
+        if status != current.verification:
+            changes["verification"] = status
+        self.store.update(REPORTS, current.id, changes, expected_version=current.version)
+        for old in self._portions(current.id):
+            self.store.delete(PORTIONS, old.id)
+        self.session.execute(update(IntelReport).where(IntelReport.id == current.id).values(paragraphs=0))
+        for position, (marking, text) in enumerate(self._paragraphs(payload), start=1):
+            self.store.create(
+                PORTIONS, {"report_id": current.id, "position": position, "text": text, "marking": marking}
+            )
+        return current.id, "updated"
+
+    @staticmethod
+    def _paragraphs(payload: Mapping[str, Any]) -> list[tuple[str, str]]:
+        portions = sorted(payload.get("portions") or [], key=lambda p: int(p.get("position") or 0))
+        return [(str(p["marking"]), str(p["text"])) for p in portions]
