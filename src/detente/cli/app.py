@@ -61,6 +61,13 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
      "rating)."),
     ("lessons", "records", "Assessment: lessons learned and the engagements they shape."),
     ("calendar", "records", "Planning: partners' holidays, election periods and other times to avoid."),
+    ("intel-sources", "records", "Intelligence: protected sources, their identity under a higher marking "
+     "than the reports."),
+    ("terms", "records", "Intelligence: the classification an intelligence-sharing agreement covers."),
+    ("reports", "records", "Intelligence: graded reports with a marking per paragraph, released under "
+     "agreements."),
+    ("portions", "records", "Intelligence: a report's paragraphs, each under its own portion marking "
+     "(tear-lines)."),
     ("orgs", "sharing", "Organisations: each belongs to a country and owns its records."),
     ("users", "sharing", "Users: one organisation, a role and a clearance per scheme."),
     ("coalitions", "sharing", "Coalitions (NATO, FVEY, AU...): groups of countries REL TO may name."),
@@ -71,6 +78,8 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("sources", "sources", "Open datasets in the context lake (a DuckDB file in the workspace)."),
     ("warning", "warning", "Early warning: conflict forecasts with uncertainty, backtested."),
     ("vet", "vetting", "Vetting: screen names against sanctions lists, with evidence."),
+    ("intel", "intel", "Intelligence exchange: graded reports with portion markings, tear-lines, releases "
+     "under agreements, originator consent, verification."),
     ("assess", "assess", "Assessment, monitoring and evaluation: dashboards, scorecards, the annual "
      "report, effect studies."),
     ("plan", "plan", "Planning: Vienna Document checks, legal prerequisites, calendars and the "
