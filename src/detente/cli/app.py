@@ -84,6 +84,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
      "report, effect studies."),
     ("plan", "plan", "Planning: Vienna Document checks, legal prerequisites, calendars and the "
      "optimised plan."),
+    ("exchange", "exchange", "Intelligence exchange: federation with peers over TAXII 2.1."),
 )  # fmt: skip
 _MODULE = {name: module for name, module, _ in COMMANDS}
 _HELP = {name: text for name, _, text in COMMANDS}
