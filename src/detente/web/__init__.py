@@ -32,6 +32,7 @@ def _error_page(request: Request, status: int, code: str, message: str) -> Respo
 def mount(app: FastAPI) -> None:
     """Add the web app's pages and static files to ``app``."""
     from detente.web import admin, assessment, auth, pages, planning, records, relations, vetting, warning
+    from detente.web import exchange as intel
 
     app.state.html_error = _error_page
 
@@ -49,6 +50,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(relations.router)
     app.include_router(warning.router)
     app.include_router(vetting.router)
+    app.include_router(intel.router)
     app.include_router(assessment.router)
     app.include_router(planning.router)
     app.include_router(records.router)
