@@ -14,6 +14,7 @@ from detente import __version__
 from detente.api import errors
 from detente.api.assessment import router as assessment_router
 from detente.api.exchange import router as exchange_router
+from detente.api.channels import router as channels_router
 from detente.api.planning import router as planning_router
 from detente.api.registry import router as registry_router
 from detente.api.relations import router as relations_router
@@ -146,6 +147,7 @@ def install_api(app: FastAPI, settings: Settings) -> None:
         planning_router,
         search_router,
         exchange_router,
+        channels_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(taxii_router)  # TAXII 2.1 at /taxii2/ (federation between instances)

@@ -61,6 +61,8 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
      "rating)."),
     ("lessons", "records", "Assessment: lessons learned and the engagements they shape."),
     ("calendar", "records", "Planning: partners' holidays, election periods and other times to avoid."),
+    ("incidents", "records", "Crisis log: incidents, their messages, reports, engagements and decisions on "
+     "one timeline."),
     ("intel-sources", "records", "Intelligence: protected sources, their identity under a higher marking "
      "than the reports."),
     ("terms", "records", "Intelligence: the classification an intelligence-sharing agreement covers."),
@@ -84,6 +86,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
      "report, effect studies."),
     ("plan", "plan", "Planning: Vienna Document checks, legal prerequisites, calendars and the "
      "optimised plan."),
+    ("channels", "channels", "Secure channels: encrypted messages, crisis hotlines, the crisis log."),
     ("exchange", "exchange", "Intelligence exchange: federation with peers over TAXII 2.1."),
 )  # fmt: skip
 _MODULE = {name: module for name, module, _ in COMMANDS}
