@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from detente.core.markings import Marking, Principal, combine, parse, schemes
+from detente.core.markings import Marking, Principal, derived_marking, parse, schemes
 from detente.registry.rules import force_span, in_force
 from detente.store.reads import ListQuery, Reader
 
@@ -36,8 +36,7 @@ def partner_principal(partner: str, coalitions: Mapping[str, Iterable[str]]) -> 
 def banner_of(markings: Iterable[str], coalitions: Mapping[str, Iterable[str]]) -> str:
     """The banner of what a reader sees: the combination of the header and the portions
     shown (never lower than any of them)."""
-    parsed = [parse(m) for m in markings]
-    return combine(parsed, {k: list(v) for k, v in coalitions.items()}).render()
+    return derived_marking(list(markings), {k: list(v) for k, v in coalitions.items()}).render()
 
 
 def within(marking: Marking, up_to: str | None) -> bool:
