@@ -23,9 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+from detente.cli.context import save_login
 from detente.core.settings import Settings
 from detente.core.workspace import Workspace, create_workspace
+from detente.exchange import sync
 from detente.sharing.service import Sharing
 from detente.store.service import Store
 from tests import factories as f
@@ -163,8 +166,8 @@ def _wait(url: str, process: subprocess.Popen[str]) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
-def serve(instance: Instance) -> None:
-    """Start ``detente serve`` on the instance's workspace at a free port."""
+def serve(instance: Instance, *, wait: bool = True) -> None:
+    """Start ``detente serve`` on the instance's workspace at a free port (and wait for it)."""
     port = free_port()
     env = {**os.environ, "DETENTE_DATABASE_URL": "", "COLUMNS": "200"}
     instance.process = subprocess.Popen(
@@ -172,6 +175,13 @@ def serve(instance: Instance) -> None:
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True,
     )  # fmt: skip
     instance.url = f"http://127.0.0.1:{port}"
+    if wait:
+        ready(instance)
+
+
+def ready(instance: Instance) -> None:
+    """Wait until the instance's server answers."""
+    assert instance.process is not None
     _wait(f"{instance.url}/api/v1/health", instance.process)
 
 
@@ -239,3 +249,42 @@ def indicator(name: str, tlp_id: str | None) -> dict[str, Any]:
     if tlp_id:
         body["object_marking_refs"] = [tlp_id]
     return body
+
+
+@pytest.fixture(scope="session")
+def pair(
+    tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path
+) -> Iterator[tuple[Instance, Instance]]:
+    london = build_london(tmp_path_factory.mktemp("london"), migrated_sqlite)
+    paris = build_paris(tmp_path_factory.mktemp("paris"), migrated_sqlite)
+    try:
+        serve(london, wait=False)  # the two start together
+        serve(paris, wait=False)
+        ready(london)
+        ready(paris)
+        with paris.workspace() as ws, ws.session() as session:
+            me = Sharing(session).principal("fra-admin")
+            sync.add_peer(
+                session,
+                me,
+                name="london",
+                url=london.root,
+                secret=london.tokens["fra-peer"],
+                partner_user="gbr-peer",
+            )
+            save_login(ws, "fra-admin", paris.tokens["fra-admin"])
+        with london.workspace() as ws, ws.session() as session:
+            me = Sharing(session).principal("gbr-admin")
+            sync.add_peer(
+                session,
+                me,
+                name="paris",
+                url=paris.root,
+                secret=paris.tokens["gbr-peer"],
+                partner_user="fra-peer",
+            )
+            save_login(ws, "gbr-admin", london.tokens["gbr-admin"])
+        yield london, paris
+    finally:
+        stop(london.process)
+        stop(paris.process)

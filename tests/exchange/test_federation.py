@@ -8,63 +8,24 @@ marking names Germany; Paris pushes to London what London's account may read."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from detente.cli.app import app
-from detente.cli.context import save_login
 from detente.exchange import sync
 from detente.exchange.taxii.objects import COLLECTIONS
 from detente.exchange.taxii.tables import ExchangeObject
 from detente.sharing.service import Sharing
 from detente.sharing.stix import MARKING_EXTENSION_ID, RECORD_EXTENSION_ID
 from detente.store.service import Store
-from tests.exchange.peers import WITHHELD, Instance, build_london, build_paris, serve, stop
+from tests.exchange import peers
+from tests.exchange.peers import WITHHELD, Instance
 
+pair = peers.pair  # London and Paris, served once for the session's federation tests
 EXCHANGE = next(c.id for c in COLLECTIONS.values() if c.key == "exchange")
-
-
-@pytest.fixture(scope="module")
-def pair(
-    tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path
-) -> Iterator[tuple[Instance, Instance]]:
-    london = build_london(tmp_path_factory.mktemp("london"), migrated_sqlite)
-    paris = build_paris(tmp_path_factory.mktemp("paris"), migrated_sqlite)
-    try:
-        serve(london)
-        serve(paris)
-        with paris.workspace() as ws, ws.session() as session:
-            me = Sharing(session).principal("fra-admin")
-            sync.add_peer(
-                session,
-                me,
-                name="london",
-                url=london.root,
-                secret=london.tokens["fra-peer"],
-                partner_user="gbr-peer",
-            )
-            save_login(ws, "fra-admin", paris.tokens["fra-admin"])
-        with london.workspace() as ws, ws.session() as session:
-            me = Sharing(session).principal("gbr-admin")
-            sync.add_peer(
-                session,
-                me,
-                name="paris",
-                url=paris.root,
-                secret=paris.tokens["gbr-peer"],
-                partner_user="fra-peer",
-            )
-            save_login(ws, "gbr-admin", london.tokens["gbr-admin"])
-        yield london, paris
-    finally:
-        stop(london.process)
-        stop(paris.process)
 
 
 def _cli(instance: Instance, *args: str) -> str:
