@@ -159,9 +159,8 @@ class _Wire:
     def _hook(self, response: requests.Response, *_args: Any, **_kwargs: Any) -> requests.Response:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            raise TooLargeError(
-                f"the peer's response of {int(declared):,} bytes is over the limit of {self.max_bytes:,}"
-            )
+            limit = f"the limit of {self.max_bytes:,} bytes"
+            raise TooLargeError(f"the peer's response of {int(declared):,} bytes is over {limit}")
         body = bytearray()
         for chunk in response.raw.stream(65536, decode_content=True):
             body += chunk
