@@ -120,7 +120,9 @@ class KeyPair:
 
 
 def _claim(username: str, sign_public: bytes, box_public: bytes) -> bytes:
-    return json.dumps([VERSION, "key", username, b64(sign_public), b64(box_public)]).encode()
+    return json.dumps(
+        [VERSION, "key", username, b64(sign_public), b64(box_public)], separators=(",", ":")
+    ).encode()
 
 
 def generate() -> KeyPair:

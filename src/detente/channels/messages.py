@@ -435,6 +435,15 @@ def message_list(store: Store, conversation_id: str, *, limit: int = 200) -> lis
     return [message_payload(m, c) for m, c in reversed(rows)]
 
 
+def markings_of(store: Store, conversation_id: str) -> list[str]:
+    """The markings of a conversation's messages the acting user may see (for a page's banner)."""
+    conv = conversation(store, conversation_id)
+    stmt = (
+        select(Message.marking).where(Message.conversation_id == conv.id, store.visible(Message)).distinct()
+    )
+    return list(store.session.scalars(stmt))
+
+
 def mark_delivered(store: Store, copies: Sequence[Copy]) -> None:
     stamp = now()
     for copy in copies:

@@ -31,7 +31,18 @@ def _error_page(request: Request, status: int, code: str, message: str) -> Respo
 
 def mount(app: FastAPI) -> None:
     """Add the web app's pages and static files to ``app``."""
-    from detente.web import admin, assessment, auth, pages, planning, records, relations, vetting, warning
+    from detente.web import (
+        admin,
+        assessment,
+        auth,
+        channels,
+        pages,
+        planning,
+        records,
+        relations,
+        vetting,
+        warning,
+    )
     from detente.web import exchange as intel
 
     app.state.html_error = _error_page
@@ -53,5 +64,6 @@ def mount(app: FastAPI) -> None:
     app.include_router(intel.router)
     app.include_router(assessment.router)
     app.include_router(planning.router)
+    app.include_router(channels.router)
     app.include_router(records.router)
     app.include_router(pages.router)  # last: it ends with the catch-all for sections to come
