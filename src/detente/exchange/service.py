@@ -245,7 +245,9 @@ class Exchange:
         try:
             theirs = self.view(report_id, partner)
         except ValidationError as exc:  # a header not releasable to them
-            raise AuthError(f"release to {partner} refused: {exc.message}") from None
+            raise AuthError(
+                f"release to {partner} refused: {exc.message.removeprefix('partner: ')}"
+            ) from None
         releasable = {p.position for p in theirs.shown}
         wanted = sorted(set(portions)) if portions is not None else sorted(releasable)
         for position in wanted:
