@@ -62,7 +62,7 @@ class Credentials:
     via_cookie: bool
 
 
-def credentials(
+async def credentials(
     request: Request,
     token: HTTPAuthorizationCredentials | None = Security(bearer),
     cookie: str | None = Security(session_cookie),
@@ -103,11 +103,11 @@ class Unit:
             yield Store(sharing.session, principal)
 
 
-def workspace(request: Request) -> Workspace:
+async def workspace(request: Request) -> Workspace:
     return request.app.state.workspace  # type: ignore[no-any-return]
 
 
-def unit(
+async def unit(
     request: Request,
     creds: Credentials = Depends(credentials),
     ws: Workspace = Depends(workspace),

@@ -68,7 +68,8 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
-def _member_on(on: date) -> ColumnElement[bool]:
+def _member_on(on: date | ColumnElement[date]) -> ColumnElement[bool]:
+    """Membership on ``on`` (a date, or a bound parameter for a statement built once)."""
     return and_(
         or_(CoalitionMember.joined_on.is_(None), CoalitionMember.joined_on <= on),
         or_(CoalitionMember.left_on.is_(None), CoalitionMember.left_on > on),

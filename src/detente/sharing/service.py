@@ -12,11 +12,12 @@ import hashlib
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Row, Select, and_, func, select, update
+from sqlalchemy import ColumnElement, Date, Row, Select, and_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from detente.core import audit
@@ -57,9 +58,10 @@ def _clearance_levels(clearances: dict[str, str]) -> dict[str, int]:
     return out
 
 
-def _who(stmt: Select[Any] | Any) -> Any:
+def _who(stmt: Select[Any] | Any, on: date | ColumnElement[date] | None = None) -> Any:
     """``stmt`` with what a principal is made of: the user, their organisation and, one
-    row each, the coalitions its country belongs to today (none: one row, coalition null)."""
+    row each, the coalitions its country belongs to on ``on`` (default today; none: one
+    row, coalition null)."""
     return (
         stmt.add_columns(User.username, User.active, User.clearances, User.role, User.org_id)
         .add_columns(Organisation.country, CoalitionMember.coalition)
@@ -67,9 +69,24 @@ def _who(stmt: Select[Any] | Any) -> Any:
         .outerjoin(
             CoalitionMember,
             # the membership rule is the coalitions module's (as in coalitions.of_country)
-            and_(CoalitionMember.country == Organisation.country, coalitions._member_on(coalitions.today())),
+            and_(
+                CoalitionMember.country == Organisation.country,
+                coalitions._member_on(coalitions.today() if on is None else on),
+            ),
         )
     )
+
+
+@cache
+def _token_statement() -> Select[Any]:
+    """The one query behind every authenticated request, built once (its values bound
+    at run time: building it cost more than running it on SQLite)."""
+    token = select(ApiToken.id, ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at)
+    joined = token.join(User, User.id == ApiToken.user_id)
+    stmt: Select[Any] = _who(joined, bindparam("on", type_=Date)).where(
+        ApiToken.token_hash == bindparam("digest")
+    )
+    return stmt
 
 
 def _principal_of(rows: Sequence[Row[Any]] | Sequence[Any]) -> Principal:
@@ -437,9 +454,7 @@ class Sharing:
         their organisation and its country's coalitions today), so a revoked or expired
         token, a deactivated user or a changed coalition takes effect at the next request."""
         digest = hashlib.sha256(secret.strip().encode()).hexdigest()
-        token = select(ApiToken.id, ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at)
-        stmt = _who(token.join(User, User.id == ApiToken.user_id)).where(ApiToken.token_hash == digest)
-        rows = self.session.execute(stmt).all()
+        rows = self.session.execute(_token_statement(), {"digest": digest, "on": coalitions.today()}).all()
         stamp = now()
         if not rows:
             raise AuthError("invalid, expired or revoked token")
