@@ -86,6 +86,8 @@ def test_two_countries_exchange_live_and_the_server_sees_no_plaintext(
         ken.context.close()
     for token in (token_out, token_back):
         assert not any(token.encode() in b for b in bodies + ken_bodies)
-    assert any(b"ciphertext" in b for b in ken_bodies) and any(b"ciphertext" in b for b in bodies)  # the stream did carry the sealed copy
+    assert any(b"ciphertext" in b for b in ken_bodies) and any(
+        b"ciphertext" in b for b in bodies
+    )  # the stream did carry the sealed copy
     assert _scan_database(ws, database_url, token_out.encode()) == 0
     assert _scan_database(ws, database_url, token_back.encode()) == 0

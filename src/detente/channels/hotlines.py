@@ -231,12 +231,13 @@ def send_on_hotline(store: Store, body: dict[str, Any]) -> Message:
     return message
 
 
-def ack(store: Store, message_id: str) -> Alert | None:
-    """The acting user acknowledges an urgent message (or a check) released to them."""
+def ack(store: Store, message_id: str, *, at: datetime | None = None) -> Alert | None:
+    """The acting user acknowledges an urgent message (or a check) released to them
+    (``at``: when, for a scenario replayed after the fact; now by default)."""
     from detente.channels.messages import my_copy
 
     message, copy = my_copy(store, message_id)
-    stamp = now()
+    stamp = at or now()
     if copy.acked_at is None:
         copy.acked_at = stamp
         copy.read_at = copy.read_at or stamp

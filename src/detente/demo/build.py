@@ -21,6 +21,7 @@ from detente.core.errors import ConfigError
 from detente.core.workspace import Workspace
 from detente.demo import scripted, world
 from detente.demo.catalogue import CATALOGUE, NATO_MEMBERS, ORGS, RECORDER
+from detente.demo.channels import build_channels
 from detente.demo.engagements import engagements
 from detente.demo.generator import Generator
 from detente.sharing.service import Sharing
@@ -147,6 +148,7 @@ def build_demo(
         created = reg.find_id("actors", record_id=None, external_id="demo:state:USA") is None
         if created:
             _generate(Generator(regs, seed, as_of), span, progress)
+            build_channels(session)  # a hotline, its checks and messages, an incident (#15)
         return _tally(session, reg, created, as_of)
 
 
