@@ -127,8 +127,40 @@ def build_london(path: Path, template: Path) -> Instance:
         treaty = f.agreement(
             reg, gbr, fra, title="Lancaster House follow-up", marking="RESTRICTED//REL TO DEU, FRA"
         )
+        report = _intelligence_report(reg, gbr, fra)
         london.ids = {"talks": talks.id, "survey": survey.id, "liaison": liaison.id, "treaty": treaty.id}
+        london.ids["report"] = report
     return london
+
+
+def _intelligence_report(reg: Store, gbr: Any, fra: Any) -> str:
+    """A graded report (B2) released to France under an intelligence-sharing arrangement: two
+    paragraphs France may read, one SECRET paragraph it may not."""
+    from detente.exchange.service import Exchange
+
+    arrangement = f.agreement(
+        reg, gbr, fra, title="UK-France intelligence sharing", kind="intelligence_sharing_arrangement",
+        marking="UNCLASSIFIED//TLP:CLEAR",
+    )  # fmt: skip
+    reg.create(
+        "release_terms",
+        {
+            "title": "UK-France terms",
+            "agreement_id": arrangement.id,
+            "up_to": "SECRET",
+            "marking": "UNCLASSIFIED",
+        },
+    )
+    exchange = Exchange(reg)
+    view = exchange.write(
+        {"title": "Trawlers loitering off Brest", "source_reliability": "B", "info_credibility": 2,
+         "marking": "CONFIDENTIAL//REL TO FRA", "verification": "unverified"},
+        [("CONFIDENTIAL//REL TO FRA", "Two trawlers loitered near the cable landing at 0300."),
+         ("SECRET", "Nightjar reporting names the master of one trawler."),
+         ("RESTRICTED//REL TO DEU, FRA", "Harbour logs show no declared fishing.")],
+    )  # fmt: skip
+    exchange.release(view.report.id, "FRA")
+    return str(view.report.id)
 
 
 def build_paris(path: Path, template: Path) -> Instance:

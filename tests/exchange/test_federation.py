@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from detente.cli.app import app
 from detente.exchange import sync
+from detente.exchange.service import Exchange
 from detente.exchange.taxii.objects import COLLECTIONS
 from detente.exchange.taxii.tables import ExchangeObject
 from detente.sharing.service import Sharing
@@ -95,6 +96,27 @@ def test_what_london_releases_arrives_in_paris_with_its_markings(pair: tuple[Ins
     again = _cli(paris, "exchange", "pull", "london")
     assert " 0 new, 0 updated" in again
     assert set(_stored(paris)) == set(rows)
+
+
+def test_a_released_report_arrives_tear_lined_with_its_grading(pair: tuple[Instance, Instance]) -> None:
+    _, paris = pair
+    _cli(paris, "exchange", "pull", "london")
+    with paris.workspace() as ws, ws.session() as session:
+        exchange = Exchange(Store(session, Sharing(session).principal("fra-admin")))
+        received = [r for r in exchange.reports() if r.origin == "london"]
+        assert [r.title for r in received] == ["Trawlers loitering off Brest"]
+        report = received[0]
+        assert (report.source_reliability, report.info_credibility) == ("B", 2)
+        assert report.marking == "CONFIDENTIAL//REL TO FRA"
+        view = exchange.view(report.id)
+        texts = [p.text for p in view.shown]
+        markings = [p.marking for p in view.shown]
+    assert texts == [
+        "Two trawlers loitered near the cable landing at 0300.",
+        "Harbour logs show no declared fishing.",
+    ]
+    assert markings == ["CONFIDENTIAL//REL TO FRA", "RESTRICTED//REL TO DEU, FRA"]
+    assert "Nightjar" not in str(texts)
 
 
 def test_what_london_does_not_release_never_leaves_on_the_wire(pair: tuple[Instance, Instance]) -> None:

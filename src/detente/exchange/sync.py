@@ -215,11 +215,34 @@ def pull(
                 progress(len(envelope.get("objects", [])))
         if wire.last_added:
             cursors[collection.id] = wire.last_added
+    _reports(session, principal, row.name, [*result.received.created, *result.received.updated])
     row.cursor = json.dumps(cursors)
     row.last_pull_at = now()
     row.last_result = result.summary()
     Store(session, principal).record("pull", None, {"peer": row.name, "stored": result.received.stored})
     return result
+
+
+def _reports(session: Session, principal: Principal, origin: str, changed: list[str]) -> None:
+    """Intelligence reports among the objects a pull stored become reports here (with the
+    peer's markings, grading and provenance), through the reports slice's ``receive``."""
+    from detente.exchange.service import Exchange
+    from detente.exchange.stix import REPORT_EXTENSION_ID, report_from_stix
+
+    ids = [i for i in changed if i.startswith("report--")]
+    if not ids:
+        return
+    rows = session.scalars(
+        select(ExchangeObject.body).where(ExchangeObject.type.in_(("report", "note", "marking-definition")))
+    )
+    bodies = [json.loads(b) for b in rows]
+    definitions = [b for b in bodies if b["type"] == "marking-definition"]
+    exchange = Exchange(Store(session, principal))
+    for report in (b for b in bodies if b["id"] in ids):
+        if REPORT_EXTENSION_ID not in (report.get("extensions") or {}):
+            continue  # another kind of STIX report (an engagement): kept as STIX only
+        notes = [b for b in bodies if b["type"] == "note" and report["id"] in b.get("object_refs", [])]
+        exchange.receive(report_from_stix([report, *notes, *definitions], origin), origin)
 
 
 # ------------------------------------------------------------------ push

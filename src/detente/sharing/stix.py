@@ -57,6 +57,7 @@ __all__ = [
     "export_stix",
     "marking_refs",
     "producer_id",
+    "statement_id",
     "statement_marking_definition",
     "stix_bundle",
     "tlp_marking_definition",
@@ -122,7 +123,7 @@ def statement_marking_definition(banner: str) -> stix2.MarkingDefinition:
     banner, so the same banner is the same object everywhere), with the marking extension."""
     marking = parse(banner)
     return stix2.MarkingDefinition(
-        id=_id("marking-definition", f"banner:{marking.render()}"),
+        id=statement_id(marking.render()),
         created=DEFINED,
         created_by_ref=DETENTE_IDENTITY_ID,
         name=marking.render(),
@@ -189,11 +190,15 @@ def _marking_extension(marking: Marking) -> dict[str, Any]:
     return {MARKING_EXTENSION_ID: extension}
 
 
+def statement_id(banner: str) -> str:
+    """The id of the statement marking-definition of ``banner`` (derived from it)."""
+    return _id("marking-definition", f"banner:{parse(banner).render()}")
+
+
 def marking_refs(banner: str) -> list[str]:
     """The ``object_marking_refs`` of a record marked ``banner``: its TLP 2.0 definition and
     its statement definition."""
-    marking = parse(banner)
-    return [tlp_stix_id(effective_tlp(marking)[0]), _id("marking-definition", f"banner:{marking.render()}")]
+    return [tlp_stix_id(effective_tlp(parse(banner))[0]), statement_id(banner)]
 
 
 def _marking_parts(banner: str) -> tuple[Marking, list[str], dict[str, Any], str]:

@@ -34,7 +34,13 @@ from detente.core.errors import ValidationError
 from detente.core.markings import Marking, MarkingError, Principal, may_read, parse, tlp_levels, tlp_stix_id
 from detente.exchange.taxii.objects import parse_timestamp
 from detente.exchange.taxii.tables import ExchangeObject
-from detente.sharing.stix import MARKING_EXTENSION_ID, TLP_EXTENSION_ID, effective_tlp, producer_id
+from detente.sharing.stix import (
+    MARKING_EXTENSION_ID,
+    TLP_EXTENSION_ID,
+    effective_tlp,
+    producer_id,
+    statement_id,
+)
 from detente.sharing.tables import Organisation
 from detente.store.access import marking_columns
 from detente.store.reads import now
@@ -117,17 +123,49 @@ def _check_tlp_definition(i: int, obj: dict[str, Any]) -> None:
         )
 
 
-def _marking_of(i: int, obj: dict[str, Any], receiver: Principal | None) -> Marking:
+def _statements(session: Session, objects: list[dict[str, Any]]) -> dict[str, str]:
+    """detente's statement marking-definitions (the batch's and those held): id -> banner,
+    only where the id is the one the banner gives (a peer cannot pin a banner on another id)."""
+    found = [
+        o
+        for o in objects
+        if o.get("type") == "marking-definition" and o.get("definition_type") == "statement"
+    ]
+    rows = session.scalars(select(ExchangeObject.body).where(ExchangeObject.type == "marking-definition"))
+    found += [b for b in (json.loads(r) for r in rows) if b.get("definition_type") == "statement"]
+    out: dict[str, str] = {}
+    for definition in found:
+        text = str((definition.get("definition") or {}).get("statement") or "")
+        try:
+            banner = parse(text).render()
+        except MarkingError:
+            continue  # another platform's statement: not a detente banner
+        if statement_id(banner) == definition["id"]:
+            out[definition["id"]] = banner
+    return out
+
+
+def _banner_of(obj: dict[str, Any], statements: dict[str, str]) -> str | None:
+    """The detente banner an object carries: its marking extension's, else its statement marking's."""
+    ext = (obj.get("extensions") or {}).get(MARKING_EXTENSION_ID)
+    if isinstance(ext, dict):
+        return str(ext.get("banner", ""))
+    return next((statements[r] for r in obj.get("object_marking_refs", []) if r in statements), None)
+
+
+def _marking_of(
+    i: int, obj: dict[str, Any], receiver: Principal | None, statements: dict[str, str]
+) -> Marking:
     """The originator's marking; refused when it does not release the object to ``receiver``."""
     if obj["type"] in DEFINITIONS or (obj["type"] == "identity" and not obj.get("object_marking_refs")):
         return parse(PUBLIC)  # definitions and unmarked producer identities carry no intelligence
     tlps = [_TLP_BY_ID[r] for r in obj.get("object_marking_refs", []) if r in _TLP_BY_ID]
-    ext = (obj.get("extensions") or {}).get(MARKING_EXTENSION_ID)
-    if not isinstance(ext, dict):
+    banner = _banner_of(obj, statements)
+    if banner is None:
         label = max(tlps, key=tlp_levels().index) if tlps else "AMBER+STRICT"
         return parse(PUBLIC if label == "CLEAR" else f"UNCLASSIFIED//TLP:{label}")
     try:
-        marking = parse(str(ext.get("banner", "")))
+        marking = parse(banner)
     except MarkingError as exc:
         raise RefusedError(f"{_where(i, obj)}: {exc.message}", field=f"objects[{i}].marking") from None
     if tlps and tlps != [effective_tlp(marking)[0]]:
@@ -146,14 +184,16 @@ def _marking_of(i: int, obj: dict[str, Any], receiver: Principal | None) -> Mark
     return marking
 
 
-def _incoming(objects: list[dict[str, Any]], receiver: Principal | None) -> list[_Incoming]:
-    out: list[_Incoming] = []
+def _incoming(session: Session, objects: list[dict[str, Any]], receiver: Principal | None) -> list[_Incoming]:
     for i, obj in enumerate(objects):
         _check_stix(i, obj)
         _check_tlp_definition(i, obj)
+    statements = _statements(session, objects)
+    out: list[_Incoming] = []
+    for i, obj in enumerate(objects):
         version = str(obj.get("modified") or obj.get("created") or "")
         modified_at = parse_timestamp(version, f"objects[{i}].modified") if version else EPOCH
-        out.append(_Incoming(obj, version, modified_at, _marking_of(i, obj, receiver)))
+        out.append(_Incoming(obj, version, modified_at, _marking_of(i, obj, receiver, statements)))
     return out
 
 
@@ -204,7 +244,7 @@ def receive(
     rules). ``receiver`` is who pulled them (their marking must release them to it), or
     ``None`` for a push (the pushing partner owns what it sends). Raises ``RefusedError``
     with nothing stored."""
-    incoming = _incoming(_objects_of(envelope), receiver)
+    incoming = _incoming(session, _objects_of(envelope), receiver)
     own = _own_producers(session)
     held = _held(session, sorted({i.obj["id"] for i in incoming}))
     result = Received()

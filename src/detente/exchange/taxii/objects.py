@@ -171,15 +171,21 @@ def _registry_entries(session: Session, reader: Principal) -> list[Entry]:
 
 
 def _report_entries(session: Session, reader: Principal) -> list[Entry]:
-    """The reports slice's tear-lined STIX, when it is there (``report_entries``)."""
-    try:
-        from detente.exchange.federate import report_entries  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return []
-    return [
-        Entry(parse_timestamp(_version_of(b), "modified"), b["id"], _version_of(b), b)
-        for b in report_entries(session, reader)
-    ]
+    """The intelligence reports released to the reader's country (or a coalition of it) and
+    not withdrawn from it, each tear-lined for the reader (``report_to_stix``): a paragraph
+    the reader may not read is not sent, a header it may not read sends nothing."""
+    from detente.exchange.service import Exchange
+    from detente.exchange.stix import report_to_stix
+
+    exchange = Exchange(Store(session, reader))
+    out = []
+    for report_id in exchange.released_to(reader.country):
+        for obj in report_to_stix(exchange.view(report_id), reader):
+            body = json.loads(obj.serialize())
+            out.append(
+                Entry(parse_timestamp(_version_of(body), "modified"), body["id"], _version_of(body), body)
+            )
+    return out
 
 
 def _in_memory(entries: Iterable[Entry], query: Query) -> Page:
