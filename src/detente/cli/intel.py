@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from detente.cli.context import console, open_registry
@@ -46,7 +47,7 @@ def _print_view(view: Any) -> None:
         console.print(f"({report.marking}) {report.summary}", highlight=False)
     for p in view.portions:
         if p.withheld:
-            console.print(f"{p.position}. [yellow][portion withheld][/yellow]", highlight=False)
+            console.print(f"{p.position}. [yellow]{escape('[portion withheld]')}[/yellow]", highlight=False)
         else:
             console.print(f"{p.position}. ({p.marking}) {p.text}", highlight=False)
     console.print(f"[bold]{view.banner}[/bold]", highlight=False)
@@ -97,9 +98,7 @@ def write(
 def view(
     ctx: typer.Context,
     report: Report,
-    partner: Annotated[
-        str | None, typer.Option("--as", "--partner", help="See it as this partner would.")
-    ] = None,
+    partner: Annotated[str | None, typer.Option("--partner", help="See it as this partner would.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (as the API returns it).")] = False,
 ) -> None:
     """A report as you see it, or as a partner country or coalition would receive it (the tear-line)."""
@@ -226,9 +225,7 @@ def stix(
     ctx: typer.Context,
     report: Report,
     out: Annotated[Path, typer.Option("--out", help="The STIX 2.1 bundle to write.")],
-    partner: Annotated[
-        str | None, typer.Option("--as", "--partner", help="What this partner would receive.")
-    ] = None,
+    partner: Annotated[str | None, typer.Option("--partner", help="What this partner would receive.")] = None,
 ) -> None:
     """Write a report as a STIX 2.1 bundle (only what you, or the partner, may receive)."""
     import stix2  # type: ignore[import-untyped]

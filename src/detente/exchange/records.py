@@ -16,16 +16,23 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    StringConstraints,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import select, update
 
 from detente.core.errors import ValidationError
 from detente.core.markings import parse, schemes
 from detente.exchange import tables as t
-from detente.exchange.grading import VERIFICATION, credibility_validator, reliability_validator
+from detente.exchange.grading import VERIFICATION, caution, credibility_validator, reliability_validator
 from detente.store.fields import Country, LongText, OptLong, OptRef, OptShort, Ref, ShortText, Title, distinct
 from detente.store.lifecycle import Lifecycle
-from detente.store.models import RecordFields
+from detente.store.models import RecordFields, RecordPublic
 from detente.store.records import Link, RecordType, register
 
 if TYPE_CHECKING:
@@ -159,6 +166,16 @@ class ReleaseTermsFields(RecordFields):
     notes: OptLong = Field(None, description="Notes")
 
 
+class IntelReportPublicBase(RecordPublic):
+    """A report's header as returned, with its misinformation caution (every view shows it)."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def caution(self) -> str | None:
+        """The caution it carries: graded 5-6, from an F source, or not verified (else null)."""
+        return caution(self.source_reliability, self.info_credibility, self.verification)  # type: ignore[attr-defined]
+
+
 # ---------------------------------------------------------------- rules that need the store
 def _source_above_report(reader: Reader, data: Mapping[str, Any]) -> None:
     """The cited source's identity carries a higher marking than the report's header (a
@@ -227,6 +244,7 @@ INTEL_REPORTS = RecordType(
     description="Intelligence: graded reports with a marking per paragraph, released under agreements.",
     table=t.IntelReport,
     fields_model=IntelReportFields,
+    public_base=IntelReportPublicBase,
     title_field="title",
     natural_key=("title", "report_time"),
     filters=("verification", "source_reliability", "info_credibility", "origin", "origin_ref", "external_id"),
