@@ -159,3 +159,10 @@ class Commitment(RecordColumns, Base):
 
 
 Index("ix_engagements_kind_start", Engagement.kind, Engagement.start_date)
+# A listing's default order within its commonest filter (the lifecycle status), so that a
+# page is read in index order and stops at offset + limit instead of sorting every match
+# (halves the list request's query on SQLite); migration 0016.
+Index("ix_engagements_status_start", Engagement.status, Engagement.start_date, Engagement.id)
+Index("ix_commitments_status_due", Commitment.status, Commitment.due_on, Commitment.id)
+Index("ix_people_status_start", Person.accreditation_status, Person.start_date, Person.id)
+Index("ix_agreements_signed", Agreement.signed_on, Agreement.id)
