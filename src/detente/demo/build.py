@@ -24,6 +24,7 @@ from detente.demo.catalogue import CATALOGUE, NATO_MEMBERS, ORGS, RECORDER
 from detente.demo.channels import build_channels
 from detente.demo.engagements import engagements
 from detente.demo.generator import Generator
+from detente.demo.intel import build_intel
 from detente.sharing.service import Sharing
 from detente.store.service import ListQuery, Store
 
@@ -149,6 +150,7 @@ def build_demo(
         if created:
             _generate(Generator(regs, seed, as_of), span, progress)
             build_channels(session)  # a hotline, its checks and messages, an incident (#15)
+            build_intel(session, as_of)  # arrangements, sources, graded reports and releases (#14)
         return _tally(session, reg, created, as_of)
 
 
