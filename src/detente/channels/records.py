@@ -48,7 +48,7 @@ class IncidentFields(RecordFields):
     puts on one timeline, for the after-action review."""
 
     title: ShortText = Field(description="What happened, e.g. 'Near-collision in the strait'")
-    status: Annotated[str, AfterValidator(_status)] = Field("open", description="open or closed")
+    status: Annotated[str, AfterValidator(_status)] = Field("open", description="Status")
     opened_on: date = Field(default_factory=date.today, description="Date opened")
     closed_on: date | None = Field(None, description="Date closed")
     summary: OptLong = Field(None, description="Summary for the after-action review")
