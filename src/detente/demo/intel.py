@@ -130,6 +130,7 @@ def _arrangement(reg: Store, a: str, b: str, signed: date, expires: date | None,
         "agreement_id": agreement.id,
         "up_to": up_to,
         "marking": PUBLIC,
+        "external_id": f"demo:terms:{a}-{b}",
     }
     reg.create("release_terms", terms)
     return agreement
@@ -152,6 +153,7 @@ def build_intel(session: Session, as_of: date) -> None:
                 "access": access,
                 "handler": "gbr-admin",
                 "marking": "SECRET//NOFORN",
+                "external_id": f"demo:source:{code}",
             },
         ).id
         for code, grade, who, access in SOURCES

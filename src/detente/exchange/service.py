@@ -127,10 +127,11 @@ class Exchange:
             raise ValidationError("a report needs at least one paragraph", field="paragraphs")
         report = self.store.create(REPORTS, header)
         for position, (marking, text) in enumerate(paragraphs, start=1):
+            portion = {"report_id": report.id, "position": position, "text": text, "marking": marking}
+            if report.external_id:  # a re-import finds each paragraph by its report's key
+                portion["external_id"] = f"{report.external_id}:p{position}"
             try:
-                self.store.create(
-                    PORTIONS, {"report_id": report.id, "position": position, "text": text, "marking": marking}
-                )
+                self.store.create(PORTIONS, portion)
             except ValidationError as exc:
                 raise ValidationError(f"paragraph {position}: {exc.message}", field=exc.field) from None
         return self.view(report.id)
