@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from detente.api.deps import SESSION_COOKIE, csrf_token
 from detente.cli.app import app
 from detente.exchange import sync
 from detente.exchange.service import Exchange
@@ -175,3 +177,27 @@ def test_paris_pushes_to_london_what_londons_account_may_read(pair: tuple[Instan
     assert _by_detente_id(rows, london.ids["talks"]) is None
     listing = _cli(paris, "exchange", "peers")
     assert "london" in listing and "pushed" in listing
+
+
+def test_peers_and_their_last_sync_in_the_api_and_the_web(pair: tuple[Instance, Instance]) -> None:
+    _, paris = pair
+    bearer = {"Authorization": f"Bearer {paris.tokens['fra-admin']}"}
+    pulled = httpx.post(f"{paris.url}/api/v1/exchange/peers/london/pull", headers=bearer)
+    assert pulled.status_code == 200, pulled.text
+    assert pulled.json()["summary"].startswith("pulled from london")
+    listed = {p["name"]: p for p in httpx.get(f"{paris.url}/api/v1/exchange/peers", headers=bearer).json()}
+    assert listed["london"]["received"] > 0 and listed["london"]["last_pull_at"]
+    assert httpx.get(f"{paris.url}/api/v1/exchange/peers").status_code == 401
+    # the web page: the same peers, and a pull from its button
+    secret = paris.tokens["fra-admin"]
+    cookies = {SESSION_COOKIE: secret}
+    page = httpx.get(f"{paris.url}/federation", cookies=cookies)
+    assert (
+        page.status_code == 200 and "london" in page.text and str(listed["london"]["received"]) in page.text
+    )
+    assert "CONFIDENTIAL" in page.text  # the banner of what the counts derive from
+    form = {"csrf_token": csrf_token(secret), "peer": "london", "direction": "pull"}
+    done = httpx.post(f"{paris.url}/federation/sync", data=form, cookies=cookies)
+    assert done.status_code == 303 and "pulled from london" in unquote(done.headers["location"])
+    refused = httpx.post(f"{paris.url}/federation/sync", data={**form, "peer": "nowhere"}, cookies=cookies)
+    assert refused.status_code == 422 and "no peer" in refused.text

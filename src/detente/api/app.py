@@ -13,8 +13,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from detente import __version__
 from detente.api import errors
 from detente.api.assessment import router as assessment_router
-from detente.api.exchange import router as exchange_router
 from detente.api.channels import router as channels_router
+from detente.api.exchange import router as exchange_router
+from detente.api.federation import router as federation_router
 from detente.api.planning import router as planning_router
 from detente.api.registry import router as registry_router
 from detente.api.relations import router as relations_router
@@ -147,6 +148,7 @@ def install_api(app: FastAPI, settings: Settings) -> None:
         planning_router,
         search_router,
         exchange_router,
+        federation_router,
         channels_router,
     ):
         app.include_router(router, prefix=API_PREFIX)

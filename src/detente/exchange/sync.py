@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from taxii2client.common import TokenAuth  # type: ignore[import-untyped]
 from taxii2client.exceptions import TAXIIServiceException  # type: ignore[import-untyped]
@@ -36,6 +36,7 @@ from detente.exchange.taxii import objects as collections
 from detente.exchange.taxii.ingest import Received, receive
 from detente.exchange.taxii.tables import ExchangeObject, Peer
 from detente.sharing.service import Sharing
+from detente.store.access import visible
 from detente.store.reads import now
 from detente.store.service import Store
 
@@ -47,6 +48,7 @@ __all__ = [
     "peers",
     "pull",
     "push",
+    "received_by_origin",
     "remove_peer",
 ]
 
@@ -79,6 +81,16 @@ class SyncResult:
 def peers(session: Session, principal: Principal) -> list[Peer]:
     """The peers of ``principal``'s organisation, by name."""
     return list(session.scalars(select(Peer).where(Peer.owner_org_id == principal.org).order_by(Peer.name)))
+
+
+def received_by_origin(session: Session, principal: Principal) -> dict[str, int]:
+    """How many objects ``principal`` may read came from each origin (peer)."""
+    rows = session.execute(
+        select(ExchangeObject.origin, func.count())
+        .where(visible(ExchangeObject, principal))
+        .group_by(ExchangeObject.origin)
+    )
+    return {origin: int(count) for origin, count in rows}
 
 
 def peer(session: Session, principal: Principal, name: str) -> Peer:

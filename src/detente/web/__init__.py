@@ -36,6 +36,7 @@ def mount(app: FastAPI) -> None:
         assessment,
         auth,
         channels,
+        federation,
         pages,
         planning,
         records,
@@ -61,6 +62,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(relations.router)
     app.include_router(warning.router)
     app.include_router(vetting.router)
+    app.include_router(federation.router)
     app.include_router(intel.router)
     app.include_router(assessment.router)
     app.include_router(planning.router)

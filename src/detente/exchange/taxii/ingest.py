@@ -184,13 +184,19 @@ def _marking_of(
     return marking
 
 
-def _incoming(session: Session, objects: list[dict[str, Any]], receiver: Principal | None) -> list[_Incoming]:
+def _incoming(
+    session: Session, objects: list[dict[str, Any]], receiver: Principal | None, own: set[str]
+) -> list[_Incoming]:
+    """The objects checked and with their markings, less this instance's own (``own``: its
+    organisations' producer ids) come back, which are skipped before their marking is read."""
     for i, obj in enumerate(objects):
         _check_stix(i, obj)
         _check_tlp_definition(i, obj)
     statements = _statements(session, objects)
     out: list[_Incoming] = []
     for i, obj in enumerate(objects):
+        if obj.get("created_by_ref") in own or obj["id"] in own:
+            continue
         version = str(obj.get("modified") or obj.get("created") or "")
         modified_at = parse_timestamp(version, f"objects[{i}].modified") if version else EPOCH
         out.append(_Incoming(obj, version, modified_at, _marking_of(i, obj, receiver, statements)))
@@ -244,16 +250,15 @@ def receive(
     rules). ``receiver`` is who pulled them (their marking must release them to it), or
     ``None`` for a push (the pushing partner owns what it sends). Raises ``RefusedError``
     with nothing stored."""
-    incoming = _incoming(session, _objects_of(envelope), receiver)
+    objects = _objects_of(envelope)
     own = _own_producers(session)
+    incoming = _incoming(session, objects, receiver, own)
     held = _held(session, sorted({i.obj["id"] for i in incoming}))
     result = Received()
+    result.skipped = [o["id"] for o in objects if o.get("created_by_ref") in own or o["id"] in own]
     changes: dict[str, tuple[_Incoming, str]] = {}
     for item in incoming:
         ident = item.obj["id"]
-        if item.obj.get("created_by_ref") in own or ident in own:
-            result.skipped.append(ident)
-            continue
         earlier = changes.get(ident)
         if earlier is not None and earlier[0].modified_at >= item.modified_at:
             continue  # two versions in one batch: the newest counts

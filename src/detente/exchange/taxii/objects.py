@@ -9,7 +9,8 @@ Three collections (ids fixed, so a peer's cursor stays valid across restarts):
   returns what changed since a peer's last pull. Read only.
 - ``exchange``: STIX objects received from peers (pulled or pushed), stored with their
   originator's marking (``tables.ExchangeObject``) and read through ``visible``, so a
-  partner gets a received object only when its marking names them. Peers push here.
+  partner gets a received object only when its marking names them. Peers push here; what
+  an organisation pushed is not served back to it.
 - ``reports``: intelligence reports, tear-lined for the reader (when the reports slice
   provides ``report_to_stix``).
 
@@ -215,7 +216,8 @@ def _version_matches(version: str, wanted: frozenset[str]) -> bool:
 
 def _stored(session: Session, reader: Principal, query: Query) -> Page:
     table = ExchangeObject
-    statement = select(table).where(visible(table, reader))
+    # what the reader's organisation sent (pushed) is not echoed back to it
+    statement = select(table).where(visible(table, reader), table.owner_org_id != reader.org)
     if query.ids:
         statement = statement.where(table.stix_id.in_(sorted(query.ids)))
     if query.types:
