@@ -52,6 +52,7 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_one() -> None:
     blocks = re.findall(r"```bash\n(.*?)```", README, re.S)
     commands = [line for line in blocks[0].splitlines() if line and not line.startswith("#")]
     assert len(commands) == 2 and "detente demo" in commands[0] and "pytest" in commands[1]
+    assert all("pip install -c requirements.lock -e " in c for c in commands), "install from the lock file"
     ci = (ROOT / ".ci" / "run").read_text()
     assert commands[1] in ci.splitlines()
 
