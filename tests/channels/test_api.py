@@ -7,6 +7,7 @@ the deadline and the webhook hears of it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -59,6 +60,10 @@ class _Listener(threading.Thread):
         self.raw = b""
 
     def run(self) -> None:
+        with contextlib.suppress(httpx.HTTPError):  # the server ends the stream when it stops
+            self._read()
+
+    def _read(self) -> None:
         headers = {"Authorization": f"Bearer {self.token}"}
         with httpx.stream("GET", f"{self.base}/api/v1/channels/events", headers=headers, timeout=None) as r:
             name = None

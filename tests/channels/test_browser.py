@@ -39,10 +39,12 @@ def test_two_countries_exchange_live_and_the_server_sees_no_plaintext(
     browser: Browser,  # noqa: F811
     world: dict[str, Any],
     database_url: str,
+    tmp_path: Any,
 ) -> None:
     ws, conv = world["ws"], world["conversation"]
     token_out, token_back = f"OUT-{uuid.uuid4().hex}", f"BACK-{uuid.uuid4().hex}"
-    with channel_server(ws) as (base, _app):
+    log = tmp_path / "server.log"
+    with channel_server(ws, log_file=log) as (base, _app):
         gbr = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
         ken = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
         bodies = _recording(gbr)
@@ -89,5 +91,8 @@ def test_two_countries_exchange_live_and_the_server_sees_no_plaintext(
     assert any(b"ciphertext" in b for b in ken_bodies) and any(
         b"ciphertext" in b for b in bodies
     )  # the stream did carry the sealed copy
+    logged = log.read_bytes()
+    assert b"/api/v1/channels/messages" in logged
+    assert token_out.encode() not in logged and token_back.encode() not in logged
     assert _scan_database(ws, database_url, token_out.encode()) == 0
     assert _scan_database(ws, database_url, token_back.encode()) == 0

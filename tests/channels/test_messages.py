@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 
 from detente.channels import keys as keyring
 from detente.channels.client import open_message
-from detente.channels.crypto import generate, unlock
+from detente.channels.crypto import b64, generate, signed_bytes, unlock
 from detente.channels.messages import MAX_COPY_BYTES, message_list, send
 from detente.channels.tables import Copy, Key, Message
-from detente.core.errors import AuthError, ConflictError, DetenteError, ValidationError
+from detente.core.errors import AuthError, ConflictError, DetenteError, NotFoundError, ValidationError
 from tests.channels.conftest import PASSPHRASE, seal, store_of
 
 
@@ -90,9 +90,11 @@ def test_tampered_forged_replayed_and_oversized_are_refused(world: dict[str, Any
     with ws.session() as session:
         send(store_of(session, "gbr-planner"), body)
     _refused(ws, "gbr-planner", body, ConflictError, "replay")
-    again = copy.deepcopy(body)  # a new message id, the same nonce
+    again = copy.deepcopy(body)  # a new message id, the same nonces, signed again by the sender
     again["id"] = "00000000-0000-4000-8000-000000000001"
-    _refused(ws, "gbr-planner", again, DetenteError, "")
+    for one in again["copies"]:
+        one["signature"] = b64(pairs["gbr-planner"].sign.sign(signed_bytes(again, one)).signature)
+    _refused(ws, "gbr-planner", again, ConflictError, "nonce was used before")
 
 
 def seal_huge(ws: Any, pairs: dict[str, Any], conv: str) -> dict[str, Any]:
@@ -109,14 +111,14 @@ def test_markings_rule_who_may_be_addressed(world: dict[str, Any]) -> None:
         assert [c["recipient"] for c in body["copies"]] == ["gbr-admin"]
         body = seal(gbr, pairs["gbr-planner"], conv, "not for Kenya")
         body["marking"] = SHARED_GBR
-    _refused(ws, "gbr-planner", body, DetenteError, "")
+    _refused(ws, "gbr-planner", body, AuthError, "ken-analyst may not read UNCLASSIFIED//REL TO GBR")
     with ws.session() as session:
         send(
             store_of(session, "gbr-planner"),
             seal(store_of(session, "gbr-planner"), pairs["gbr-planner"], conv, "ok"),
         )
         # the KEN administrator is no member; the listing shows them nothing
-        with pytest.raises(DetenteError):
+        with pytest.raises(NotFoundError):
             message_list(store_of(session, "ken-admin"), conv)
         assert len(message_list(store_of(session, "ken-analyst"), conv)) == 1
 

@@ -292,7 +292,6 @@ def _check_copies(store: Store, body: dict[str, Any], conv: Conversation, sign_p
             raise TooLargeError(
                 f"the message is over the limit of {MAX_COPY_BYTES:,} bytes", field="ciphertext"
             )
-        verify_copy(body, copy, sign_public)
         out.append(
             Copy(
                 recipient=name,
@@ -307,6 +306,8 @@ def _check_copies(store: Store, body: dict[str, Any], conv: Conversation, sign_p
     nonces = [c.nonce for c in out]
     if len(set(nonces)) != len(nonces) or store.session.scalar(select(Copy.id).where(Copy.nonce.in_(nonces))):
         raise ConflictError("a nonce was used before: a replayed message is refused")
+    for copy in copies:  # the costly check last, once every recipient may be addressed
+        verify_copy(body, copy, sign_public)
     return out
 
 
