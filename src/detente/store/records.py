@@ -144,10 +144,13 @@ class RecordType:
 _TYPES: dict[str, RecordType] = {}
 _ALIASES: dict[str, str] = {}
 _loaded = False
+_ordered: dict[str, RecordType] | None = None  # record_types(), until the next register
 
 
 def register(*types: RecordType) -> None:
     """Announce record types to the kernel (a slice's ``records`` module does, on import)."""
+    global _ordered
+    _ordered = None
     for kind in types:
         known = _TYPES.get(kind.name)
         if known is not None and known is not kind:
@@ -168,19 +171,27 @@ def _load() -> None:
 
 def record_types() -> dict[str, RecordType]:
     """Every registered record type, by name, in rank order: a type comes after every
-    type it references (the order imports take, and listings and exports show)."""
+    type it references (the order imports take, and listings and exports show). Computed
+    once (every request asks), again only when a type is registered."""
+    global _ordered
     _load()
+    if _ordered is not None:
+        return dict(_ordered)
     ordered = sorted(_TYPES.values(), key=lambda k: (k.rank, k.name))
     rank = {k.name: k.rank for k in ordered}
     for kind in ordered:
         for target in (*kind.refs.values(), *(link.target for link in kind.links.values())):
             if target != kind.name and rank.get(target, kind.rank) >= kind.rank:
                 raise ValueError(f"{kind.name} references {target}, which must rank before it")
-    return {kind.name: kind for kind in ordered}
+    _ordered = {kind.name: kind for kind in ordered}
+    return dict(_ordered)
 
 
 def record_type(name: str) -> RecordType:
     """The record type called ``name`` (plural, singular or an alias); a clear error if none."""
+    _load()
+    if name in _TYPES:
+        return _TYPES[name]
     types = record_types()
     key = name.strip().lower().replace("-", "_")
     key = _ALIASES.get(key, key)

@@ -92,27 +92,32 @@ class Store(Reader):
         """Records per table that the principal may see."""
         return {n: self.count(n, ListQuery(limit=None)) for n in (names or record_types())}
 
-    def _write_links(self, res: RecordType, record_id: str, data: Mapping[str, Any]) -> None:
+    def _write_links(
+        self, res: RecordType, record_id: str, data: Mapping[str, Any], *, new: bool = False
+    ) -> None:
+        """Replace a record's links with ``data``'s (a new record has none to keep)."""
         for name, link in res.links.items():
             if name not in data:
                 continue
-            owner = getattr(link.table, link.owner_column)
-            target = record_types()[link.target].table
-            # links to actors this principal cannot see are kept as they are: on SQLite
-            # they are found here (as "not among the visible ones") and written back; on
-            # PostgreSQL the link table's row-level security (0006) hides them from this
-            # query and from the delete below, so they simply stay
-            hidden = list(
-                self.session.scalars(
-                    select(link.member)
-                    .where(
-                        owner == record_id,
-                        link.member.not_in(select(target.id).where(self.visible(target))),
+            hidden: list[str] = []
+            if not new:
+                owner = getattr(link.table, link.owner_column)
+                target = record_types()[link.target].table
+                # links to actors this principal cannot see are kept as they are: on SQLite
+                # they are found here (as "not among the visible ones") and written back; on
+                # PostgreSQL the link table's row-level security (0006) hides them from this
+                # query and from the delete below, so they simply stay
+                hidden = list(
+                    self.session.scalars(
+                        select(link.member)
+                        .where(
+                            owner == record_id,
+                            link.member.not_in(select(target.id).where(self.visible(target))),
+                        )
+                        .order_by(link.table.position)  # type: ignore[attr-defined]
                     )
-                    .order_by(link.table.position)  # type: ignore[attr-defined]
                 )
-            )
-            self.session.execute(link.table.__table__.delete().where(owner == record_id))
+                self.session.execute(link.table.__table__.delete().where(owner == record_id))
             for position, member in enumerate([*(data[name] or []), *hidden]):
                 self.session.add(
                     link.table(
@@ -149,7 +154,7 @@ class Store(Reader):
         row.version = 1
         self.session.add(row)
         self.session.flush()
-        self._write_links(res, record_id, links)
+        self._write_links(res, record_id, links, new=True)
         self.session.flush()
         # the trail names records by id and marking, never by content
         self._audit("create", res, record_id, {"marking": row.marking})
