@@ -104,6 +104,10 @@ def minimal(name: str, tag: str, shown: dict[str, Any]) -> dict[str, Any]:
             "kind": _first(t.calendar_kinds),
             "start_date": DAY,
         },
+        "intel_sources": lambda: {"codename": f"Source {tag}", "reliability": "B"},
+        "release_terms": lambda: {"title": f"Terms {tag}", "agreement_id": shown["agreements"].id},
+        "intel_reports": lambda: {"title": f"Report {tag}", "source_reliability": "B", "info_credibility": 2},
+        "report_portions": lambda: {"text": f"Paragraph {tag}", "report_id": shown["intel_reports"].id},
     }[name]()
 
 
