@@ -71,8 +71,10 @@ def _form(
     countries = [o.country for o in Sharing(store.session).orgs()]
     markings = assignable_markings(me, page.coalitions, None, me.org, countries)
     status = 422 if error else 200
+    chosen = [values.get("marking") or markings[0], *(m or markings[0] for m, _ in values["paragraphs"])]
     return page.render(
         "exchange_form.html", status_code=status, markings=markings, values=values, error=error,
+        banner=banner_of(chosen, page.coalitions),
         reliability=RELIABILITY, credibility=CREDIBILITY,
     )  # fmt: skip
 
