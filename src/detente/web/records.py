@@ -30,7 +30,11 @@ router = APIRouter(include_in_schema=False)
 PAGE = 50
 RecordId = Annotated[Line, Path(max_length=64)]
 # record types with a richer page of their own: the generic detail page sends there
-CUSTOM_DETAIL = {"engagements": "/engagements/{id}", "actors": "/partners/{id}"}
+CUSTOM_DETAIL = {
+    "engagements": "/engagements/{id}",
+    "actors": "/partners/{id}",
+    "intel_reports": "/intel/{id}",
+}
 
 
 def detail_url(name: str, record_id: str) -> str:
