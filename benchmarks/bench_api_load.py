@@ -2,32 +2,33 @@
 
 For each store (a SQLite workspace; a fresh PostgreSQL schema owned by an ordinary
 role, so row-level security applies) this starts ``detente serve --workers N`` in its
-own processes (N: this machine's cores, unless ``--workers``) and drives it from this
-process with ``--clients`` concurrent keep-alive connections (a minimal asyncio HTTP
-client, ``Lean``), alternating two loads of ``--seconds`` each, ``--rounds`` times:
+own processes (N: this machine's cores, unless ``--workers``) and drives it from
+``--generators`` separate load-generator processes (this script with ``--generate``, a
+minimal asyncio HTTP client, ``Lean``), ``--clients`` keep-alive connections in all:
 
-- the baseline: the health endpoint (no database, no authentication): what this server
-  and this load generator can do at all on this machine;
+- the baseline: the health endpoint (no database, no authentication), driven the same
+  way: the ceiling of this load generator and this server together on this machine;
 - the mixed load: 60% list a page of 20 engagements (filtered by status), 20% get one
   by id, 15% create an engagement, 5% change one of their own (PATCH with If-Match).
 
-Both loads are warmed up first (neither is measured cold), and only requests that
-completed before a load's deadline count (those still in flight then are not counted in
-its throughput or latency; a write acknowledged after it still counts as acknowledged).
-It reports the mixed load's requests/s as a ratio of the baseline's in the same round,
-p50/p95/p99 latency, the error count (anything but the expected 2xx is an error), and
-checks that no acknowledged write was lost: every 201 is in the store afterwards and
-every acknowledged change left its version.
+Both loads are warmed up first; then ``--rounds`` rounds (5) of the two loads of
+``--seconds`` each, the order flipping every round (health first, then the mixed load
+first, ...). The generators are started before the clock and all begin at the same
+instant; only requests completed before the deadline count (those in flight then are
+neither in the throughput nor in the latency; a write acknowledged after it still
+counts as acknowledged for the lost-write check). It reports the mixed load's
+requests/s, the health endpoint's, the ratio per round (median, min-max), p50/p95/p99
+latency, the error count (anything but the expected 2xx), the generators' own CPU use as
+a share of the machine, and checks that no acknowledged write was lost: every 201 is in
+the store afterwards and every acknowledged change left its version.
 
-Be fair to what it measures: the generator shares the machine's cores with the server
-(and, on PostgreSQL, the database). It is kept lean (httpx cost more CPU per request
-than the server's health endpoint, which capped the baseline and pulled the ratio
-towards 1), and its own CPU use is reported per load, as a share of one core. The
-ratio says how much of the server's capacity for the cheapest request a real request
-keeps on this machine; it is not a throughput figure for another machine.
+Be fair to what it measures: the generators share the machine's cores with the server
+(and, on PostgreSQL, the database). The ratio says how much of the capacity for the
+cheapest request a real request keeps on this machine; it is not a throughput figure for
+another machine.
 
-    .venv/bin/python benchmarks/bench_api_load.py [--seconds 20] [--clients 50] [--rounds 2]
-        [--workers N] [--stores sqlite,postgresql]
+    .venv/bin/python benchmarks/bench_api_load.py [--quick] [--seconds 10] [--clients 50]
+        [--rounds 5] [--generators 2] [--workers N] [--stores sqlite,postgresql]
 """
 
 from __future__ import annotations
@@ -50,13 +51,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-import httpx
-
-from detente.core.db import drop_postgres_schema, provision_postgres_schema
-from detente.core.settings import Settings
-from detente.core.workspace import create_workspace
-from detente.sharing.service import Sharing
-from detente.store.service import Store
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import emit, spread, value_row
 
 POSTGRES_URL = os.environ.get(
     "DETENTE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -83,8 +79,12 @@ class Tally:
         return len(self.latencies) / self.seconds
 
 
-def seed(settings: Settings) -> list[str]:
+def seed(settings: Any) -> list[str]:
     """Two organisations, a planner, 50 state actors and some engagements to read."""
+    from detente.core.workspace import create_workspace
+    from detente.sharing.service import Sharing
+    from detente.store.service import Store
+
     with create_workspace(settings) as ws, ws.session() as session:
         sharing = Sharing(session)
         org = sharing.add_org("Ministry of Defence (bench)", "GBR", actor=None)
@@ -134,7 +134,9 @@ def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def start_server(settings: Settings, port: int, log: Path, workers: int) -> subprocess.Popen[bytes]:
+def start_server(settings: Any, port: int, log: Path, workers: int) -> subprocess.Popen[bytes]:
+    import httpx
+
     env = {**os.environ, "DETENTE_DATABASE_URL": settings.database_url}
     cli = Path(sys.executable).with_name("detente")
     proc = subprocess.Popen(
@@ -265,24 +267,14 @@ async def client(
         http.close()
 
 
-async def load(
-    base: str, token: str | None, actors: list[str], seconds: float, clients: int, mixed: bool, tally: Tally
-) -> Tally:
-    cpu = time.process_time()
-    until = time.perf_counter() + seconds
-    await asyncio.gather(
-        *(client(base, token, actors, until, tally, random.Random(i), mixed) for i in range(clients))
-    )
-    tally.cpu, tally.seconds = time.process_time() - cpu, seconds
-    return tally
-
-
 def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] * 1000 if len(values) > 1 else float("nan")
 
 
 def lost_writes(base: str, token: str, tally: Tally) -> int:
     """Acknowledged creates missing from the store, or acknowledged changes not there."""
+    import httpx
+
     lost = 0
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
         stored: dict[str, int] = {}
@@ -301,32 +293,91 @@ def lost_writes(base: str, token: str, tally: Tally) -> int:
     return lost
 
 
-@dataclass
-class Measured:
-    warm_up: list[Tally]  # not reported, but their errors count
-    health: list[Tally]
-    mixed: list[Tally]
-    writes: Tally  # every acknowledged write, warm-up included, for the lost-write check
-    lost: int = 0
+def generate(argv: list[str]) -> None:
+    """A load-generator process: ``--generate SPEC.json``; prints its tally as JSON."""
+    spec = json.loads(Path(argv[0]).read_text())
+    tally = Tally()
+    asyncio.run(generator(spec, tally))
+    print(json.dumps({
+        "completed": len(tally.latencies), "latencies": tally.latencies, "errors": tally.errors,
+        "created": tally.created, "late": tally.late, "cpu": tally.cpu,
+    }))  # fmt: skip
 
 
-def measure(base: str, token: str, actors: list[str], args: argparse.Namespace) -> Measured:
-    """Warm both loads up, then alternate baseline and mixed load ``args.rounds`` times."""
-    writes = Tally()
-
-    def run(mixed: bool, seconds: float) -> Tally:
-        tally = Tally(created=writes.created)
-        return asyncio.run(load(base, token if mixed else None, actors, seconds, args.clients, mixed, tally))
-
-    warm = min(5.0, args.seconds / 4)
-    out = Measured([run(False, warm), run(True, warm)], [], [], writes)
-    for _ in range(args.rounds):
-        out.health.append(run(False, args.seconds))
-        out.mixed.append(run(True, args.seconds))
-    return out
+async def generator(spec: dict[str, Any], tally: Tally) -> None:
+    """Wait for the common start, then run the clients until the common deadline."""
+    await asyncio.sleep(max(0.0, spec["start"] - time.time()))
+    cpu = time.process_time()
+    until = time.perf_counter() + spec["seconds"]
+    await asyncio.gather(*(
+        client(spec["base"], spec["token"], spec["actors"], until, tally, random.Random(spec["seed"] + i),
+               spec["mixed"])
+        for i in range(spec["clients"])
+    ))  # fmt: skip
+    tally.cpu = time.process_time() - cpu
 
 
-def run_store(store: str, args: argparse.Namespace) -> None:
+def drive(
+    base: str,
+    token: str | None,
+    actors: list[str],
+    mixed: bool,
+    seconds: float,
+    args: argparse.Namespace,
+    folder: Path,
+    writes: dict[str, int],
+    seed: int,
+) -> dict[str, Any]:
+    """One load from ``args.generators`` processes started together; their merged tally."""
+    start = time.time() + 1.5  # the processes start (and import) before the clock
+    procs = []
+    for g in range(args.generators):
+        spec = folder / f"spec-{g}.json"
+        clients = args.clients // args.generators + (g < args.clients % args.generators)
+        spec.write_text(json.dumps({
+            "base": base, "token": token, "actors": actors, "mixed": mixed, "seconds": seconds,
+            "clients": clients, "start": start, "seed": seed * 1000 + g * 100,
+        }))  # fmt: skip
+        procs.append(subprocess.Popen([sys.executable, __file__, "--generate", str(spec)],
+                                      stdout=subprocess.PIPE, text=True))  # fmt: skip
+    merged: dict[str, Any] = {"completed": 0, "latencies": [], "errors": {}, "late": 0, "cpu": 0.0}
+    for proc in procs:
+        out, _ = proc.communicate(timeout=seconds + 120)
+        part = json.loads(out.strip().splitlines()[-1])
+        for key in ("completed", "late", "cpu"):
+            merged[key] += part[key]
+        merged["latencies"] += part["latencies"]
+        for what, n in part["errors"].items():
+            merged["errors"][what] = merged["errors"].get(what, 0) + n
+        writes.update(part["created"])
+    merged["rate"] = merged["completed"] / seconds
+    merged["seconds"] = seconds
+    return merged
+
+
+def measure(
+    base: str, token: str, actors: list[str], args: argparse.Namespace, folder: Path
+) -> dict[str, Any]:
+    """Warm both loads up, then ``args.rounds`` rounds of both, the order flipping."""
+    writes: dict[str, int] = {}
+    warm = min(3.0, args.seconds / 2)
+    warm_up = [drive(base, None, actors, False, warm, args, folder, writes, 1),
+               drive(base, token, actors, True, warm, args, folder, writes, 2)]  # fmt: skip
+    health, mixed = [], []
+    for r in range(args.rounds):
+        for is_mixed in (False, True) if r % 2 == 0 else (True, False):
+            t = drive(base, token if is_mixed else None, actors, is_mixed, args.seconds, args, folder, writes,
+                      10 + 2 * r + is_mixed)  # fmt: skip
+            (mixed if is_mixed else health).append(t)
+    return {"warm_up": warm_up, "health": health, "mixed": mixed, "writes": writes}
+
+
+def run_store(store: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    import httpx
+
+    from detente.core.db import drop_postgres_schema, provision_postgres_schema
+    from detente.core.settings import Settings
+
     with tempfile.TemporaryDirectory() as tmp:
         schema = f"bench_{uuid.uuid4().hex[:10]}"
         url = provision_postgres_schema(POSTGRES_URL, schema, "detente_app") if store == "postgresql" else ""
@@ -340,62 +391,82 @@ def run_store(store: str, args: argparse.Namespace) -> None:
             try:
                 login = {"username": "bench-planner", "password": PASSWORD}
                 token = httpx.post(f"{base}/api/v1/auth/token", json=login, timeout=60).json()["token"]
-                result = measure(base, token, actors, args)
-                result.lost = lost_writes(base, token, result.writes)
+                result = measure(base, token, actors, args, Path(tmp))
+                writes = Tally(created=result["writes"])
+                result["lost"] = lost_writes(base, token, writes)
             finally:
                 server.terminate()
                 server.wait(timeout=30)
-            if any(t.errors for t in (*result.warm_up, *result.mixed, *result.health)):
+            if any(t["errors"] for t in (*result["warm_up"], *result["mixed"], *result["health"])):
                 print(log.read_text()[-3000:], file=sys.stderr)
         finally:
             if store == "postgresql":
                 drop_postgres_schema(POSTGRES_URL, schema)
-    report(store, args, result)
+    return report(store, args, result)
 
 
-def report(store: str, args: argparse.Namespace, result: Measured) -> None:
-    pairs = list(zip(result.health, result.mixed, strict=True))
-    ratios = [m.rate / h.rate for h, m in pairs]
-    latencies = [x for m in result.mixed for x in m.latencies]
+def report(store: str, args: argparse.Namespace, result: dict[str, Any]) -> list[dict[str, Any]]:
+    health, mixed = result["health"], result["mixed"]
+    latencies = [x for m in mixed for x in m["latencies"]]
     errors: dict[str, int] = {}
-    for t in (*result.warm_up, *result.health, *result.mixed):
-        for what, n in t.errors.items():
+    for t in (*result["warm_up"], *health, *mixed):
+        for what, n in t["errors"].items():
             errors[what] = errors.get(what, 0) + n
-    rounds = "; ".join(
-        f"health {h.rate:,.0f} req/s (generator {100 * h.cpu / h.seconds:.0f}% of a core), "
-        f"mixed {m.rate:,.0f} req/s (generator {100 * m.cpu / m.seconds:.0f}%): {m.rate / h.rate:.2f}x"
-        for h, m in pairs
-    )
-    late = sum(t.late for t in (*result.health, *result.mixed))
-    writes = result.writes.created
-    print(
-        f"{store:<11} {args.clients} clients, {args.workers} workers, "
-        f"{args.rounds} x {args.seconds:.0f}s each: "
-        f"mixed load at {statistics.median(ratios):.2f}x the health endpoint (median of rounds; "
-        f"{rounds}); mixed latency p50 {pct(latencies, 50):.0f} ms, p95 {pct(latencies, 95):.0f} ms, "
-        f"p99 {pct(latencies, 99):.0f} ms; not counted (in flight at a deadline) {late}; "
-        f"errors {sum(errors.values())} {errors or ''}; acknowledged creates {len(writes):,}, "
-        f"acknowledged versions {sum(writes.values()):,}, lost {result.lost}",
-        flush=True,
+    late = sum(t["late"] for t in (*health, *mixed))
+    writes = result["writes"]
+    cpu = spread(100 * t["cpu"] / t["seconds"] / cores() for t in (*health, *mixed))
+    name = {"sqlite": "SQLite", "postgresql": "PostgreSQL with RLS"}[store]
+    mine = [{"seconds": m["rate"], "peak": 0} for m in mixed]
+    base = [{"seconds": h["rate"], "peak": 0} for h in health]
+    return [
+        {**row_rate(f"{name}: mixed load, req/s", mine, base),
+         "note": f"{args.clients} clients from {args.generators} generator processes, "
+         f"{args.workers} server workers, "
+         f"{args.rounds} x {args.seconds:.0f} s a load; the ratio is mixed / health; generators used "
+         f"{cpu['median']:.0f}% of the machine (median)"},
+        value_row(f"{name}: mixed-load latency",
+                  f"p50 {pct(latencies, 50):.0f} ms, p95 {pct(latencies, 95):.0f} ms, "
+                  f"p99 {pct(latencies, 99):.0f} ms",
+                  f"{late} requests in flight at a deadline, not counted; errors {sum(errors.values())} "
+                  f"{errors or ''}; acknowledged creates {len(writes):,}, versions {sum(writes.values()):,}, "
+                  f"lost {result['lost']}"),
+    ]  # fmt: skip
+
+
+def row_rate(what: str, mine: list[dict[str, Any]], base: list[dict[str, Any]]) -> dict[str, Any]:
+    from harness import row
+
+    return row(
+        what, mine, base, "health endpoint (the generators' ceiling)", unit="req/s", higher_is_better=True
     )
 
 
 def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--generate":
+        generate(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=20, help="length of each measured load")
+    parser.add_argument(
+        "--seconds", type=float, default=None, help="length of each measured load (10; quick 4)"
+    )
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=2, help="baseline and mixed load, alternating")
+    parser.add_argument("--rounds", type=int, default=5, help="baseline and mixed load, the order flipping")
+    parser.add_argument("--generators", type=int, default=2, help="load-generator processes")
     parser.add_argument("--workers", type=int, default=cores(), help="server processes (default: cores)")
     parser.add_argument("--stores", default="sqlite,postgresql")
+    parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
+    args.seconds = args.seconds or (3.0 if args.quick else 10.0)
     print(
         f"seeding {SEED_ENGAGEMENTS:,} engagements per store; server: `detente serve --workers "
-        f"{args.workers}` in its own processes, load generator here; {cores()} cores; load average "
-        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
-    )
+        f"{args.workers}`; {args.generators} generator processes; {cores()} cores; load average "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True,
+    )  # fmt: skip
+    rows = []
     for store in args.stores.split(","):
-        run_store(store.strip(), args)
-    print(f"load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        rows += run_store(store.strip(), args)
+    emit("api_load", f"the REST API over loopback, {SEED_ENGAGEMENTS:,} seeded engagements, "
+         "detente serve in its own processes, load generators in theirs", rows)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ appear in real data: the country names of the UCDP/PRIO conflict dataset and
 the COW state list in ../shared/data, plus ISO codes. Reports rows per second
 for each and the ratio, the share of rows on which both agree, and peak memory.
 
-    .venv/bin/python benchmarks/bench_countries.py [--rows 1000000]
+Each side runs in a fresh process, alternating, 5 runs each.
+
+    .venv/bin/python benchmarks/bench_countries.py [--quick] [--rows 1000000] [--baseline-rows 20000]
 """
 
 from __future__ import annotations
@@ -15,11 +17,16 @@ import csv
 import logging
 import os
 import random
+import sys
+import tempfile
 import time
-import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import REPEAT, alternate, child_main, emit, row, spread, value_row
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("DETENTE_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -35,84 +42,77 @@ def real_names() -> list[str]:
     return names
 
 
-def timed(fn, *args, **kw):  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
-    out = fn(*args, **kw)
-    return out, time.perf_counter() - start
+def rows_of(n: int) -> list[str]:
+    """The same seeded rows in every process: real names mixed with ISO codes."""
+    from detente.core.countries import convert
+
+    rng = random.Random(42)
+    pool = real_names()
+    pool += [c for c in convert(pool, "name", "iso3") if c]  # real data mixes names and codes
+    return [rng.choice(pool) for _ in range(n)]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument(
-        "--baseline-rows",
-        type=int,
-        default=20_000,
-        help="rows given to country_converter (about 1,000 rows/s: a million "
-        "would take a quarter of an hour)",
-    )
-    args = parser.parse_args()
+def run(name: str, _folder: Path) -> dict[str, Any]:
+    """One side: rows built and tables loaded before the clock (both warmed the same way),
+    caches cleared, then name -> ISO3 over the same rows."""
     import country_converter as coco
 
     from detente.core.countries import _resolve_cached, convert
 
     logging.getLogger("country_converter").setLevel(logging.ERROR)
-    rng = random.Random(42)
-    pool = real_names()
-    iso = [c for c in convert(pool, "name", "iso3") if c]
-    pool += iso  # real data mixes names and codes
-    rows = [rng.choice(pool) for _ in range(args.rows)]
-    years = np.array([rng.randint(1950, 2016) for _ in range(args.rows)])
-    print(
-        f"rows: {len(rows):,} sampled from {len(set(pool))} distinct real names/codes "
-        f"(UCDP/PRIO ACD locations, COW state names, ISO3)"
-    )
-
+    n, total = int(sys.argv[4]), int(sys.argv[5])
+    rows = rows_of(max(n, total) if name == "detente" else n)
     cc = coco.CountryConverter()
     convert(rows[:1000], "name", "iso3")  # load both tables before timing
     cc.convert(names=rows[:1000], to="ISO3", not_found=None)
-
-    sub = rows[: args.baseline_rows]
     _resolve_cached.cache_clear()  # cold: every distinct name resolved within the timing
-    _, t_sub = timed(convert, sub, "name", "iso3")
-    theirs, t_theirs = timed(cc.convert, names=sub, to="ISO3", not_found=None)
-    _resolve_cached.cache_clear()
-    tracemalloc.start()
-    ours, t_ours = timed(convert, rows, "name", "iso3")
-    _, peak_ours = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    agree = np.mean([a == b for a, b in zip(ours[: len(sub)], theirs, strict=True)])
-    print(f"\nname -> ISO3, the same {len(sub):,} rows")
-    print(f"  detente.convert           {len(sub) / t_sub:>14,.0f} rows/s  ({t_sub:.3f} s)")
-    print(f"  country_converter.convert {len(sub) / t_theirs:>14,.0f} rows/s  ({t_theirs:.2f} s)")
-    print(f"  ratio: detente is {t_theirs / t_sub:,.0f}x faster")
-    print(f"  rows where both agree: {agree:.1%}")
-    print(f"name -> ISO3, all {len(rows):,} rows (detente only)")
-    print(
-        f"  detente.convert           {len(rows) / t_ours:>14,.0f} rows/s  ({t_ours:.2f} s, "
-        f"peak traced memory {peak_ours / 2**20:.0f} MiB)"
+    start = time.perf_counter()
+    out = (
+        convert(rows[:n], "name", "iso3")
+        if name == "detente"
+        else cc.convert(names=rows[:n], to="ISO3", not_found=None)
     )
+    seconds = time.perf_counter() - start
+    result: dict[str, Any] = {"seconds": seconds, "codes": [c or None for c in out]}
+    if name == "detente":
+        _resolve_cached.cache_clear()
+        start = time.perf_counter()
+        convert(rows, "name", "iso3")
+        result["all_rows_s"] = time.perf_counter() - start
+    return result
 
-    iso_rows = [r if r else "FRA" for r in ours]
-    sub_iso, sub_years = iso_rows[: args.baseline_rows], years[: args.baseline_rows]
-    mine, t_sub = timed(convert, sub_iso, "iso3", "gw", year=sub_years)
-    theirs, t_theirs = timed(cc.convert, names=sub_iso, src="ISO3", to="GWcode", not_found=None)
-    _, t_all = timed(convert, iso_rows, "iso3", "gw", year=years)
-    pairs = [(a, b) for a, b in zip(mine, theirs, strict=True) if a is not None]
-    agree = np.mean([a == b for a, b in pairs])
-    print(
-        f"\nISO3 -> GW code, the same {len(sub_iso):,} rows "
-        "(detente year-aware with one year per row; country_converter static)"
+
+def main() -> None:
+    if child_main(run):
+        return
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows for detente's throughput")
+    parser.add_argument(
+        "--baseline-rows",
+        type=int,
+        default=None,
+        help="rows both convert (country_converter does about 1,000 rows/s); 20,000, quick 5,000",
     )
-    print(f"  detente.convert           {len(sub_iso) / t_sub:>14,.0f} rows/s  ({t_sub:.3f} s)")
-    print(f"  country_converter.convert {len(sub_iso) / t_theirs:>14,.0f} rows/s  ({t_theirs:.2f} s)")
-    print(f"  ratio: detente is {t_theirs / t_sub:,.0f}x faster")
-    print(
-        f"  rows where both agree (where detente has a code): {agree:.1%} (differences are "
-        "year-aware spells, e.g. Serbia 345 before 2006, South Sudan before 2011)"
-    )
-    print(f"ISO3 -> GW code, all {len(iso_rows):,} rows with years (detente only)")
-    print(f"  detente.convert           {len(iso_rows) / t_all:>14,.0f} rows/s  ({t_all:.2f} s)")
+    parser.add_argument("--repeat", type=int, default=REPEAT)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    n = args.baseline_rows or (5_000 if args.quick else 20_000)
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = alternate(__file__, ["detente", "coco"], tmp, args.repeat, args=[str(n), str(args.rows)])
+    mine, theirs = runs["detente"], runs["coco"]
+    agree = np.mean([a == b for a, b in zip(mine[0]["codes"], theirs[0]["codes"], strict=True)])
+    rate = spread(args.rows / r["all_rows_s"] for r in mine)
+    emit(
+        "countries",
+        "country names and codes to ISO3 (UCDP/PRIO ACD locations, COW state names and ISO3 codes, sampled), "
+        "tables loaded before the clock on both sides, detente's cache cleared",
+        [
+            row(f"the same {n:,} rows", mine, theirs, "country_converter.convert",
+                note=f"both agree on {agree:.1%} of rows"),
+            value_row(f"detente over {args.rows:,} rows", f"{rate['median'] / 1e6:.2f} M rows/s "
+                      f"({rate['min'] / 1e6:.2f}–{rate['max'] / 1e6:.2f})"),
+        ],
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -3,14 +3,20 @@
 detente builds it from the context lake (``relations.panel.dyad_years`` with
 ``additions=("atop", "cow_alliance")``: DuckDB SQL, symmetric joins on the unordered pair,
 missing outside each source's years). The baseline is a plain pandas implementation of
-the same steps, run in the same script on the same inputs: state-years from the COW state
-list, a self-merge on year, the alliance tables reduced to unordered pairs and merged, and
-NaN outside the sources' years. Each runs in its own process (peak memory is its own);
-both are checked to give the same number of rows and the same alliance totals.
+the same steps on the same inputs: state-years from the COW state list, a self-merge on
+year, the alliance tables reduced to unordered pairs and merged, and NaN outside the
+sources' years.
+
+Like for like: both sides import their libraries and open the same lake before the clock
+starts; inside the clock both read their inputs from the lake (detente's SQL reads the
+tables where they are; pandas fetches the same three tables as DataFrames) and return
+the whole panel in memory (an Arrow table, a DataFrame), sorted by year and pair. Neither
+is warmed up: each run is a fresh process. Both are checked to give the same number of
+rows and the same alliance totals.
 
 The COW state list in ../shared/data ends in 2016, so "1816-2018" is 1816-2016.
 
-    .venv/bin/python benchmarks/bench_dyads.py
+    .venv/bin/python benchmarks/bench_dyads.py [--quick] [--repeat 5]
 """
 
 from __future__ import annotations
@@ -20,9 +26,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import child_main, in_processes
+from harness import REPEAT, alternate, child_main, emit, row, spread
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("DETENTE_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -34,51 +43,64 @@ FILES = {
 FIRST, LAST = 1816, 2018
 
 
-def run_detente(folder: Path) -> dict[str, float]:
+def _imports() -> None:
+    """The same libraries for both sides, before the clock."""
+    import duckdb  # noqa: F401
+    import pandas  # noqa: F401
+    import pyarrow.compute  # noqa: F401
+
+    import detente.relations.panel  # noqa: F401
+
+
+def run_detente(lake: Any) -> dict[str, float]:
+    import pyarrow.compute as pc
+
     from detente.relations.panel import dyad_years
-    from detente.sources.lake import Lake
 
-    with Lake(folder) as lake:
-        start = time.perf_counter()
-        table = dyad_years(lake, "cow", FIRST, LAST, additions=("atop", "cow_alliance"))
-        seconds = time.perf_counter() - start
-        import pyarrow.compute as pc
-
-        totals = [pc.sum(table.column(c)).as_py() or 0 for c in ("atop_defense", "cow_defense")]
+    start = time.perf_counter()
+    table = dyad_years(lake, "cow", FIRST, LAST, additions=("atop", "cow_alliance"))
+    seconds = time.perf_counter() - start
+    totals = [pc.sum(table.column(c)).as_py() or 0 for c in ("atop_defense", "cow_defense")]
     return {"seconds": seconds, "rows": table.num_rows, "atop": totals[0], "cow": totals[1]}
 
 
-def run_pandas(_folder: Path) -> dict[str, float]:
+def _pairs(frame: Any, columns: dict[str, str]) -> Any:
+    frame = frame.assign(
+        lo=frame[["ccode1", "ccode2"]].min(axis=1), hi=frame[["ccode1", "ccode2"]].max(axis=1)
+    ).rename(columns=columns)
+    return frame.groupby(["lo", "hi", "year"], as_index=False)[list(columns.values())].max()
+
+
+def run_pandas(lake: Any) -> dict[str, float]:
     import pandas as pd
 
-    states = pd.read_csv(FILES["cow_states"], usecols=["ccode", "styear", "endyear"])
-    atop = pd.read_csv(FILES["atop"])
-    cow = pd.read_csv(FILES["cow_alliance"])
     start = time.perf_counter()
-    years = [
-        pd.DataFrame({"ccode": r.ccode, "year": range(max(r.styear, FIRST), min(r.endyear, LAST) + 1)})
-        for r in states.itertuples()
-    ]
-    sy = pd.concat(years).drop_duplicates()
+    states = lake.db.sql("SELECT code, start_date, end_date FROM cow_states").df()
+    atop = lake.db.sql("SELECT * FROM atop").df()
+    cow = lake.db.sql("SELECT * FROM cow_alliance").df()
+    states["first"] = states["start_date"].dt.year.clip(lower=FIRST)
+    states["last"] = states["end_date"].dt.year.clip(upper=LAST)
+    spans = states[states["first"] <= states["last"]]
+    lengths = (spans["last"] - spans["first"] + 1).to_numpy()
+    years = [np.arange(a, b + 1) for a, b in zip(spans["first"], spans["last"], strict=True)]
+    sy = pd.DataFrame({"code": spans["code"].to_numpy().repeat(lengths), "year": np.concatenate(years)})
+    sy = sy.drop_duplicates()
     dyads = sy.merge(sy, on="year", suffixes=("1", "2"))
-    dyads = dyads[dyads.ccode1 != dyads.ccode2]
-    dyads["lo"] = dyads[["ccode1", "ccode2"]].min(axis=1)
-    dyads["hi"] = dyads[["ccode1", "ccode2"]].max(axis=1)
+    dyads = dyads[dyads.code1 != dyads.code2]
+    dyads["lo"] = np.minimum(dyads["code1"], dyads["code2"])
+    dyads["hi"] = np.maximum(dyads["code1"], dyads["code2"])
     for frame, columns in (
-        (atop, ["atop_defense", "atop_offense", "atop_neutral", "atop_nonagg", "atop_consul"]),
-        (cow, ["cow_defense", "cow_neutral", "cow_nonagg", "cow_entente"]),
-    ):
-        frame = frame.assign(
-            lo=frame[["ccode1", "ccode2"]].min(axis=1).astype(int),
-            hi=frame[["ccode1", "ccode2"]].max(axis=1).astype(int),
-            year=frame["year"].astype(int),
-        )
-        pairs = frame.groupby(["lo", "hi", "year"], as_index=False)[columns].max()
+        (atop, {c: f"atop_{c}" for c in ("defense", "offense", "neutral", "nonagg", "consul")}),
+        (cow, {"defense": "cow_defense", "neutrality": "cow_neutral", "nonaggression": "cow_nonagg",
+               "entente": "cow_entente"}),
+    ):  # fmt: skip
+        pairs = _pairs(frame, columns)
         first, last = int(frame["year"].min()), int(frame["year"].max())
         dyads = dyads.merge(pairs, on=["lo", "hi", "year"], how="left")
         inside = dyads["year"].between(first, last)
-        for c in columns:
-            dyads[c] = dyads[c].where(~inside | dyads[c].notna(), 0).where(inside)
+        for c in columns.values():
+            dyads[c] = dyads[c].fillna(0).where(inside)
+    dyads = dyads.drop(columns=["lo", "hi"]).sort_values(["year", "code1", "code2"], ignore_index=True)
     seconds = time.perf_counter() - start
     return {
         "seconds": seconds,
@@ -91,9 +113,18 @@ def run_pandas(_folder: Path) -> dict[str, float]:
 RUNNERS = {"detente": run_detente, "pandas": run_pandas}
 
 
+def run(name: str, folder: Path) -> dict[str, float]:
+    _imports()
+    from detente.sources.lake import Lake
+
+    with Lake(folder) as lake:
+        return RUNNERS[name](lake)
+
+
 def main() -> None:
-    if child_main(lambda name, folder: RUNNERS[name](folder)):
+    if child_main(run):
         return
+    repeat = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else REPEAT
     from detente.sources.lake import Lake
     from detente.sources.service import load
 
@@ -101,17 +132,23 @@ def main() -> None:
         with Lake(Path(tmp)) as lake:  # loading is not timed: both read the same parsed inputs
             for name, path in FILES.items():
                 load(lake, name, [path], user="bench")
-        results = in_processes(__file__, RUNNERS, tmp)
-    mine, base = results["detente"], results["pandas"]
-    print(f"COW directed dyad-years {FIRST}-{LAST} (the list ends 2016) with ATOP and COW alliances")
-    for name, r in results.items():
-        print(
-            f"{name:>8}: {r['rows']:,} rows in {r['seconds']:.2f} s "
-            f"({r['rows'] / r['seconds']:,.0f} rows/s), peak {r['peak'] / 2**20:,.0f} MB"
-        )
-    print(f"detente is {base['seconds'] / mine['seconds']:.2f}x the speed of the pandas merge")
-    same = mine["rows"] == base["rows"] and mine["atop"] == base["atop"] and mine["cow"] == base["cow"]
-    print(f"same rows and alliance totals: {'yes' if same else 'NO'} (atop_defense {mine['atop']:,.0f})")
+        runs = alternate(__file__, list(RUNNERS), tmp, repeat)
+    mine, base = runs["detente"], runs["pandas"]
+    same = all(
+        (d["rows"], d["atop"], d["cow"]) == (b["rows"], b["atop"], b["cow"])
+        for d, b in zip(mine, base, strict=True)
+    )
+    emit(
+        "dyads",
+        f"the full COW directed dyad-year panel {FIRST}-{LAST} (the state list ends 2016) with ATOP and COW "
+        "alliances, from the lake; both sides import before the clock and read the lake inside it",
+        [
+            row(f"{mine[0]['rows']:,} dyad-years", mine, base, "plain pandas",
+                note=f"same rows and alliance totals: {'yes' if same else 'NO'}; peak "
+                f"{spread(r['peak'] / 2**20 for r in mine)['median']:,.0f} MB against "
+                f"{spread(r['peak'] / 2**20 for r in base)['median']:,.0f} MB"),
+        ],
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

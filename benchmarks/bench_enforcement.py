@@ -1,12 +1,14 @@
-"""What enforcing markings costs: listing 100,000 engagements with enforcement on and off.
+"""What enforcing markings costs: listing N engagements with enforcement on and off.
 
 One registry per store (a SQLite file; a fresh PostgreSQL schema owned by an
-ordinary role, so row-level security applies) holds N engagements owned by one
-organisation (GBR) with mixed markings, every one of them releasable to the
-reading user (an analyst of another organisation, USA, cleared SECRET): so
-"on" and "off" return the same rows and the difference is only the checking.
+ordinary role, so row-level security applies) holds N engagements (100,000; 20,000 in
+the quick run) owned by one organisation (GBR) with mixed markings, every one of them
+releasable to the reading user (an analyst of another organisation, USA, cleared
+SECRET): so "on" and "off" return the same rows and the difference is only the checking.
 
-Measured, best of ``--repeat`` runs each, in the same process:
+Measured, each listing in a fresh process (connection, statement compilation and the
+listing inside the clock on both sides; imports before it), on and off alternating, 5
+runs each:
 
 - **service**: ``Store.list("engagements")`` for that user, the path every
   interface uses (filter in SQL, partner links filtered too, rows to pydantic
@@ -17,13 +19,17 @@ Measured, best of ``--repeat`` runs each, in the same process:
   policies) against ``SELECT * FROM engagements`` as superuser; the cost of
   the predicate itself, without model building to hide it.
 
-    .venv/bin/python benchmarks/bench_enforcement.py [--rows 100000] [--repeat 3]
+"Off" does strictly less work (no checking): the ratio (off time / on time) says what
+the checking costs; 1.0 means nothing.
+
+    .venv/bin/python benchmarks/bench_enforcement.py [--quick] [--rows 100000] [--repeat 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 import uuid
@@ -32,6 +38,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sqlalchemy import create_engine, insert, select, text, true
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -39,11 +46,12 @@ from sqlalchemy.orm import Session
 from detente.core.db import drop_postgres_schema, provision_postgres_schema
 from detente.core.markings import parse
 from detente.core.settings import Settings
-from detente.core.workspace import Workspace, create_workspace
+from detente.core.workspace import Workspace, create_workspace, open_workspace
 from detente.registry.tables import Engagement, EngagementPartner
 from detente.sharing.service import Sharing
 from detente.store.access import marking_columns, system_access, visible
 from detente.store.service import ListQuery, Store
+from harness import REPEAT, alternate, child_main, emit, row
 
 POSTGRES_URL = os.environ.get(
     "DETENTE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -133,45 +141,35 @@ def seed(ws: Workspace, rows: int) -> None:
         conn.commit()
 
 
-def best(fn: Callable[[], int], repeat: int) -> tuple[float, int]:
-    times, n = [], 0
-    for _ in range(repeat):
-        start = time.perf_counter()
-        n = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), n
-
-
-def measure(ws: Workspace, superuser_url: str | None, repeat: int) -> dict[str, tuple[float, int]]:
-    owner_engine = create_engine(superuser_url) if superuser_url else ws.engine
+def listing(ws: Workspace, superuser_url: str | None, name: str) -> int:
+    """One listing: ``service-on``, ``service-off``, ``sql-on`` or ``sql-off``."""
+    level, state = name.split("-")
+    enforced = state == "on"
+    engine = ws.engine if enforced or not superuser_url else create_engine(superuser_url)
     with ws.session() as session:
         reader = Sharing(session).principal("reader")
-
-    def service(enforced: bool) -> int:
-        engine = ws.engine if enforced else owner_engine
-        with Session(engine) as session:
+    with Session(engine) as session:
+        if level == "service":
             cls = Store if enforced else Unenforced
             return len(cls(session, reader).list("engagements", ListQuery(limit=None)))
-
-    def sql(enforced: bool) -> int:
-        engine = ws.engine if enforced else owner_engine
         table = Engagement.__table__
-        with Session(engine) as session:
-            stmt = select(table)
-            if enforced:
-                Store(session, reader)  # binds the principal for row-level security
-                stmt = stmt.where(visible(Engagement, reader))
-            return len(session.execute(stmt).all())
+        stmt = select(table)
+        if enforced:
+            Store(session, reader)  # binds the principal for row-level security
+            stmt = stmt.where(visible(Engagement, reader))
+        return len(session.execute(stmt).all())
 
-    out = {
-        "service on": best(lambda: service(True), repeat),
-        "service off": best(lambda: service(False), repeat),
-        "sql on": best(lambda: sql(True), repeat),
-        "sql off": best(lambda: sql(False), repeat),
-    }
-    if superuser_url:
-        owner_engine.dispose()
-    return out
+
+def run(name: str, folder: Path) -> dict[str, Any]:
+    """In a child: open the store the parent seeded and time one listing."""
+    url, superuser_url = sys.argv[4], sys.argv[5] or None
+    ws = open_workspace(Settings(workspace=folder, database_url=url))
+    try:
+        start = time.perf_counter()
+        rows = listing(ws, superuser_url, name)
+        return {"seconds": time.perf_counter() - start, "rows": rows}
+    finally:
+        ws.close()
 
 
 def postgres_workspace(folder: Path) -> tuple[Workspace, str, Callable[[], None]]:
@@ -187,38 +185,46 @@ def postgres_workspace(folder: Path) -> tuple[Workspace, str, Callable[[], None]
     return ws, superuser_url.render_as_string(hide_password=False), drop
 
 
-def report(store: str, rows: int, m: dict[str, tuple[float, int]]) -> None:
-    for level in ("service", "sql"):
-        on, n_on = m[f"{level} on"]
-        off, n_off = m[f"{level} off"]
-        assert n_on == n_off == rows, f"{store} {level}: {n_on} vs {n_off} rows (expected {rows})"
-        print(
-            f"{store:<10} {level:<8} on {on:7.3f} s ({rows / on:>10,.0f} rows/s)   "
-            f"off {off:7.3f} s ({rows / off:>10,.0f} rows/s)   overhead {on / off:5.2f}x",
-            flush=True,
-        )
+def rows_for(store: str, n: int, runs: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    out = []
+    for level, what in (("service", "Store.list, rows to models"), ("sql", "the bare query, rows as tuples")):
+        on, off = runs[f"{level}-on"], runs[f"{level}-off"]
+        same = all(r["rows"] == n for r in on + off)
+        out.append(
+            row(f"{store}: {what}", on, off, "enforcement off",
+                note=f"the baseline does less work (no checking); same {n:,} rows: {'yes' if same else 'NO'}")
+        )  # fmt: skip
+    return out
 
 
 def main() -> None:
+    if child_main(run):
+        return
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--rows", type=int, default=None)
+    parser.add_argument("--repeat", type=int, default=REPEAT)
+    parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    print(f"listing {args.rows:,} engagements, all releasable to the reader; best of {args.repeat}")
+    n = args.rows or (10_000 if args.quick else 100_000)
+    names = ["service-on", "service-off", "sql-on", "sql-off"]
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        ws = create_workspace(
-            Settings(workspace=folder / "sq", database_url=f"sqlite:///{folder / 'registry.sqlite'}")
-        )
-        seed(ws, args.rows)
-        report("sqlite", args.rows, measure(ws, None, args.repeat))
+        url = f"sqlite:///{folder / 'registry.sqlite'}"
+        ws = create_workspace(Settings(workspace=folder / "sq", database_url=url))
+        seed(ws, n)
         ws.close()
+        rows += rows_for("SQLite", n, alternate(__file__, names, folder / "sq", args.repeat, args=[url, ""]))
         pg, superuser_url, drop = postgres_workspace(folder)
         try:
-            seed(pg, args.rows)
-            report("postgresql", args.rows, measure(pg, superuser_url, args.repeat))
+            seed(pg, n)
+            runs = alternate(
+                __file__, names, folder / "pg", args.repeat, args=[pg.database_url, superuser_url]
+            )
+            rows += rows_for("PostgreSQL with RLS", n, runs)
         finally:
             drop()
+    emit("enforcement", f"list {n:,} engagements with markings enforced, all releasable to the reader", rows)
 
 
 if __name__ == "__main__":

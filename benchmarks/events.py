@@ -26,16 +26,16 @@ checks that detente and pandas count the same events. Nothing asserts a time.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import REPEAT, alternate, child_main, emit, row, spread, value_row
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("DETENTE_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -121,25 +121,14 @@ def run_pandas(path: Path, names: list[str], _lookup: object, lookup: dict[str, 
 RUNNERS = {"detente": run_detente, "pandas": run_pandas, "duckdb": run_bare}
 
 
-def child(name: str, path: Path) -> None:
+def run(name: str, path: Path) -> dict[str, object]:
+    """One run of one side in a fresh process: setup (imports, crosswalk) untimed for all."""
     started = time.perf_counter()
     prepared = setup()
     start = time.perf_counter()
     groups, counted = RUNNERS[name](path, *prepared)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(
-        json.dumps(
-            {"seconds": seconds, "setup": start - started, "groups": groups, "events": counted, "peak": peak}
-        )
-    )
-
-
-def measure(name: str, path: Path) -> dict[str, float]:
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", name, str(path)], capture_output=True, text=True, check=True
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return {"seconds": seconds, "setup": start - started, "groups": groups, "events": counted}
 
 
 def memory() -> int:
@@ -152,43 +141,65 @@ def size(text: str) -> int:
     return int(float(text.rstrip("KM")) * scale)
 
 
+def label(rows: int) -> str:
+    return f"{rows // 1_000_000}M" if rows % 1_000_000 == 0 else f"{rows:,}"
+
+
+def measure_size(rows: int, folder: Path, repeat: int) -> list[dict[str, object]]:
+    path = folder / f"events_{rows}.CSV"
+    generate(path, rows)
+    names = ["detente", "duckdb"]
+    if rows * PANDAS_BYTES_PER_ROW < 0.7 * memory():
+        names.append("pandas")
+    runs = alternate(__file__, names, path, repeat)
+    path.unlink()
+    mine = runs["detente"]
+    out = [
+        row(f"{label(rows)} rows vs bare DuckDB", mine, runs["duckdb"], "bare DuckDB query",
+            note="the baseline does strictly less work: it groups the raw codes (no dates, no country "
+            "mapping, no actor types, no quad class); ratio above 1 = detente faster"),
+    ]  # fmt: skip
+    if "pandas" in runs:
+        same = all(
+            (p["events"], p["groups"]) == (d["events"], d["groups"])
+            for p, d in zip(runs["pandas"], mine, strict=True)
+        )
+        out.append(
+            row(f"{label(rows)} rows vs pandas", mine, runs["pandas"], "plain pandas",
+                note=f"same dyad-months and event counts as detente: {'yes' if same else 'NO'}")
+        )  # fmt: skip
+    else:
+        out.append(
+            value_row(f"{label(rows)} rows vs pandas", "not run", "plain pandas would need more memory")
+        )
+    rate = spread(rows / r["seconds"] for r in mine)
+    out.append(value_row(f"{label(rows)} rows: detente throughput", f"{rate['median'] / 1e6:.2f} M rows/s "
+                         f"({rate['min'] / 1e6:.2f}–{rate['max'] / 1e6:.2f}); peak "
+                         f"{spread(r['peak'] / 2**20 for r in mine)['median']:,.0f} MB"))  # fmt: skip
+    return out
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="1M,10M,50M")
-    parser.add_argument("--child", nargs=2, metavar=("IMPL", "FILE"))
-    args = parser.parse_args()
-    if args.child:
-        child(args.child[0], Path(args.child[1]))
+    if child_main(run):
         return
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default=None, help="e.g. 1M,10M (default 1M,10M; --quick 1M)")
+    parser.add_argument("--repeat", type=int, default=REPEAT)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    sizes = args.sizes or ("1M" if args.quick else "1M,10M")
     print(f"input: GDELT 2.0 rows resampled from {SEED_FILE.name}; 61 columns, tab-separated")
-    print(f"{'rows':>11} {'impl':>8} {'seconds':>8} {'rows/s':>12} {'peak MB':>8}  vs detente")
+    rows_out: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(dir=os.environ.get("DETENTE_BENCH_TMP")) as tmp:
-        for rows in (size(s) for s in args.sizes.split(",")):
-            path = Path(tmp) / f"events_{rows}.CSV"
-            generate(path, rows)
-            results = {}
-            for name in ("detente", "duckdb", "pandas"):
-                if name == "pandas" and rows * PANDAS_BYTES_PER_ROW > 0.7 * memory():
-                    print(f"{rows:>11,} {name:>8}  not run: plain pandas would need more memory than this")
-                    continue
-                results[name] = measure(name, path)
-            mine = results["detente"]
-            print(f"{'':>11} (setup before the clock: imports and crosswalk, {mine['setup']:.2f} s)")
-            for name, r in results.items():
-                ratio = (
-                    "" if name == "detente" else f"detente is {r['seconds'] / mine['seconds']:.2f}x its speed"
-                )
-                print(
-                    f"{rows:>11,} {name:>8} {r['seconds']:>8.2f} {rows / r['seconds']:>12,.0f} "
-                    f"{r['peak'] / 2**20:>8,.0f}  {ratio}"
-                )
-            if "pandas" in results:
-                same = (
-                    results["pandas"]["events"] == mine["events"]
-                    and results["pandas"]["groups"] == mine["groups"]
-                )
-                print(f"{'':>11} detente and pandas give the same dyad-months: {'yes' if same else 'NO'}")
-            path.unlink()
+        for rows in (size(s) for s in sizes.split(",")):
+            rows_out += measure_size(rows, Path(tmp), args.repeat)
+    emit(
+        "events",
+        "normalise GDELT 2.0 events (61 columns, tab-separated, resampled from the real export) and "
+        "aggregate them to directed dyad-months by CAMEO root, timed after the imports and the crosswalk "
+        "lookup (the same setup, untimed, in every process)",
+        rows_out,
+    )
 
 
 if __name__ == "__main__":

@@ -85,6 +85,10 @@ def dyad_years(
     engagements executed in the year (``reg_engagements``) and agreements in force at any
     time in it (``reg_agreements``): only what that principal may read."""
     first, last = _span(lake, system, first, last)
+    if registry is None and all(_by_code(name, system) for name in additions):
+        fast = _sorted_dyads(lake, system, first, last, directed)
+        if fast is not None:
+            return _lookups(lake, fast, additions, system)
     sy = state_years_sql(lake, system, first, last)
     pair = "a.code <> b.code" if directed else "a.code < b.code"
     sql = f"""
@@ -111,6 +115,85 @@ def dyad_years(
         return db.sql(f"SELECT * FROM ({sql}) ORDER BY year, code1, code2").arrow().read_all()
     finally:
         db.close()
+
+
+def _by_code(name: str, system: str) -> bool:
+    """Whether an addition joins on the system's own codes (no ISO3 crosswalk needed)."""
+    return name in ADDITIONS and (system == "gw") == (name == "exercises")
+
+
+def _sorted_dyads(lake: Lake, system: str, first: int, last: int, directed: bool) -> pa.Table | None:
+    """The dyad-years already in (year, code1, code2) order, built per year with numpy
+    rather than by a self-join and a sort of the whole panel (the same rows and types).
+    None when a state code has more than one ISO3 code (the SQL path handles that)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    table = _system_table(lake, system)
+    iso = lake.db.sql(f"SELECT DISTINCT code, iso3 FROM {table} ORDER BY code").arrow().read_all()
+    if len(set(iso.column("code").to_pylist())) != iso.num_rows:
+        return None
+    sy = lake.db.sql(
+        f"SELECT DISTINCT code, year FROM ({state_years_sql(lake, system, first, last)}) ORDER BY year, code"
+    ).fetchnumpy()
+    codes, years = np.asarray(sy["code"], dtype=np.int64), np.asarray(sy["year"], dtype=np.int32)
+    edges = np.flatnonzero(np.diff(years)) + 1
+    parts: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
+    for s, e in zip(np.r_[0, edges], np.r_[edges, len(years)], strict=True):
+        c = codes[s:e]
+        a, b = np.repeat(c, len(c)), np.tile(c, len(c))
+        keep = a != b if directed else a < b
+        parts[0].append(a[keep])
+        parts[1].append(b[keep])
+        parts[2].append(np.full(int(keep.sum()), years[s], dtype=np.int32))
+    code1, code2, year = (
+        np.concatenate(p) if p else np.array([], dtype=t)
+        for p, t in zip(parts, (np.int64, np.int64, np.int32), strict=True)
+    )
+    isos = iso.column("iso3")
+    where = iso.column("code")
+    return pa.table({
+        "code1": code1, "code2": code2,
+        "iso3_1": pc.take(isos, pc.index_in(pa.array(code1), value_set=where)),
+        "iso3_2": pc.take(isos, pc.index_in(pa.array(code2), value_set=where)),
+        "year": year,
+    })  # fmt: skip
+
+
+def _lookups(lake: Lake, panel: pa.Table, names: tuple[str, ...], system: str) -> pa.Table:
+    """``add`` for a panel held in memory, in the panel's order: each panel row's key
+    (year, unordered pair) is looked up among the source's sorted keys, and each column is
+    one ``take`` from the source's values followed by a 0 (no row for the pair inside the
+    source's years) and a null (outside them)."""
+    import numpy as np
+
+    if not names:
+        return panel
+    code1, code2 = panel.column("code1").to_numpy(), panel.column("code2").to_numpy()
+    year = panel.column("year").to_numpy()
+    width = int(max(code1.max(initial=0), code2.max(initial=0))) + 1
+    wanted = (year.astype(np.int64) * width + np.minimum(code1, code2)) * width + np.maximum(code1, code2)
+    for name in names:
+        spec, provenance = ADDITIONS[name], _provenance(lake, name)
+        grouped = (
+            lake.db.sql(
+                f"SELECT * FROM ({_grouped_sql(lake, name, system)}) WHERE hi < {width} AND lo >= 0 "
+                "ORDER BY year, lo, hi"
+            )
+            .arrow()
+            .read_all()
+        )
+        g_lo, g_hi, g_year = (grouped.column(c).to_numpy().astype(np.int64) for c in ("lo", "hi", "year"))
+        keys = np.append((g_year * width + g_lo) * width + g_hi, -1)  # never found: a 0-row source
+        rows = np.searchsorted(keys[:-1], wanted)
+        rows[keys[np.minimum(rows, len(keys) - 1)] != wanted] = grouped.num_rows
+        rows[(year < provenance.first_year) | (year > provenance.last_year)] = grouped.num_rows + 1
+        index = pa.array(rows)
+        for column in spec["columns"]:
+            source = grouped.column(column).combine_chunks()
+            tail = pa.array([0, None], type=source.type)
+            panel = panel.append_column(column, pa.concat_arrays([source, tail]).take(index))
+    return panel
 
 
 ADDITIONS: dict[str, dict[str, Any]] = {
@@ -250,6 +333,30 @@ def _add_arms(lake: Lake, panel_sql: str) -> str:
 EXTRA = ("unga_ideal", "events", "sipri")
 
 
+def _provenance(lake: Lake, source: str) -> Any:
+    provenance = lake.current(source)
+    if provenance is None:
+        raise ValidationError(f"{source} is not in the lake: `detente sources load {source} FILE`")
+    if provenance.first_year is None:
+        raise ValidationError(f"{source}: the lake does not know which years it covers")
+    return provenance
+
+
+def _grouped_sql(lake: Lake, name: str, system: str) -> str:
+    """One addition's rows reduced to the unordered pair and year (lo, hi, year, columns):
+    on the system's codes when the source uses them, else on ISO3 codes."""
+    spec = ADDITIONS[name]
+    c1, c2 = spec["codes"]
+    if _by_code(name, system):
+        keys, where = f"least({c1}, {c2}) AS lo, greatest({c1}, {c2}) AS hi", ""
+    else:
+        keys = "least(iso3_1, iso3_2) AS lo, greatest(iso3_1, iso3_2) AS hi"
+        where = "WHERE iso3_1 IS NOT NULL AND iso3_2 IS NOT NULL"
+    aggregates = ", ".join(f"{expr} AS {col}" for col, expr in spec["columns"].items())
+    rows = _source_rows(lake, name)
+    return f"SELECT {keys}, {spec['year']} AS year, {aggregates} FROM ({rows}) {where} GROUP BY ALL"
+
+
 def add(lake: Lake, panel_sql: str, name: str, system: str) -> str:
     """The panel's SQL with one source's columns joined on: 0 where the source covers the
     year and has no row for the pair, NULL outside its years."""
@@ -261,27 +368,12 @@ def add(lake: Lake, panel_sql: str, name: str, system: str) -> str:
         return _add_arms(lake, panel_sql)
     if name not in ADDITIONS:
         raise ValidationError(f"cannot add {name!r}; one of {', '.join([*ADDITIONS, *EXTRA])}")
-    spec = ADDITIONS[name]
-    source = name
-    provenance = lake.current(source)
-    if provenance is None:
-        raise ValidationError(f"{source} is not in the lake: `detente sources load {source} FILE`")
-    if provenance.first_year is None:
-        raise ValidationError(f"{source}: the lake does not know which years it covers")
-    c1, c2 = spec["codes"]
-    rows = _source_rows(lake, name)
-    # exercises use GW codes; everything else COW: join on codes only within the same system
-    same_system = (system == "gw") == (name == "exercises")
-    if same_system:
-        keys = f"least({c1}, {c2}) AS lo, greatest({c1}, {c2}) AS hi"
+    spec, provenance = ADDITIONS[name], _provenance(lake, name)
+    grouped = _grouped_sql(lake, name, system)
+    if _by_code(name, system):
         panel_keys = "least(p.code1, p.code2)", "greatest(p.code1, p.code2)"
-        where = ""
     else:
-        keys = "least(iso3_1, iso3_2) AS lo, greatest(iso3_1, iso3_2) AS hi"
         panel_keys = "least(p.iso3_1, p.iso3_2)", "greatest(p.iso3_1, p.iso3_2)"
-        where = "WHERE iso3_1 IS NOT NULL AND iso3_2 IS NOT NULL"
-    aggregates = ", ".join(f"{expr} AS {col}" for col, expr in spec["columns"].items())
-    grouped = f"SELECT {keys}, {spec['year']} AS year, {aggregates} FROM ({rows}) {where} GROUP BY ALL"
     covered = f"p.year BETWEEN {provenance.first_year} AND {provenance.last_year}"
     picks = ", ".join(
         f"CASE WHEN {covered} THEN coalesce(x.{col}, 0) END AS {col}" for col in spec["columns"]

@@ -95,9 +95,46 @@ def run_duckdb(db: Any, *, aggregate: bool = True) -> Any:
     return db.sql(f"{dyad_month_sql()} ORDER BY {ORDER}" if aggregate else NORMALISE)
 
 
+# NORMALISE then DYAD_MONTH, with the grouping moved before the country lookup: the raw
+# events are first counted by their raw keys (month, raw country codes, root), as a bare
+# query would, and only those groups, a few per thousand events, are mapped to ISO3 and
+# merged (two raw codes may map to one country). The same rows as ``WITH events AS
+# (NORMALISE) DYAD_MONTH``; the sums may differ in the last bits (another order of addition).
+DYAD_MONTH_FROM_RAW = """
+WITH raw AS (
+    SELECT
+        substr(SQLDATE, 1, 6) AS ym,
+        Actor1CountryCode AS source_code,
+        Actor2CountryCode AS target_code,
+        substr(EventCode, 1, 2) AS root,
+        COUNT(*) AS events,
+        SUM(CAST(GoldsteinScale AS DOUBLE)) AS goldstein_sum
+    FROM raw_events
+    WHERE Actor1CountryCode IS NOT NULL AND Actor2CountryCode IS NOT NULL
+    GROUP BY substr(SQLDATE, 1, 6), Actor1CountryCode, Actor2CountryCode, substr(EventCode, 1, 2)
+)
+SELECT
+    CAST(substr(r.ym, 1, 4) AS INT) AS year,
+    CAST(substr(r.ym, 5, 2) AS INT) AS month,
+    s.iso3 AS source_country,
+    t.iso3 AS target_country,
+    r.root,
+    MIN(CASE WHEN r.root <= '05' THEN 1 WHEN r.root <= '08' THEN 2 WHEN r.root <= '13' THEN 3 ELSE 4 END)
+        AS quad_class,
+    CAST(SUM(r.events) AS BIGINT) AS events,
+    SUM(r.goldstein_sum) AS goldstein_sum
+FROM raw r
+JOIN country_lookup s ON r.source_code = s.code
+JOIN country_lookup t ON r.target_code = t.code
+WHERE s.iso3 IS NOT NULL AND t.iso3 IS NOT NULL
+GROUP BY CAST(substr(r.ym, 1, 4) AS INT), CAST(substr(r.ym, 5, 2) AS INT), s.iso3, t.iso3, r.root
+"""
+
+
 def dyad_month_sql() -> str:
-    """Normalise and aggregate in one statement (the engine plans them together)."""
-    return f"WITH events AS ({NORMALISE}) {DYAD_MONTH}"
+    """Normalise and aggregate in one statement: ``DYAD_MONTH_FROM_RAW`` (the rows of
+    ``WITH events AS (NORMALISE) DYAD_MONTH``, grouped before the country lookup)."""
+    return DYAD_MONTH_FROM_RAW
 
 
 def duckdb_raw_view(
