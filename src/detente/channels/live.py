@@ -27,11 +27,11 @@ from email.message import EmailMessage
 from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from detente.channels.hotlines import Notice, escalate_due, run_checks
 from detente.channels.messages import events_of
-from detente.channels.tables import Copy
+from detente.channels.tables import Alert, Copy, Hotline
 from detente.core import audit
 from detente.core.workspace import Workspace
 from detente.store.access import system_access
@@ -41,6 +41,7 @@ __all__ = ["Bus", "ChannelSettings", "Clock", "Escalator", "Notifier"]
 log = logging.getLogger("detente.channels")
 Clock = Callable[[], datetime]
 Event = tuple[str, str, dict[str, Any]]  # recipient, event name, payload
+CHECK_EVERY = 20  # passes between looks for scheduled communications checks (5 s at the default tick)
 
 
 def utc_now() -> datetime:
@@ -178,9 +179,34 @@ class Escalator:
     tick: float = 0.25
     ticks: int = 0  # how many passes it made (tests wait on it, never on the wall clock)
 
+    def _work_to_do(self, at: datetime) -> bool:
+        """Whether a pass has anything to write: an alert past its deadline, deliveries to
+        record, or (every ``CHECK_EVERY`` passes) hotlines with scheduled checks. A quiet
+        workspace is only read, so the loop does not queue for SQLite's write lock."""
+        if self.bus.delivered:
+            return True
+        with self.workspace.session() as session:
+            system_access(session)
+            due = session.scalar(
+                select(Alert.message_id).where(Alert.status == "open", Alert.deadline_at <= at).limit(1)
+            )
+            if due is not None:
+                return True
+            if self.ticks % CHECK_EVERY == 0:
+                return (
+                    session.scalar(
+                        select(Hotline.id).where(Hotline.check_every_minutes.is_not(None)).limit(1)
+                    )
+                    is not None
+                )
+        return False
+
     def step(self) -> list[Notice]:
         """One pass, at the clock's time (a thread: the database calls block)."""
         at = self.clock()
+        if not self._work_to_do(at):
+            self.ticks += 1
+            return []
         with self.workspace.session(write=True) as session:
             system_access(session)
             notices = escalate_due(session, at)
