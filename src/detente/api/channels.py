@@ -446,7 +446,8 @@ def link(work: Work, incident_id: str, body: EntryIn) -> dict[str, Any]:
 
 @router.get(
     "/incidents/{incident_id}/pdf",
-    responses=responses(401, 404),
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "The PDF"}, **responses(401, 404)},
     summary="The incident's timeline as PDF, for the after-action review",
     operation_id="channels_pdf",
 )
@@ -465,6 +466,7 @@ def pdf(work: Work, incident_id: str) -> Response:
     summary="Your live stream (server-sent events): messages, escalations, checks",
     response_class=StreamingResponse,
     operation_id="channels_events",
+    include_in_schema=False,  # a stream that never ends: documented in docs/capabilities/channels.md
 )
 async def events(work: Work, request: Request) -> StreamingResponse:
     with work.registry() as reg:

@@ -11,11 +11,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from detente.channels.messages import check_id
 from detente.channels.records import IncidentEntry
 from detente.channels.tables import Alert, Copy, Message
 from detente.core import audit
 from detente.core.errors import AuthError, NotFoundError, ValidationError
 from detente.core.markings import derived_marking
+from detente.store.fields import clean_multiline
 from detente.store.service import Store
 
 __all__ = ["KINDS", "Item", "Timeline", "add_entry", "pdf", "timeline"]
@@ -71,6 +73,11 @@ def add_entry(
     if kind not in KINDS:
         raise ValidationError(f"unknown kind {kind!r}; one of {', '.join(KINDS)}", field="kind")
     note = (note or "").strip() or None
+    if note is not None:
+        try:
+            note = clean_multiline(note)
+        except ValueError as exc:
+            raise ValidationError(str(exc), field="note") from None
     if ref_id is None and (kind != "decision" or note is None):
         raise ValidationError("give the id of what to link (or, for a decision, a note)", field="ref_id")
     at = _when(store, kind, ref_id) if ref_id else datetime.now(UTC)
@@ -92,6 +99,7 @@ def add_entry(
 
 
 def _message(store: Store, message_id: str) -> Message:
+    check_id(message_id, "message")
     row = store.session.scalar(select(Message).where(Message.id == message_id, store.visible(Message)))
     if row is None:
         raise NotFoundError(f"no message {message_id!r}")

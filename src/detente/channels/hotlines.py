@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from detente.channels.crypto import b64
 from detente.channels.messages import _record_columns, create_conversation, find_org, now, queue, send
+from detente.channels.messages import line as text_line
 from detente.channels.tables import Alert, Copy, Hotline, Message, RosterEntry
 from detente.core import audit
 from detente.core.db import new_id
@@ -113,7 +114,7 @@ def _check_officers(session: Session, line_marking: str, org_id: str, names: Seq
     marking = parse(line_marking)
     out = []
     for raw in names:
-        user = sharing.user(raw)
+        user = sharing.user(text_line(raw, "roster", 100))
         if user.org_id != org_id:
             raise ValidationError(f"{user.username} is not of that side's organisation", field="roster")
         decision = may_read(sharing.principal(user.username), marking, None)
@@ -147,7 +148,8 @@ def create_hotline(
     other = find_org(store.session, other_org)
     if other.id == store.principal.org:
         raise ValidationError("a hotline joins two organisations", field="other_org")
-    owner = sharing.user(owner or store.author).username
+    owner = sharing.user(text_line(owner or store.author, "owner", 100)).username
+    name = text_line(name, "name")
     ours = _check_officers(store.session, marking, store.principal.org, [*mine])
     _check_officers(store.session, marking, store.principal.org, [owner])
     others = _check_officers(store.session, marking, other.id, [*theirs])

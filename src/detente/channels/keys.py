@@ -70,7 +70,10 @@ def current_keys(session: Session, usernames: list[str]) -> dict[str, Key]:
 
 
 def key_by_id(session: Session, key_id: str) -> Key:
-    key = session.get(Key, key_id)
+    """A published key by its id (revoked ones too: they still verify old messages)."""
+    from detente.channels.messages import check_id
+
+    key = session.get(Key, check_id(key_id, "published key"))
     if key is None:
         raise NotFoundError(f"no published key {key_id!r}")
     return key
@@ -78,6 +81,8 @@ def key_by_id(session: Session, key_id: str) -> Key:
 
 def keys_of(session: Session, username: str) -> list[Key]:
     """Every key a user ever published, newest first (revoked ones still verify old messages)."""
+    if any(ord(c) < 32 for c in username):
+        return []
     return list(session.scalars(select(Key).where(Key.username == username).order_by(Key.created_at.desc())))
 
 
@@ -131,7 +136,9 @@ def revoke(store: Store, reason: str) -> Key:
     key = current_key(store.session, store.author)
     if key is None:
         raise NotFoundError("you have no key in force to revoke")
-    reason = " ".join(reason.split())[:200] or "revoked"
+    from detente.channels.messages import line
+
+    reason = line(" ".join(reason.split()) or "revoked", "reason", 200)
     key.revoked_at, key.revoked_reason = _now(), reason
     store.session.flush()
     _audit(store, "channels.key.revoke", key.id, {"fingerprint": key.fingerprint, "reason": reason})

@@ -12,6 +12,7 @@ the limits. Listings go through ``visible`` like every record.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from detente.core.markings import check_marking_change, may_read, normalise, par
 from detente.sharing.service import Sharing
 from detente.sharing.tables import Organisation, User
 from detente.store.access import marking_columns
+from detente.store.fields import clean_line
 from detente.store.service import Store
 
 __all__ = [
@@ -54,6 +56,28 @@ EVENTS = "channels.events"  # what the unit of work has to deliver once it commi
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def check_id(value: Any, what: str) -> str:
+    """An id as the store makes them (a UUID); anything else is found nowhere, without
+    asking the database (PostgreSQL refuses some strings outright, NUL among them)."""
+    try:
+        if isinstance(value, str) and str(uuid.UUID(value)) == value.lower():
+            return value
+    except ValueError:
+        pass
+    raise NotFoundError(f"no {what} {str(value)[:60]!r}")
+
+
+def line(value: Any, field: str, max_length: int = 300) -> str:
+    """One line of user text: no control characters, within ``max_length``."""
+    try:
+        text = clean_line(str(value))
+    except ValueError as exc:
+        raise ValidationError(str(exc), field=field) from None
+    if not text or len(text) > max_length:
+        raise ValidationError(f"give 1 to {max_length} characters", field=field)
+    return text
 
 
 def _audit(store: Store, action: str, table: str, record_id: str | None, detail: dict[str, Any]) -> None:
@@ -97,15 +121,13 @@ def create_conversation(
 ) -> Conversation:
     """A conversation of the acting user with other users and whole organisations."""
     store.require("read", "take part in conversations")
-    title = " ".join(title.split())
-    if not 1 <= len(title) <= 300:
-        raise ValidationError("give a title of 1 to 300 characters", field="title")
+    title = line(" ".join(title.split()), "title")
     sharing = Sharing(store.session)
     row = Conversation(id=new_id(), title=title, kind=kind, **_record_columns(store, marking))
     store.session.add(row)
     store.session.flush()
     members: list[Member] = [Member(conversation_id=row.id, username=store.author)]
-    for name in dict.fromkeys(u.strip().lower() for u in users if u.strip()):
+    for name in dict.fromkeys(line(u, "users", 100).lower() for u in users if u.strip()):
         if name != store.author:
             members.append(Member(conversation_id=row.id, username=sharing.user(name).username))
     for org in dict.fromkeys(orgs):
@@ -119,6 +141,7 @@ def create_conversation(
 def find_org(session: Session, name: str) -> Organisation:
     """An organisation by id, name or, when it is the only one there, its country's code."""
     sharing = Sharing(session)
+    name = line(name, "org")
     try:
         return sharing.org(name)
     except NotFoundError:
@@ -147,6 +170,7 @@ def conversations(store: Store) -> list[Conversation]:
 
 def conversation(store: Store, conversation_id: str) -> Conversation:
     """One conversation of the acting user (a hidden one is "not found", as any record)."""
+    check_id(conversation_id, "conversation")
     row = store.session.scalar(
         select(Conversation).where(
             Conversation.id == conversation_id, store.visible(Conversation), _member_filter(store)
@@ -208,6 +232,10 @@ def _check_head(store: Store, body: dict[str, Any]) -> tuple[Conversation, str, 
     for name in ("id", "conversation_id", "marking", "sender", "sender_key"):
         if not isinstance(body.get(name), str) or not body[name]:
             raise ValidationError("required", field=name)
+    try:
+        check_id(body["id"], "message")
+    except NotFoundError:
+        raise ValidationError("must be a fresh UUID made by the client", field="id") from None
     if body["sender"] != store.author:
         raise AuthError(f"forged sender: you are {store.author}, the message says {body['sender']}")
     if normalise(body["marking"]) != body["marking"]:
@@ -303,11 +331,11 @@ def _check_copies(store: Store, body: dict[str, Any], conv: Conversation, sign_p
                 step=0,
             )
         )
+    for copy in copies:  # the costly check once every recipient may be addressed
+        verify_copy(body, copy, sign_public)
     nonces = [c.nonce for c in out]
     if len(set(nonces)) != len(nonces) or store.session.scalar(select(Copy.id).where(Copy.nonce.in_(nonces))):
         raise ConflictError("a nonce was used before: a replayed message is refused")
-    for copy in copies:  # the costly check last, once every recipient may be addressed
-        verify_copy(body, copy, sign_public)
     return out
 
 
@@ -456,6 +484,7 @@ def mark_delivered(store: Store, copies: Sequence[Copy]) -> None:
 
 def my_copy(store: Store, message_id: str) -> tuple[Message, Copy]:
     """The acting user's released copy of a message they may see."""
+    check_id(message_id, "message")
     row = store.session.execute(
         select(Message, Copy)
         .join(Copy, Copy.message_id == Message.id)
