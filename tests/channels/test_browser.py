@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -73,10 +74,16 @@ def test_two_countries_exchange_live_and_the_server_sees_no_plaintext(
             gbr.get_by_label("Message", exact=True)
         ).to_be_visible()  # the keys made here are unlocked in this tab
         gbr.get_by_label("Message", exact=True).fill(f"Patrol boats stand off at dawn {token_out}")
+        gbr.get_by_label("Attachment").set_input_files(
+            files=[{"name": "route.txt", "mimeType": "text/plain", "buffer": f"route {token_out}".encode()}]
+        )
         gbr.get_by_role("button", name="Send").click()
         expect(gbr.locator("#channel-status")).to_contain_text("Sent")
         # live: the KEN analyst's page gets it by server-sent events and opens it
         expect(ken.locator("#messages")).to_contain_text(token_out, timeout=15_000)
+        with ken.expect_download() as saved:
+            ken.get_by_role("button", name="Save route.txt").click()
+        assert Path(saved.value.path()).read_bytes() == f"route {token_out}".encode()  # opened in the browser
         ken.get_by_label("Message", exact=True).fill(f"Understood, standing by {token_back}")
         ken.get_by_role("button", name="Send").click()
         expect(gbr.locator("#messages")).to_contain_text(token_back, timeout=15_000)

@@ -33,8 +33,9 @@ def test_send_and_read_through_the_cli(world: dict[str, Any], tmp_path: Any) -> 
     note.write_bytes(b"grid 123 456")
     out = _cli(world, "gbr-planner", "channels", "send", conv, "patrol at dawn", "--attach", str(note))
     assert "to 2 recipient(s)" in out
-    out = _cli(world, "ken-analyst", "channels", "read", conv)
+    out = _cli(world, "ken-analyst", "channels", "read", conv, "--save", str(tmp_path / "got"))
     assert "gbr-planner" in out and "patrol at dawn" in out and "route.txt, 12 bytes" in out
+    assert (tmp_path / "got" / "route.txt").read_bytes() == b"grid 123 456"
     assert "in force" in _cli(world, "ken-analyst", "channels", "keys", "show", "gbr-planner")
     assert conv in _cli(world, "ken-analyst", "channels", "list")
 

@@ -202,7 +202,13 @@ def send(
 
 
 @app.command("read")
-def read(ctx: typer.Context, conversation: Annotated[str, typer.Argument(help="Conversation id")]) -> None:
+def read(
+    ctx: typer.Context,
+    conversation: Annotated[str, typer.Argument(help="Conversation id")],
+    save: Annotated[
+        Path | None, typer.Option("--save", help="Write the attachments, decrypted, to this folder")
+    ] = None,
+) -> None:
     """Decrypt here the conversation's messages addressed to you (marking each read)."""
     from detente.channels.client import open_message
     from detente.channels.keys import key_by_id
@@ -245,6 +251,11 @@ def read(ctx: typer.Context, conversation: Annotated[str, typer.Argument(help="C
                 else ""
             )
             console.print(f"{head}: {opened.text}{extra}", highlight=False, markup=False)
+            if save is not None and opened.attachment is not None and opened.attachment_name:
+                save.mkdir(parents=True, exist_ok=True)
+                target = save / Path(opened.attachment_name).name  # never a path the sender chose
+                target.write_bytes(opened.attachment)
+                console.print(f"  saved {target}", highlight=False, markup=False)
             mark_read(reg, item["id"])
 
 

@@ -195,6 +195,23 @@
       n.textContent = note;
       li.append(n);
     }
+    if (item.attachmentKey) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = `Save ${item.attachmentName}`;
+      button.addEventListener("click", async () => {
+        try {
+          const att = await api("GET", `/messages/${item.id}/attachment`);
+          const data = S.crypto_secretbox_open_easy(unb64(att.ciphertext), unb64(att.nonce), unb64(item.attachmentKey));
+          const link = document.createElement("a");
+          link.href = URL.createObjectURL(new Blob([data]));
+          link.download = item.attachmentName;
+          link.click();
+          URL.revokeObjectURL(link.href);
+        } catch (e) { say("channel-status", "the attachment did not open: " + e.message, true); }
+      });
+      li.append(button);
+    }
     if (item.copy && (item.urgent || item.kind === "check") && !item.copy.acked_at) {
       const button = document.createElement("button");
       button.type = "button";
@@ -218,7 +235,11 @@
       try {
         const inner = await open(item);
         text = inner.text;
-        if (inner.attachment_name) note = `attachment: ${inner.attachment_name} (${item.attachment_size} bytes)`;
+        if (inner.attachment_name) {
+          note = `attachment: ${inner.attachment_name} (${item.attachment_size} bytes)`;
+          item.attachmentKey = inner.attachment_key;
+          item.attachmentName = inner.attachment_name;
+        }
         api("POST", `/messages/${item.id}/read`).catch(() => {});
       } catch (e) { text = "(cannot open: " + e.message + ")"; }
     }
