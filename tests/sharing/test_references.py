@@ -108,6 +108,7 @@ def minimal(name: str, tag: str, shown: dict[str, Any]) -> dict[str, Any]:
         "release_terms": lambda: {"title": f"Terms {tag}", "agreement_id": shown["agreements"].id},
         "intel_reports": lambda: {"title": f"Report {tag}", "source_reliability": "B", "info_credibility": 2},
         "report_portions": lambda: {"text": f"Paragraph {tag}", "report_id": shown["intel_reports"].id},
+        "incidents": lambda: {"title": f"Incident {tag}", "opened_on": DAY},
     }[name]()
 
 
