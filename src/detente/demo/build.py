@@ -149,7 +149,7 @@ def build_demo(
         created = reg.find_id("actors", record_id=None, external_id="demo:state:USA") is None
         if created:
             _generate(Generator(regs, seed, as_of), span, progress)
-            build_channels(session)  # a hotline, its checks and messages, an incident (#15)
+            build_channels(session, as_of)  # a hotline, its checks and messages, an incident (#15)
             build_intel(session, as_of)  # arrangements, sources, graded reports and releases (#14)
         return _tally(session, reg, created, as_of)
 

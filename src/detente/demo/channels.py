@@ -10,7 +10,7 @@ exactly as a client seals them: the workspace holds their ciphertext only.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -109,10 +109,12 @@ def _first_officer(session: Session, message_id: str) -> str:
     return str(session.scalar(select(Copy.recipient).where(Copy.message_id == message_id, Copy.step == 0)))
 
 
-def build_channels(session: Session) -> str:
-    """Put the hotline, its checks, messages and an incident into the demo; the hotline's id."""
+def build_channels(session: Session, as_of: date | None = None) -> str:
+    """Put the hotline, its checks, messages and an incident (opened ``as_of``, today by
+    default) into the demo; the hotline's id."""
     from detente.channels.crisis import add_entry
 
+    as_of = as_of or date.today()
     pairs = _keys(session)
     sharing = Sharing(session)
     gbr_admin = Store(session, sharing.principal("gbr-admin"))
@@ -139,7 +141,9 @@ def build_channels(session: Session) -> str:
     incident = planner.create(
         "incidents",
         {
+            "external_id": "demo:incident:cap-gris-nez",
             "title": "Close pass off Cap Gris-Nez",
+            "opened_on": as_of,
             "status": "closed",
             "marking": HOTLINE_MARKING,
             "summary": "A French customs RHIB passed close to HMS Tyne; cleared on the hotline in minutes.",
