@@ -210,11 +210,13 @@ class Escalator:
         with self.workspace.session(write=True) as session:
             system_access(session)
             notices = escalate_due(session, at)
-            checks = run_checks(session, at)
+            for m in run_checks(session, at):
+                name = session.scalar(
+                    select(Hotline.name).where(Hotline.conversation_id == m.conversation_id)
+                )
+                notices.append(Notice("check", str(name), m.id, 0, ()))
             self._record_deliveries(session)
         self.bus.publish(events_of(session))
-        if checks:
-            notices += [Notice("check", m.conversation_id, m.id, 0, ()) for m in checks]
         self.notifier.send(notices)
         self.ticks += 1
         return notices
