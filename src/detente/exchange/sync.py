@@ -36,7 +36,7 @@ from detente.exchange.taxii import objects as collections
 from detente.exchange.taxii.ingest import Received, receive
 from detente.exchange.taxii.tables import ExchangeObject, Peer
 from detente.sharing.service import Sharing
-from detente.store.access import visible
+from detente.store.access import bind_principal, visible
 from detente.store.reads import now
 from detente.store.service import Store
 
@@ -80,11 +80,13 @@ class SyncResult:
 # ------------------------------------------------------------------ peers
 def peers(session: Session, principal: Principal) -> list[Peer]:
     """The peers of ``principal``'s organisation, by name."""
+    bind_principal(session, principal)
     return list(session.scalars(select(Peer).where(Peer.owner_org_id == principal.org).order_by(Peer.name)))
 
 
 def received_by_origin(session: Session, principal: Principal) -> dict[str, int]:
     """How many objects ``principal`` may read came from each origin (peer)."""
+    bind_principal(session, principal)
     rows = session.execute(
         select(ExchangeObject.origin, func.count())
         .where(visible(ExchangeObject, principal))
@@ -95,6 +97,7 @@ def received_by_origin(session: Session, principal: Principal) -> dict[str, int]
 
 def peer(session: Session, principal: Principal, name: str) -> Peer:
     """The peer called ``name`` of ``principal``'s organisation."""
+    bind_principal(session, principal)
     found = session.scalar(select(Peer).where(Peer.owner_org_id == principal.org, Peer.name == name))
     if found is None:
         known = ", ".join(p.name for p in peers(session, principal)) or "none yet: detente exchange add-peer"
@@ -304,6 +307,7 @@ def push(session: Session, principal: Principal, name: str) -> SyncResult:
         if getattr(status, "failure_count", 0):
             raise PeerError(f"peer {name} refused {status.failure_count} objects: {status.failures[:3]}")
         result.sent += len(batch)
+    bind_principal(session, principal)  # the partner's reads rebound it
     row.last_push_at = now()
     row.last_result = result.summary()
     Store(session, principal).record(

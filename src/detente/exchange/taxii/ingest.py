@@ -28,6 +28,7 @@ from typing import Any
 
 import stix2  # type: ignore[import-untyped]
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from detente.core.errors import ValidationError
@@ -284,7 +285,14 @@ def receive(
         else:
             for key, value in values.items():
                 setattr(row, key, value)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        raise RefusedError(
+            "an object of this batch is held here under a marking the receiver may not read: "
+            "nothing was stored",
+            field="objects",
+        ) from None
     return result
 
 

@@ -35,7 +35,7 @@ from detente.core.errors import NotFoundError, ValidationError
 from detente.core.markings import Principal
 from detente.exchange.taxii.tables import ExchangeObject
 from detente.sharing.stix import NAMESPACE, stix_bundle
-from detente.store.access import visible
+from detente.store.access import bind_principal, visible
 from detente.store.service import Store
 
 __all__ = [
@@ -254,6 +254,7 @@ def collection(collection_id: str) -> Collection:
 def read_page(session: Session, reader: Principal, collection_id: str, query: Query) -> Page:
     """A page of ``collection_id`` as ``reader`` may see it."""
     found = collection(collection_id)
+    bind_principal(session, reader)  # PostgreSQL's row-level security reads it
     if found.key == "exchange":
         return _stored(session, reader, query)
     return _in_memory(COMPUTED[found.key](session, reader), query)

@@ -32,6 +32,7 @@ from detente.exchange.taxii.ingest import receive
 from detente.exchange.taxii.objects import MAX_PAGE, Page, Query, parse_next, parse_timestamp, timestamp
 from detente.exchange.taxii.tables import Peer, PushStatus
 from detente.sharing.service import Sharing
+from detente.store.access import bind_principal
 from detente.store.reads import now
 
 __all__ = ["MEDIA_TYPE", "ROOT", "router"]
@@ -82,6 +83,7 @@ def _caller(request: Request, *, write: bool = False) -> Iterator[tuple[Session,
             principal = Sharing(session).authenticate(secret, touch=write)
         except AuthError as exc:
             raise TaxiiError(401, "Unauthorized", exc.message) from None
+        bind_principal(session, principal)  # PostgreSQL's row-level security reads it
         yield session, principal
 
 

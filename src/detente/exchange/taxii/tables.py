@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from detente.core.db import Base, UTCDateTime
@@ -25,7 +25,7 @@ class ExchangeObject(Base):
     type: Mapped[str] = mapped_column(String(60), index=True)
     version: Mapped[str] = mapped_column(String(40))  # the STIX ``modified`` (or ``created``) as sent
     modified_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    date_added: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    date_added: Mapped[datetime] = mapped_column(UTCDateTime())
     origin: Mapped[str] = mapped_column(String(200), index=True)  # provenance: the peer
     body: Mapped[str] = mapped_column(Text)  # the object's JSON, as received
     marking: Mapped[str] = mapped_column(String(500))
@@ -38,6 +38,9 @@ class ExchangeObject(Base):
     mk_tlp: Mapped[str] = mapped_column(String(20), default="")
     mk_recipients: Mapped[str] = mapped_column(String(1000), default="|")
     mk_public: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    # pages are read in (date_added, stix_id) order from a cursor
+    __table_args__ = (Index("ix_exchange_objects_added", "date_added", "stix_id"),)
 
 
 class Peer(Base):

@@ -48,8 +48,9 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         *_marking_columns(),
     )
-    for column in ("type", "date_added", "origin", "owner_org_id"):
+    for column in ("type", "origin", "owner_org_id"):
         op.create_index(f"ix_exchange_objects_{column}", "exchange_objects", [column])
+    op.create_index("ix_exchange_objects_added", "exchange_objects", ["date_added", "stix_id"])
     op.create_table(
         "exchange_peers",
         sa.Column("id", sa.String(36), primary_key=True),
