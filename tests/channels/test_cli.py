@@ -55,3 +55,14 @@ def test_wrong_passphrase_is_clear_and_changes_nothing(world: dict[str, Any]) ->
     assert "fingerprint" in _cli(world, "ken-analyst", "channels", "keys", "rotate")
     with ws.session() as session:
         assert [k.revoked_reason for k in keys_of(session, "ken-analyst")] == [None, "rotated"]
+
+
+def test_a_conversation_is_found_by_its_title_too(world: dict[str, Any]) -> None:
+    """At a terminal people read titles, not ids: send and read take either."""
+    title = "Liaison"  # the conversation conftest.py starts
+    assert world["conversation"] in _cli(world, "gbr-planner", "channels", "list")
+    out = _cli(world, "gbr-planner", "channels", "send", title.upper(), "by title")
+    assert "to 2 recipient(s)" in out
+    assert "by title" in _cli(world, "ken-analyst", "channels", "read", title)
+    out = _cli(world, "ken-analyst", "channels", "read", "no such talk", code=4)
+    assert "no conversation 'no such talk'" in out and "detente channels list" in out

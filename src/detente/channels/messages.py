@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from detente.channels.crypto import NONCE_BYTES, unb64, verify_copy
@@ -179,6 +179,33 @@ def conversation(store: Store, conversation_id: str) -> Conversation:
     if row is None:
         raise NotFoundError(f"no conversation {conversation_id!r}")
     return row
+
+
+def find_conversation(store: Store, ref: str) -> Conversation:
+    """A conversation of the acting user by its id or its title (for people at a
+    terminal: a title they read in the list); an ambiguous title names the ids to pick from."""
+    try:
+        return conversation(store, check_id(ref.strip(), "conversation"))
+    except NotFoundError:
+        pass
+    rows = list(
+        store.session.scalars(
+            select(Conversation).where(
+                func.lower(Conversation.title) == ref.strip().lower(),
+                store.visible(Conversation),
+                _member_filter(store),
+            )
+        )
+    )
+    if len(rows) > 1:
+        raise ValidationError(
+            f"{len(rows)} conversations are called {ref!r}: give the id, one of "
+            + ", ".join(r.id for r in rows),
+            field="conversation",
+        )
+    if not rows:
+        raise NotFoundError(f"no conversation {ref[:60]!r} (give its id or its title: detente channels list)")
+    return rows[0]
 
 
 @dataclass(frozen=True)

@@ -148,6 +148,7 @@ def conversation_list(ctx: typer.Context) -> None:
 
     with open_registry(ctx) as (_ws, reg):
         table = Table("id", "title", "kind", "marking", "started")
+        table.columns[0].no_wrap = True  # copied whole into send and read (or give the title)
         for c in conversations(reg):
             table.add_row(c.id, c.title, c.kind, c.marking, f"{c.created_at:%Y-%m-%d %H:%M}")
     console.print(table)
@@ -156,7 +157,7 @@ def conversation_list(ctx: typer.Context) -> None:
 @app.command("send")
 def send(
     ctx: typer.Context,
-    conversation: Annotated[str, typer.Argument(help="Conversation id")],
+    conversation: Annotated[str, typer.Argument(help="Conversation id or title (detente channels list)")],
     text: Annotated[str, typer.Argument(help="The message (encrypted here, before it leaves)")],
     marking: Annotated[str | None, typer.Option("--marking", help="Default: the conversation's")] = None,
     urgent: Annotated[bool, typer.Option("--urgent", help="Demand an acknowledgement (hotlines)")] = False,
@@ -165,12 +166,11 @@ def send(
     """Seal a message for every member who may read its marking, and send it."""
     from detente.channels.client import Addressee, seal_message
     from detente.channels.hotlines import send_on_hotline
-    from detente.channels.messages import conversation as get_conversation
-    from detente.channels.messages import recipients
+    from detente.channels.messages import find_conversation, recipients
     from detente.core.markings import normalise
 
     with open_registry(ctx) as (_ws, reg):
-        conv = get_conversation(reg, conversation)
+        conv = find_conversation(reg, conversation)
         banner = normalise(marking or conv.marking)
         pair, _key = _unlocked(reg)
         found = recipients(reg, conv.id, banner)
@@ -204,7 +204,7 @@ def send(
 @app.command("read")
 def read(
     ctx: typer.Context,
-    conversation: Annotated[str, typer.Argument(help="Conversation id")],
+    conversation: Annotated[str, typer.Argument(help="Conversation id or title (detente channels list)")],
     save: Annotated[
         Path | None, typer.Option("--save", help="Write the attachments, decrypted, to this folder")
     ] = None,
@@ -212,9 +212,10 @@ def read(
     """Decrypt here the conversation's messages addressed to you (marking each read)."""
     from detente.channels.client import open_message
     from detente.channels.keys import key_by_id
-    from detente.channels.messages import mark_read, message_list, my_copy
+    from detente.channels.messages import find_conversation, mark_read, message_list, my_copy
 
     with open_registry(ctx) as (_ws, reg):
+        conversation = find_conversation(reg, conversation).id
         keys = _all_unlocked(reg)
         for item in message_list(reg, conversation):
             when, who = item["sent_at"][:19].replace("T", " "), item["sender"]
