@@ -314,12 +314,15 @@ def hotline_list(ctx: typer.Context) -> None:
 
 
 @hotline_app.command("checks")
-def hotline_checks(ctx: typer.Context, hotline: Annotated[str, typer.Argument(help="Hotline id")]) -> None:
+def hotline_checks(
+    ctx: typer.Context, hotline: Annotated[str, typer.Argument(help="Hotline id or name")]
+) -> None:
     """Communications checks: time to acknowledge per side, over time."""
-    from detente.channels.hotlines import check_report
+    from detente.channels.hotlines import check_report, hotlines
 
     with open_registry(ctx) as (_ws, reg):
-        report = check_report(reg, hotline)
+        named = [h.id for h in hotlines(reg) if h.name.casefold() == hotline.strip().casefold()]
+        report = check_report(reg, named[0] if len(named) == 1 else hotline)
     for side in report["sides"]:
         median = side["median_seconds"]
         table = Table(
