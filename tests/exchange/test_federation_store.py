@@ -68,15 +68,14 @@ def _seen(ws: Workspace, user: str) -> set[int]:
     return {int(e.id[-12:]) for e in served}
 
 
-def test_each_partner_reads_what_the_marking_releases_to_it(ws: Workspace, parties: dict[str, Any]) -> None:
+def test_partners_read_what_the_marking_releases_and_versions_replace(
+    ws: Workspace, parties: dict[str, Any]
+) -> None:
     assert _seen(ws, "fra-peer") == {1, 3}
     assert _seen(ws, "deu-peer") == {2, 3}
     with ws.session() as session:
         counts = sync.received_by_origin(session, Sharing(session).principal("fra-peer"))
     assert counts == {"paris": 2}
-
-
-def test_versions_replace_and_replays_are_refused(ws: Workspace, parties: dict[str, Any]) -> None:
     newer = copy.deepcopy(BATCH[0])
     newer["modified"], newer["content"] = "2026-04-01T00:00:00.000Z", "revised"
     with ws.session() as session:
