@@ -25,7 +25,7 @@ def list_peers(ctx: typer.Context) -> None:
     with open_registry(ctx) as (_ws, store):
         rows = sync.peers(store.session, store.principal)
         if not rows:
-            console.print("no peers yet: detente exchange add-peer NAME URL --token TOKEN")
+            console.print("no peers yet: detente exchange add-peer NAME URL --peer-token TOKEN")
             return
         table = Table("peer", "API root", "reads here as", "last pull", "last push", "last result")
         for p in rows:
@@ -45,7 +45,9 @@ def add_peer(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="A short name for the peer, e.g. fra-mod.")],
     url: Annotated[str, typer.Argument(help="Its TAXII 2.1 API root, e.g. https://host/taxii2/detente/.")],
-    token: Annotated[str, typer.Option("--token", help="The token (or password) the peer issued to you.")],
+    token: Annotated[
+        str, typer.Option("--peer-token", help="The token (or password) the peer issued to you.")
+    ],
     username: Annotated[
         str | None, typer.Option("--username", help="Use basic authentication with this user (medallion).")
     ] = None,

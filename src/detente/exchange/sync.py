@@ -196,9 +196,14 @@ def _guarded(peer_name: str, work: Callable[[], Any]) -> Any:
         raise
     except requests.HTTPError as exc:
         detail = exc.response.text[:300] if exc.response is not None else ""
-        raise PeerError(f"peer {peer_name}: {exc} {detail}".strip(), field="peer") from None
+        raise PeerError(f"peer {peer_name}: {exc} {detail}".strip()) from None
+    except (requests.ConnectionError, requests.Timeout):
+        raise PeerError(
+            f"peer {peer_name} does not answer (connection refused or timed out): check its URL "
+            "with detente exchange peers"
+        ) from None
     except (requests.RequestException, TAXIIServiceException, ValueError, KeyError) as exc:
-        raise PeerError(f"peer {peer_name}: {type(exc).__name__}: {exc}", field="peer") from None
+        raise PeerError(f"peer {peer_name}: {type(exc).__name__}: {exc}") from None
 
 
 # ------------------------------------------------------------------ pull
@@ -297,7 +302,7 @@ def push(session: Session, principal: Principal, name: str) -> SyncResult:
     wire = _Wire(row, MAX_RESPONSE_BYTES)
     target = _guarded(row.name, lambda: next((c for c in wire.root.collections if c.can_write), None))
     if target is None:
-        raise PeerError(f"peer {name} offers no collection we may write to", field="peer")
+        raise PeerError(f"peer {name} offers no collection we may write to")
     result = SyncResult(row.name, "push", collections=[target.title])
     objects = releasable_to(session, partner, skip_origin=row.name)
     while batch := list(itertools.islice(objects, PUSH_BATCH)):
