@@ -84,6 +84,33 @@ def test_a_shared_family_name_with_another_given_name_is_a_conflict() -> None:
     assert across["cross_script"] == 1.0 and across["cover_query"] >= 0.9
 
 
+def test_places_numbers_swapped_fathers_and_weak_rare_parts_count_against() -> None:
+    """What the written names carry beyond their prepared tokens: countries in brackets,
+    Roman numerals, a father and son swapped around "bin"; and a rare part only alike."""
+    hk = _features("Bank of China (Hong Kong) Limited", "Bank of China (Singapore) Limited", False)
+    assert (hk["place_conflict"], hk["place_extra"]) == (1.0, 0.0)
+    chile = _features("Banco Santander S.A.", "Banco Santander Chile S.A.", False)
+    assert (chile["place_conflict"], chile["place_extra"]) == (0.0, 1.0)
+    assert _features("Bank of China", "BANK OF CHINA LIMITED", False)["place_extra"] == 0.0
+    bowne = _features("Bowne Global Solutions, Inc.", "Bowne Global Solutions II, Inc.", False)
+    assert bowne["number_extra"] == 1.0
+    assert _features("Hans Friedrich II", "Hans Friedrich")["number_extra"] == 0.0  # people: not read
+    swapped = _features("AHMAD BIN HASAN AL-UBAIDI", "HASAN BIN AHMAD AL-UBAIDI")
+    assert swapped["parent_swap"] == 1.0
+    assert _features("AHMAD BIN HASAN AL-UBAIDI", "Ahmed ibn Hassan al-Ubaidi")["parent_swap"] == 0.0
+    assert _features("Pedro Sancho", "Pedro Sánchez")["rare_weak"] > 0.2
+    assert _features("Pedro Sanchez", "Pedro Sánchez")["rare_weak"] == 0.0
+
+
+def test_misspelt_legal_words_say_nothing_of_who_it_is() -> None:
+    from detente.vetting.features import legal_word
+
+    assert legal_word("granichennoi") and legal_word("otvetstvennostyu") and legal_word("stok")
+    assert not legal_word("rieltsiti") and not legal_word("gazprom")
+    rarity = Rarity.from_counts({}, 1000)
+    assert rarity("obshchestvo") < 0.1 < rarity("rieltsiti")
+
+
 def test_index_keys_reach_across_scripts_forms_and_initialisms() -> None:
     index = NameIndex.build(
         [["USAMA BIN LADEN"], ["LIBERATION TIGERS OF TAMIL EELAM"], ["SADUDDIN SAYYED"],

@@ -15,6 +15,15 @@ Name features compare one name of the subject with one name of the listed entity
 * ``given_name_conflict``: for people, the first given name of one has no counterpart in the
   other while the rest agrees: a relative sharing the family name (Hamza and Usama bin Laden);
 * ``number_conflict``, ``legal_form_conflict``: different numbers or legal forms in the names;
+* ``rare_weak``: the rarest pair of aligned tokens that are only alike, not the same (rarity
+  times dissimilarity: "Sancho" for "Sánchez" weighs more than "Mohamad" for "Muhammad");
+* ``parent_swap``: for people, the names before and after "bin"/"ibn" are swapped (a father
+  and his son: "Ahmad bin Hasan" and "Hasan bin Ahmad");
+* ``place_conflict`` / ``place_extra`` (organisations, from the written names, brackets
+  included): the names carry different countries ("Bank of China (Hong Kong)", "(Singapore)"),
+  or only one carries one ("Banco Santander" and "Banco Santander Chile");
+  ``number_extra``: only one organisation's name carries a number or a Roman numeral
+  ("Bowne Global Solutions II");
 * ``cross_script``: the names were written in different scripts; ``query_tokens``,
   ``listed_tokens``, ``skeleton_chars``: how long the names are (two short names share
   their consonants by chance more often than two long ones).
@@ -27,21 +36,23 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
-from detente.vetting.names import PARTICLES, STOPWORDS, Prepared
+from detente.vetting.names import PARTICLES, STOPWORDS, Prepared, skeleton
 
 __all__ = ["FEATURES", "NAME_FEATURES", "Fields", "Rarity", "field_features", "name_features"]
 
-FEATURES_VERSION = "5"  # bumped whenever a feature's computation changes (the shipped rows say which)
+FEATURES_VERSION = "6"  # bumped whenever a feature's computation changes (the shipped rows say which)
 NAME_FEATURES = (
     "cover_query", "cover_listed", "token_similarity", "rare_shared", "unmatched_query",
     "unmatched_listed", "joined", "skeleton", "acronym", "given_name_conflict", "number_conflict",
     "legal_form_conflict", "cross_script", "query_tokens", "listed_tokens", "skeleton_chars",
+    "rare_weak", "parent_swap", "place_conflict", "place_extra", "number_extra",
 )  # fmt: skip
 FIELD_FEATURES = (
     "dob_agree", "dob_conflict", "country_agree", "country_conflict", "identifier_match", "person",
@@ -53,11 +64,32 @@ MONOTONE = {
     "logic_v2": 1, "logic_v2_name": 1, "cover_query": 1, "cover_listed": 1, "token_similarity": 1,
     "rare_shared": 1, "unmatched_query": -1, "unmatched_listed": -1, "joined": 1, "skeleton": 1,
     "acronym": 1, "given_name_conflict": -1, "number_conflict": -1, "legal_form_conflict": -1,
-    "cross_script": 0, "query_tokens": 0, "listed_tokens": 0, "skeleton_chars": 0, "dob_agree": 1,
+    "cross_script": 0, "query_tokens": 0, "listed_tokens": 0, "skeleton_chars": 0, "rare_weak": -1,
+    "parent_swap": -1, "place_conflict": -1, "place_extra": -1, "number_extra": -1,
+    "dob_agree": 1,
     "dob_conflict": -1,
     "country_agree": 1, "country_conflict": -1, "identifier_match": 1, "person": 0,
 }  # fmt: skip
 MATCHED = 0.7  # two tokens this similar are counted as the same
+
+
+# words of legal forms as transliterated from Russian and Ukrainian ("Obshchestvo s ogranichennoi
+# otvetstvennostyu" is an LLC), misspelt as lists misspell them: they say nothing of who it is
+LEGAL_WORDS = (
+    "obshchestvo", "obshestvo", "aktsionernoe", "aktsionernoye", "akcionernoe", "otkrytoe", "otkrytoye",
+    "zakrytoe", "zakrytoye", "publichnoe", "publichnoye", "nepublichnoe", "ogranichennoi", "ogranichennoy",
+    "otvetstvennostyu", "otvetstvennostiu", "tovarishchestvo", "tovarystvo", "obmezhenoyu",
+    "vidpovidalnistyu", "aktsionerne", "pryvatne", "unitarnoe", "predpriyatie", "gosudarstvennoe",
+    "federalnoe", "kompaniya", "joint", "stock", "company", "limited", "liability", "closed",
+)  # fmt: skip
+
+
+@lru_cache(maxsize=200_000)
+def legal_word(token: str) -> bool:
+    """A legal form's word, or a misspelling of one ("granichennoi", "stok")."""
+    if len(token) < 5:
+        return token == "stok"
+    return any(Levenshtein.normalized_similarity(token, w) >= 0.84 for w in LEGAL_WORDS)
 
 
 class Rarity:
@@ -77,7 +109,7 @@ class Rarity:
     def __call__(self, token: str) -> float:
         found = self._cache.get(token)
         if found is None:
-            if token in STOPWORDS or token in PARTICLES:
+            if token in STOPWORDS or token in PARTICLES or legal_word(token):
                 found = 0.05
             else:
                 df = self._frequency(token)
@@ -103,6 +135,85 @@ def _sim(a: str, sa: str, b: str, sb: str) -> float:
     elif len(sa) >= 3 and len(sb) >= 3 and s >= 0.45:
         s = max(s, 0.85 * Levenshtein.normalized_similarity(sa, sb))
     return s
+
+
+_TEXT_TOKEN = re.compile(r"[a-z0-9]+")
+_ROMAN = frozenset(["ii", "iii", "iv", "vi", "vii", "viii", "ix", "xi", "xii", "xiii", "xiv", "xv"])
+_PLACE_EXTRA = (("uk",), ("usa",), ("uae",), ("hong", "kong"), ("macau",), ("macao",), ("ussr",))
+_SONS = frozenset(["bin", "ibn", "ben", "bint", "binti", "ould"])
+
+
+@lru_cache(maxsize=200_000)
+def _text_tokens(text: str) -> tuple[str, ...]:
+    """The written name's words, brackets included, folded to lower-case ASCII."""
+    folded = unicodedata.normalize("NFKD", text.replace(".", "")).encode("ascii", "ignore").decode()
+    return tuple(_TEXT_TOKEN.findall(folded.lower()))
+
+
+@lru_cache(maxsize=1)
+def _places() -> dict[str, list[tuple[str, ...]]]:
+    """Country and territory names (rigour's table), as word sequences keyed by first word."""
+    from rigour.territories import get_territories
+
+    out: dict[str, list[tuple[str, ...]]] = {}
+    phrases = {_text_tokens(t.name) for t in get_territories()} | set(_PLACE_EXTRA)
+    for words in phrases:
+        if words and not (len(words) == 1 and words[0] in STOPWORDS):
+            out.setdefault(words[0], []).append(words)
+    return out
+
+
+@lru_cache(maxsize=200_000)
+def places_in(text: str) -> frozenset[str]:
+    """The countries and territories a written name carries ("Bank of China (Hong Kong)":
+    china, hong kong)."""
+    words, found = _text_tokens(text), set()
+    table = _places()
+    for i, w in enumerate(words):
+        for phrase in table.get(w, ()):
+            if words[i : i + len(phrase)] == phrase:
+                found.add(" ".join(phrase))
+    return frozenset(found)
+
+
+def _numbers_in(text: str) -> frozenset[str]:
+    return frozenset(w for w in _text_tokens(text) if w.isdigit() or w in _ROMAN)
+
+
+def _org_marks(q: Prepared, r: Prepared) -> tuple[list[float], dict[str, str]]:
+    """(place_conflict, place_extra, number_extra) of two organisations' written names."""
+    pq, pr = places_in(q.text), places_in(r.text)
+    only_q, only_r = pq - pr, pr - pq
+    conflict = 1.0 if only_q and only_r else 0.0
+    extra = 1.0 if (only_q or only_r) and not conflict else 0.0
+    nq, nr = _numbers_in(q.text), _numbers_in(r.text)
+    number = 1.0 if bool(nq) != bool(nr) else 0.0
+    says = {
+        "place_conflict": f"{', '.join(sorted(only_q))} vs {', '.join(sorted(only_r))}" if conflict else "",
+        "place_extra": f"only one says {', '.join(sorted(only_q | only_r))}" if extra else "",
+        "number_extra": f"only one carries {', '.join(sorted(nq | nr))}" if number else "",
+    }
+    return [conflict, extra, number], says
+
+
+def _parent_swap(q: Prepared, r: Prepared) -> tuple[float, str]:
+    """1 when the names around "bin" are swapped: a father and his son."""
+    sides = []
+    for p in (q, r):
+        k = next((k for k, t in enumerate(p.tokens) if t in _SONS), None)
+        if k is None or k == 0 or k + 1 >= len(p.tokens):
+            return 0.0, ""
+        sides.append((p.tokens[k - 1], p.tokens[k + 1]))
+    (gq, fq), (gr, fr) = sides
+
+    def alike(a: str, b: str) -> bool:
+        return _sim(a, skeleton(a), b, skeleton(b)) >= MATCHED
+
+    same = alike(gq, gr)
+    swapped = alike(gq, fr) and alike(fq, gr)
+    if swapped and not same:
+        return 1.0, f"{gq} bin {fq} vs {gr} bin {fr}: son and father swapped"
+    return 0.0, ""
 
 
 @dataclass
@@ -285,10 +396,13 @@ def name_features(
     numbers = 1.0 if nq and nr and nq != nr else 0.0
     forms = 1.0 if q.org_forms and r.org_forms and not (q.org_forms & r.org_forms) else 0.0
     cross = 1.0 if (q.scripts - {"Latin"}) != (r.scripts - {"Latin"}) else 0.0
+    weak = max(((min(wq[i], wr[j]) * (1 - s), i, j) for i, j, s in al.pairs), default=(0.0, 0, 0))
+    swap, swap_says = _parent_swap(q, r) if person else (0.0, "")
+    marks, marks_says = _org_marks(q, r) if not person else ([0.0, 0.0, 0.0], {})
     values = [
         cover_q, cover_r, similarity, rare, left_q, left_r, joined, skel, acronym, conflict, numbers, forms,
         cross, float(min(len(q.tokens), 8)), float(min(len(r.tokens), 8)),
-        float(min(len(q.skeleton), len(r.skeleton), 12)),
+        float(min(len(q.skeleton), len(r.skeleton), 12)), weak[0], swap, *marks,
     ]  # fmt: skip
     if not explain:
         return values, {}
@@ -311,6 +425,9 @@ def name_features(
         "number_conflict": f"numbers {sorted(nq)} vs {sorted(nr)}" if numbers else "",
         "legal_form_conflict": f"{sorted(q.org_forms)} vs {sorted(r.org_forms)}" if forms else "",
         "cross_script": f"{'/'.join(sorted(q.scripts))} vs {'/'.join(sorted(r.scripts))}" if cross else "",
+        "rare_weak": f"{q.tokens[weak[1]]}≈{r.tokens[weak[2]]}" if weak[0] else "",
+        "parent_swap": swap_says,
+        **marks_says,
     }
     if says["rare_shared"]:
         i, j = max(al.pairs, key=lambda p: min(wq[p[0]], wr[p[1]]))[0:2]

@@ -167,7 +167,7 @@ _ABSENT_AT_ZERO = frozenset(
     [
         "acronym", "dob_agree", "dob_conflict", "country_agree", "country_conflict", "identifier_match",
         "given_name_conflict", "number_conflict", "legal_form_conflict", "unmatched_query",
-        "unmatched_listed"
+        "unmatched_listed", "rare_weak", "parent_swap", "place_conflict", "place_extra", "number_extra",
     ]
 )  # fmt: skip
 _DESCRIPTIVE = frozenset(["base", "person", "cross_script", "query_tokens", "listed_tokens"])

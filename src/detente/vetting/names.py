@@ -54,7 +54,8 @@ HONORIFICS = frozenset(
         "mr", "mrs", "ms", "miss", "mister", "dr", "doctor", "prof", "professor", "sir", "dame", "lord",
         "lady", "sheikh", "shaikh", "shaykh", "sheik", "haji", "hajji", "hadji", "alhaj", "alhajj", "hajj",
         "mullah", "mulla", "maulvi", "mawlawi", "moulvi", "maulana", "mawlana", "qari", "hafiz", "imam",
-        "ayatollah", "hojatoleslam", "sayyid", "sayed", "syed", "gen", "general", "col", "colonel", "maj",
+        "ayatollah", "hojatoleslam", "sayyid", "sayed", "sayyed", "seyed", "seyyed", "syed", "gen",
+        "general", "col", "colonel", "maj",
         "major", "capt", "captain", "lt", "lieutenant", "brig", "brigadier", "cmdr", "commander", "adm",
         "admiral", "sgt", "sergeant", "eng", "engineer", "his", "her", "excellency", "hon", "honourable",
         "honorable", "rev", "reverend", "father", "fr", "amir", "emir"

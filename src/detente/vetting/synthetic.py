@@ -11,6 +11,8 @@ Positives: respellings of transliteration (``ou``/``u``, ``kh``/``h``, ``q``/``k
 letters, ``al-``/``el-``), another script (Cyrillic by ICU, Arabic letters by a table),
 reordering ("SURNAME, Given"), middle names dropped or cut to initials, honorifics,
 nicknames, typing errors, words joined or split, acronyms and legal forms for bodies.
+Real aliases: up to two of the seed's own listed aliases against its primary name (a translation, a
+former name, a short form), as the lists themselves pair them.
 Negatives: another entity sharing a name part, a relative (the same family name, another
 given name), a body with one word changed, another body's acronym. Dates of birth and
 countries come with some pairs, as screening subjects and listed entries carry them.
@@ -278,6 +280,11 @@ def generate(seeds: Sequence[Seed], seed: int = 20240926, group: str = "syntheti
             listed = s.names[int(rng.integers(len(s.names)))] if rng.random() < 0.3 else s.names[0]
             variant = _person_variant(listed, rng) if s.person else _org_variant(listed, rng)
             add(schema, variant, listed, True, s, s)
+        if len(s.names) >= 2:  # the seed's own aliases, as listed (two at most)
+            before = len(pairs)
+            for alias in rng.permutation(np.array(s.names[1:], dtype=object))[:2]:
+                add(schema, str(alias), s.names[0], True, s, s)
+            pairs[before:] = [replace(p, group=f"{group} alias") for p in pairs[before:]]
         tokens = prepare(s.names[0], s.person).tokens
         near = sorted(
             {j for t in tokens for j in by_token.get(t, ()) if j != k and seeds[j].schema == schema}
@@ -311,7 +318,7 @@ def generate(seeds: Sequence[Seed], seed: int = 20240926, group: str = "syntheti
             _father(s, rng, add)
         if s.person and rng.random() < 0.3:
             _one_word(s, rng, add)
-        if s.person and s.birth_dates and rng.random() < 0.4:
+        if s.person and s.birth_dates and rng.random() < 0.7:
             _namesake(s, rng, pairs, group)
         j = int(rng.integers(len(seeds)))
         if j != k:
