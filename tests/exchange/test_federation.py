@@ -201,3 +201,22 @@ def test_peers_and_their_last_sync_in_the_api_and_the_web(pair: tuple[Instance, 
     assert done.status_code == 303 and "pulled from london" in unquote(done.headers["location"])
     refused = httpx.post(f"{paris.url}/federation/sync", data={**form, "peer": "nowhere"}, cookies=cookies)
     assert refused.status_code == 422 and "no peer" in refused.text
+
+
+def test_peers_are_added_and_removed_from_the_cli(pair: tuple[Instance, Instance]) -> None:
+    london, paris = pair
+    out = _cli(
+        paris,
+        "exchange",
+        "add-peer",
+        "spare",
+        london.root,
+        "--peer-token",
+        "dtt_x",
+        "--partner-user",
+        "deu-peer",
+    )
+    assert "peer spare added" in out
+    assert "spare" in _cli(paris, "exchange", "peers")
+    assert "peer spare removed" in _cli(paris, "exchange", "remove-peer", "spare")
+    assert "spare" not in _cli(paris, "exchange", "peers")
