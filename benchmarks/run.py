@@ -94,7 +94,7 @@ def run_one(name: str, quick: bool) -> dict[str, Any]:
         if code != 0 or not out.exists():
             return {"name": name, "error": f"{script.name} exited with {code}", "rows": []}
         data: dict[str, Any] = json.loads(out.read_text())
-    data["load_before"], data["load_after"] = before, load()
+    data["load_before"], data["load_after"], data["commit"] = before, load(), commit()
     data["wall_s"] = round(time.perf_counter() - started, 1)
     return data
 

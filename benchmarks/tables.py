@@ -82,7 +82,9 @@ def table(bench: dict[str, Any]) -> str:
     runs = {r["detente"]["n"] for r in bench["rows"] if "detente" in r}
     repeat = f"{'/'.join(map(str, sorted(runs)))} runs a side" if runs else "one run"
     mode = "quick" if bench.get("quick") else "full"
-    lines += ["", f"<small>{mode} run; {repeat}, {bench.get('wall_s', 0):,.0f} s in all, {loads}.</small>"]
+    at = f" at commit `{bench['commit'][:12]}`" if bench.get("commit") else ""
+    took = f"{bench.get('wall_s', 0):,.0f} s in all"
+    lines += ["", f"<small>{mode} run{at}; {repeat}, {took}, {loads}.</small>"]
     return "\n".join(lines)
 
 
