@@ -7,13 +7,18 @@ A stand-in while benchmarks/vetting.py (reworked on the shared harness) does not
 logic-v2 alone: not a million names, so the candidate lists are shorter than there.
 """
 
-import tempfile, time, random
+import random
+import tempfile
+import time
 from pathlib import Path
+
 import numpy as np
+
 from detente.sources.lake import Lake
 from detente.sources.service import load
-from detente.vetting.screen import Screener
 from detente.vetting.match import Subject
+from detente.vetting.screen import Screener
+
 shared = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 with tempfile.TemporaryDirectory() as tmp, Lake(Path(tmp)) as lake:
     load(lake, "un_sanctions", [shared / "un_consolidated" / "un_consolidated_2024-09-26.xml"], user="t")
@@ -23,10 +28,18 @@ with tempfile.TemporaryDirectory() as tmp, Lake(Path(tmp)) as lake:
     names = [n for e in s.listed for n in e.names]
     qs = [rng.choice(names) for _ in range(100)]
     for q in qs[:20]:
-        s.screen(Subject(q, "Person")); s.screen(Subject(q, "Person"), learned=False)
+        s.screen(Subject(q, "Person"))
+        s.screen(Subject(q, "Person"), learned=False)
     a, b = [], []
     for q in qs:
         for learned, out in ((True, a), (False, b)) if rng.random() < 0.5 else ((False, b), (True, a)):
-            t = time.perf_counter(); s.screen(Subject(q, "Person"), learned=learned); out.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            s.screen(Subject(q, "Person"), learned=learned)
+            out.append(time.perf_counter() - t)
     a, b = np.array(a) * 1000, np.array(b) * 1000
-    print(f"UN+OFAC, 100 listed names as queries, warm: learned p50 {np.median(a):.1f} p95 {np.quantile(a,.95):.1f} ms; logic-v2 alone p50 {np.median(b):.1f} p95 {np.quantile(b,.95):.1f} ms; ratio p95 {np.quantile(a,.95)/np.quantile(b,.95):.2f}x p50 {np.median(a)/np.median(b):.2f}x")
+    pa, pb = np.quantile(a, 0.95), np.quantile(b, 0.95)
+    print(
+        f"UN+OFAC, 100 listed names as queries, warm: learned p50 {np.median(a):.1f} p95 {pa:.1f} ms; "
+        f"logic-v2 alone p50 {np.median(b):.1f} p95 {pb:.1f} ms; "
+        f"ratio p95 {pa / pb:.2f}x p50 {np.median(a) / np.median(b):.2f}x"
+    )
