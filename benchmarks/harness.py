@@ -4,7 +4,7 @@ reported as median with min-max, and written as data for ``run.py`` and the docs
 The rules it enforces (issue #16 point 1):
 
 * each measurement runs ``repeat`` times (at least 5), every run in a fresh process (so
-  each run pays its own imports and its peak memory, ``ru_maxrss``, is its own);
+  each run pays its own imports and its peak memory, ``VmHWM``, is its own);
 * the sides alternate: detente, baseline, baseline, detente, detente, baseline, ... (the
   order flips every round, so neither side always runs first or on a warmer machine);
 * the figure is the median with min-max over the runs; a ratio is computed per round
@@ -69,9 +69,22 @@ def quick() -> bool:
     return "--quick" in sys.argv
 
 
+def peak_memory() -> int:
+    """This process's own peak resident memory, in bytes: Linux's ``VmHWM``, which a new
+    program starts afresh; ``ru_maxrss`` survives fork and exec, so a child started by a
+    large parent would report the parent's peak (the fallback where /proc is missing)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def report(result: dict[str, Any]) -> None:
     """In the child: add the process's peak memory and print the result as JSON."""
-    result["peak"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    result["peak"] = peak_memory()
     print(json.dumps(result), flush=True)
 
 

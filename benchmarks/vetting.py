@@ -119,6 +119,26 @@ def _load(folder: Path) -> tuple[list[str], object, list[str], object]:
     )
 
 
+def _learned_cost(screener: object, queries: list[str], warm: str) -> dict[str, float]:
+    """The learned step's cost (#18: at most 2x logic-v2 alone at p95): the same screens
+    scored by logic-v2 alone and with the learned matcher on top, query by query, the
+    order flipping each query, both warm (logic-v2 keeps its name analyses, as on a server)."""
+    from detente.vetting.match import Subject
+
+    screen = screener.screen  # type: ignore[attr-defined]
+    screen(Subject(warm), limit=LIMIT, learned=False)
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for k, q in enumerate(queries):
+        for learned in (True, False) if k % 2 else (False, True):
+            start = time.perf_counter()
+            screen(Subject(q), limit=LIMIT, learned=learned)
+            times[learned].append(time.perf_counter() - start)
+    return {
+        "learned_p95_s": float(np.quantile(times[True], 0.95)),
+        "logic_p95_s": float(np.quantile(times[False], 0.95)),
+    }
+
+
 def run(name: str, folder: Path) -> dict[str, object]:
     """One side: the names loaded, one warm-up query, then the measured queries once each."""
     names, base, queries, truth = _load(folder)
@@ -145,7 +165,9 @@ def run(name: str, folder: Path) -> dict[str, object]:
             best = screener.screen(Subject(q), limit=LIMIT)
             screens.append(time.perf_counter() - start)
             found += bool(best) and base[int(best[0].listed.key.split(":")[1])] == t
+        costs = _learned_cost(screener, [q for q, _ in measured], warm)
         return {
+            **costs,
             "seconds": float(np.median(screens)),
             "candidates_s": float(np.median(lookups)),
             "p95_s": float(np.quantile(screens, 0.95)),
@@ -186,6 +208,7 @@ def main() -> None:
     ms = [{**r, "seconds": r["seconds"] * 1000} for r in mine]
     cand = [{**r, "seconds": r["candidates_s"] * 1000} for r in mine]
     scan = [{**r, "seconds": r["seconds"] * 1000} for r in brute]
+    cost = spread(r["learned_p95_s"] / r["logic_p95_s"] for r in mine)
     found = spread(100 * r["found"] for r in mine)
     found_scan = spread(100 * r["found"] for r in brute)
     emit(
@@ -197,6 +220,11 @@ def main() -> None:
                 "rapidfuzz extractOne scan (a final match)", unit="ms"),
             row("candidate lookup alone (p50 per query)", cand, scan, "the same scan", unit="ms",
                 note="not like for like: a shortlist of 30, not a final match; shown for the index's share"),
+            value_row("learned step's cost: p95 of a screen with the learned matcher / logic-v2 alone",
+                      f"{cost['median']:.2f}x ({cost['min']:.2f}-{cost['max']:.2f}); learned p95 "
+                      f"{spread(r['learned_p95_s'] * 1000 for r in mine)['median']:.1f} ms, logic-v2 alone "
+                      f"{spread(r['logic_p95_s'] * 1000 for r in mine)['median']:.1f} ms",
+                      "budget 2x (#18); the same candidates, alternating query by query"),
             value_row("right real name first, same queries",
                       f"detente {found['median']:.0f}% against the scan's {found_scan['median']:.0f}% "
                       f"({count} queries)"),
