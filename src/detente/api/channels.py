@@ -99,7 +99,10 @@ def _key(view: keys.KeyView) -> KeyOut:
 
 
 @router.get(
-    "/keys/me", summary="Your keys, with their locked private halves", operation_id="channels_my_keys"
+    "/keys/me",
+    responses=responses(401),
+    summary="Your keys, with their locked private halves",
+    operation_id="channels_my_keys",
 )
 def my_keys(work: Work) -> list[dict[str, Any]]:
     with work.registry() as reg:
@@ -184,7 +187,12 @@ def _conversation(row: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/conversations", summary="Your conversations", operation_id="channels_conversations")
+@router.get(
+    "/conversations",
+    responses=responses(401),
+    summary="Your conversations",
+    operation_id="channels_conversations",
+)
 def conversation_list(work: Work) -> list[dict[str, Any]]:
     with work.registry() as reg:
         return [_conversation(c) for c in messages.conversations(reg)]
@@ -367,7 +375,12 @@ def _hotline(reg: Any, line: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/hotlines", summary="Your organisation's hotlines", operation_id="channels_hotlines")
+@router.get(
+    "/hotlines",
+    responses=responses(401),
+    summary="Your organisation's hotlines",
+    operation_id="channels_hotlines",
+)
 def hotline_list(work: Work) -> list[dict[str, Any]]:
     with work.registry() as reg:
         return [_hotline(reg, h) for h in hotlines.hotlines(reg)]
