@@ -1,6 +1,7 @@
 """The tear-line property: for random reports with random portion markings and random
 readers, no word of a paragraph the reader may not read appears in the web page, the
-API's answer, the STIX objects, search results or counts, on SQLite and PostgreSQL.
+API's answer, the STIX objects, the TAXII collections they read, search results or counts,
+on SQLite and PostgreSQL.
 
 Each paragraph carries a word made for it (a random token), so a leak of any of its words
 is seen wherever it would appear. One workspace and server per store; Hypothesis writes a
@@ -15,10 +16,13 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from detente.core.errors import DetenteError
 from detente.core.markings import may_read, parse
 from detente.core.workspace import Workspace
 from detente.exchange.service import Exchange
 from detente.exchange.stix import report_to_stix
+from detente.exchange.taxii.objects import COLLECTIONS
+from detente.exchange.taxii.server import MEDIA_TYPE, ROOT
 from detente.sharing.service import Sharing
 from detente.store.search import search
 from detente.store.service import ListQuery, Store
@@ -43,10 +47,37 @@ def _login(base: str, user: str) -> tuple[httpx.Client, httpx.Client]:
     return api, web
 
 
+def _taxii(base: str, api: httpx.Client) -> str:
+    """Everything the reader's TAXII 2.1 collections serve them (every page of each)."""
+    headers = {"Authorization": api.headers["Authorization"], "Accept": MEDIA_TYPE}
+    served = []
+    for collection in COLLECTIONS:
+        url = f"{base}{ROOT}/collections/{collection}/objects/"
+        params: dict[str, str] = {}
+        while True:
+            page = httpx.get(url, headers=headers, params=params)
+            assert page.status_code == 200, page.text
+            served.append(page.text)
+            body = page.json()
+            if not body.get("more"):
+                break
+            params = {"next": body["next"]}
+    return "\n".join(served)
+
+
 def test_nothing_of_a_withheld_paragraph_reaches_a_reader(ws: Workspace) -> None:
     with ws.session() as session:
         made = f.two_organisations(session)
         f.clerk(session, made["gbr"])
+        # an arrangement in force, so that reports can be released to Kenya and read over TAXII
+        gbr_store = Store(session, Sharing(session).principal("gbr-planner"))
+        arrangement = f.agreement(
+            gbr_store, made["states"]["GBR"], made["states"]["KEN"], title="GBR-KEN intelligence sharing",
+            kind="intelligence_sharing_arrangement", marking="UNCLASSIFIED//TLP:CLEAR",
+        )  # fmt: skip
+        terms = {"title": "GBR-KEN terms", "agreement_id": arrangement.id, "up_to": "SECRET"}
+        gbr_store.create("release_terms", {**terms, "marking": "UNCLASSIFIED//TLP:CLEAR"})
+    served_over_taxii: list[str] = []
     with live_server(ws) as base:
         clients = {user: _login(base, user) for user in READERS}
 
@@ -79,6 +110,11 @@ def test_nothing_of_a_withheld_paragraph_reaches_a_reader(ws: Workspace) -> None
                     )
                     assert (w in text) == readable, (partner, header, m)
                 readers = {u: Sharing(session).principal(u) for u in READERS}
+                try:  # released to Kenya where an agreement allows: then it is in KEN's TAXII reports
+                    gbr.release(report_id, "KEN", override="property test")
+                    released = True
+                except DetenteError:
+                    released = False
             for user, (api, web) in clients.items():
                 principal = readers[user]
                 hidden = [
@@ -93,11 +129,16 @@ def test_nothing_of_a_withheld_paragraph_reaches_a_reader(ws: Workspace) -> None
                 portions_listed = api.get(
                     "/report_portions", params={"report_id": report_id, "limit": 100}
                 ).text
+                taxii = _taxii(base, api)
                 for w in hidden:
                     assert w not in page and w not in answer and w not in portions_listed, (user, w)
+                    assert w not in taxii, (user, w)
                     assert api.get("/search", params={"q": w}).json()["total"] == 0, (user, w)
                 if header_seen:
                     assert all(w in page and w in answer for w in shown), user
+                if released and user == "ken-analyst" and header_seen:
+                    assert any(w in taxii for w in shown), "a released report is served over TAXII"
+                    served_over_taxii.append(report_id)
                     assert page.count("[portion withheld]") == len(hidden), user
                 with ws.session() as session:
                     store = Store(session, principal)
@@ -106,3 +147,4 @@ def test_nothing_of_a_withheld_paragraph_reaches_a_reader(ws: Workspace) -> None
                     assert all(search(store, w).total == 0 for w in hidden)
 
         check()
+    assert served_over_taxii, "no example released a report Kenya could read over TAXII"
