@@ -309,6 +309,9 @@ def _serve_medallion(folder: Path, objects: list[dict[str, Any]]) -> tuple[subpr
         "module": "medallion.backends.memory_backend",
         "module_class": "MemoryBackend",
         "filename": str(folder / "medallion.json"),
+        # a "next" page is kept 30 s by default: 100,000 objects take longer than that to page
+        # through on a busy machine, and an expired "next" is a 400
+        "session_timeout": 3600,
     }
     config = {
         "backend": backend,
