@@ -7,6 +7,7 @@ accept an id, an external id or a name (and for actors a country). Commands pars
 call one store method, and render; ``--json`` prints what the API would return.
 """
 
+import importlib
 import inspect
 import json
 import typing
@@ -20,12 +21,24 @@ from rich.table import Table
 from detente.cli.context import console, open_registry
 from detente.store.fields import to_iso3
 from detente.store.models import choices
-from detente.store.records import RecordType, record_types
+from detente.store.records import RecordType, record_type, record_types
 from detente.store.service import ListQuery, Store
 
-__all__ = ["command_name", "register"]
+__all__ = ["SLICES", "command_name", "register"]
 
 LIST_COLUMNS = 4  # summary columns shown by `list` beside id, marking and version
+
+# The slice declaring each record type, by command: `detente engagements ...` imports
+# detente.registry.records alone (tests/cli/test_start.py checks this against every
+# registered type's own ``slice``).
+SLICES = {
+    "actors": "registry", "people": "registry", "agreements": "registry", "engagements": "registry",
+    "commitments": "registry", "vetting": "vetting", "initiatives": "assessment",
+    "objectives": "assessment", "indicators": "assessment", "observations": "assessment",
+    "evaluations": "assessment", "lessons": "assessment", "calendar": "planning",
+    "incidents": "channels", "intel-sources": "exchange", "terms": "exchange", "reports": "exchange",
+    "portions": "exchange",
+}  # fmt: skip
 
 
 def command_name(kind: RecordType) -> str:
@@ -391,7 +404,13 @@ def _group(kind: RecordType) -> typer.Typer:
     return group
 
 
-def register(app: typer.Typer) -> None:
-    """A command group for every registered record type."""
-    for kind in record_types().values():
+def register(app: typer.Typer, only: str | None = None) -> None:
+    """A command group for every registered record type, or for the one whose command is
+    ``only`` (its slice's ``records`` module alone is imported: ``SLICES`` says which)."""
+    if only is None:
+        kinds = list(record_types().values())
+    else:
+        importlib.import_module(f"detente.{SLICES[only]}.records")  # registers that slice's types
+        kinds = [record_type(only)]
+    for kind in kinds:
         app.add_typer(_group(kind), name=command_name(kind), help=kind.description)

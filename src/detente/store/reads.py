@@ -28,7 +28,7 @@ from detente.core.errors import (
 from detente.core.markings import Principal
 from detente.store.access import bind_principal, profile, visible
 from detente.store.models import choices
-from detente.store.records import RecordType, record_type, record_types
+from detente.store.records import RecordType, record_type
 from detente.store.statements import (
     TOTAL,
     Shape,
@@ -209,7 +209,7 @@ class Reader:
                 continue
             owner = getattr(link.table, link.owner_column)
             actor = link.member
-            target = record_types()[link.target].table
+            target = record_type(link.target).table
             # two plain queries (the links, then which of their actors this principal may
             # see) rather than one join, which planners mis-estimate on big lists
             pairs: list[tuple[str, str]] = []
@@ -254,7 +254,7 @@ class Reader:
         else:
             links = self._links(res, ids, listed)
             shown = {
-                name: self._visible_ids(record_types()[res.refs[name]].table, values) if values else set()
+                name: self._visible_ids(record_type(res.refs[name]).table, values) if values else set()
                 for name, values in refs.items()
             }
         out = []
@@ -286,7 +286,7 @@ class Reader:
         if query.involving:
             # only actors the principal may see: a hidden actor's id involves nothing
             asked = [query.involving] if isinstance(query.involving, str) else query.involving
-            involving = sorted(self._visible_ids(record_types()["actors"].table, asked))
+            involving = sorted(self._visible_ids(record_type("actors").table, asked))
         check_filters(res, query.filters)
         return shape_of(
             res,
@@ -377,17 +377,17 @@ class Reader:
     def _check_refs(self, res: RecordType, data: Mapping[str, Any]) -> None:
         for name, target in res.refs.items():
             value = data.get(name)
-            if value is not None and not self._exists(record_types()[target].table, value):
-                raise ValidationError(f"no {record_types()[target].singular} with id {value}", field=name)
+            if value is not None and not self._exists(record_type(target).table, value):
+                raise ValidationError(f"no {record_type(target).singular} with id {value}", field=name)
         for name, link in res.links.items():
             ids = list(data.get(name) or [])
             if not ids:
                 continue
-            found = self._visible_ids(record_types()[link.target].table, ids)
+            found = self._visible_ids(record_type(link.target).table, ids)
             missing = [i for i in ids if i not in found]
             if missing:
                 raise ValidationError(
-                    f"no {record_types()[link.target].singular} with id {missing[0]}", field=name
+                    f"no {record_type(link.target).singular} with id {missing[0]}", field=name
                 )
         for check in res.checks:  # the record type's own rules that need the store
             check(self, data)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -164,6 +163,8 @@ def _load() -> None:
     global _loaded
     if _loaded:
         return
+    from importlib.metadata import entry_points  # here: a command of one slice never reads them
+
     for point in sorted(entry_points(group=GROUP), key=lambda p: p.name):
         point.load()  # importing the module registers its types
     _loaded = True
@@ -188,13 +189,17 @@ def record_types() -> dict[str, RecordType]:
 
 
 def record_type(name: str) -> RecordType:
-    """The record type called ``name`` (plural, singular or an alias); a clear error if none."""
-    _load()
+    """The record type called ``name`` (plural, singular or an alias); a clear error if none.
+
+    A type already registered is returned without loading the other slices (a command
+    that imported its own slice's ``records`` module starts without the rest)."""
     if name in _TYPES:
         return _TYPES[name]
-    types = record_types()
-    key = name.strip().lower().replace("-", "_")
-    key = _ALIASES.get(key, key)
+    written = name.strip().lower().replace("-", "_")
+    if _ALIASES.get(written, written) in _TYPES:
+        return _TYPES[_ALIASES.get(written, written)]
+    types = record_types()  # every slice's
+    key = _ALIASES.get(written, written)
     if key not in types:
         raise ValidationError(f"unknown record type {name!r}; one of {', '.join(types)}")
     return types[key]

@@ -34,7 +34,7 @@ from sqlalchemy import (
 
 from detente.core.errors import ValidationError
 from detente.store.access import Profile, visible_to
-from detente.store.records import RecordType, record_type, record_types
+from detente.store.records import RecordType, record_type
 
 __all__ = ["TOTAL", "Shape", "columns", "get_statement", "listing", "related_statement"]
 
@@ -120,14 +120,14 @@ def related_statement(name: str, refs: tuple[str, ...], who: Profile) -> Select[
     res = record_type(name)
     parts: list[Select[Any]] = []
     for tag, link in enumerate(res.links.values()):
-        target = record_types()[link.target].table
+        target = record_type(link.target).table
         parts.append(
             select(literal_column(str(tag)), link.owner, link.member, link.table.position)  # type: ignore[attr-defined]
             .join(target, target.id == link.member)
             .where(link.owner.in_(bindparam("owners", expanding=True)), visible_to(target, who))
         )
     for i, ref in enumerate(refs):
-        target = record_types()[res.refs[ref]].table
+        target = record_type(res.refs[ref]).table
         parts.append(
             select(literal_column(str(len(res.links) + i)), null(), target.id, null()).where(
                 target.id.in_(bindparam(f"ref{i}", expanding=True)), visible_to(target, who)
@@ -186,7 +186,7 @@ def _conditions(res: RecordType, who: Profile, shape: Shape) -> list[ColumnEleme
         if key in res.refs and kind != "null":
             # a filter on a reference matches only references the principal may see:
             # naming a hidden record's id finds nothing, as an unknown id does
-            target = record_types()[res.refs[key]].table
+            target = record_type(res.refs[key]).table
             where.append(column.in_(select(target.id).where(visible_to(target, who))))
     if shape.search:
         where.append(func.lower(getattr(table, res.title_field)).like(bindparam("search")))
