@@ -11,14 +11,17 @@ folds that end at each window's cutoff, so no window's actuals touch its own for
 windows share one ``FoldCache``: a member's forecast from an earlier origin is computed once.
 
     .venv/bin/python analyses/warning_windows.py [--years 2010-2019] [--draws 1000] [--models ...]
-        [--pooled]
+        [--pooled] [--stretch S] [--onsets]
 
 It prints one row per window (each model's CRPS, the best benchmark, the ensemble's margin
 over it, its ignorance, interval score and coverage), then the coverage and PIT histogram
 over all the windows together, the coverage of the months with deaths by the country's
 level at the cutoff (quiet for a year: onsets; up to 10 deaths a month; more), and what the
 ensemble chose in each. ``--pooled`` runs the ensemble whose calibration covers the folds'
-months with deaths of all levels together (``Ensemble(pooled=True)``), onsets included.
+months with deaths of all levels together (``Ensemble(pooled=True)``), onsets included;
+``--stretch S`` the one whose active countries' tails are stretched towards S of that target
+(``Ensemble(stretch=S)``), and ``--onsets`` the one whose quiet countries draw from the
+folds' onset hurdle (``Ensemble(onsets=True)``): see ``detente.warning.tails``.
 """
 
 from __future__ import annotations
@@ -104,11 +107,13 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated model names")
     parser.add_argument("--pooled", action="store_true", help="calibrate on all months with deaths")
+    parser.add_argument("--stretch", type=float, default=0.0, help="tail stretch: share of the pooled target")
+    parser.add_argument("--onsets", action="store_true", help="quiet countries: the folds' onset hurdle")
     args = parser.parse_args()
     shared = Path(os.environ.get("DETENTE_SHARED_DATA", ROOT.parent / "shared" / "data"))
     models = {n: MODELS[n] for n in args.models.split(",")}
-    if args.pooled and DEFAULT in models:
-        models[DEFAULT] = Ensemble(pooled=True)
+    if (args.pooled or args.stretch or args.onsets) and DEFAULT in models:
+        models[DEFAULT] = Ensemble(pooled=args.pooled, stretch=args.stretch, onsets=args.onsets)
     console = Console(width=240)
     table = Table(title=f"CRPS per window ({args.draws} draws); the ensemble's other scores")
     for column in (

@@ -18,7 +18,7 @@ from detente.warning.backtest import Backtest, backtest
 from detente.warning.boost import Boost
 from detente.warning.catalog import MODELS
 from detente.warning.data import Window, history
-from detente.warning.ensemble import FoldCache
+from detente.warning.ensemble import Ensemble, FoldCache
 from detente.warning.models import BENCHMARKS, Model, Recency
 from tests.conftest import ROOT
 from tests.warning.conftest import lake_copy
@@ -30,8 +30,10 @@ def lake(views_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield lake
 
 
-# every model, the boosted one with a smaller forest than its default (the same code)
-EVERY: dict[str, Model] = {**MODELS, "boost": Boost(trees=60, years=6)}
+# every model, the boosted one with a smaller forest than its default (the same code), and
+# the ensemble with both optional calibration steps (detente.warning.tails)
+TAILS = Ensemble(name="tails", stretch=1.0, onsets=True)
+EVERY: dict[str, Model] = {**MODELS, "boost": Boost(trees=60, years=6), "tails": TAILS}
 WITHOUT_BOOST: dict[str, Model] = {n: m for n, m in MODELS.items() if n != "boost"}
 
 
@@ -90,7 +92,8 @@ def test_recency_chooses_its_decay_by_cross_validation_before_the_cutoff(lake: L
 def test_no_forecast_reads_past_the_cutoff(views_lake: Path, tmp_path: Path, backtest_2019: Backtest) -> None:
     """Every model's draws for the 2019 window are the same after every value dated after
     the cutoff changes (the unperturbed draws: the module's backtest on the same files), and
-    so are the ensemble's folds, weights and calibration, computed again (a fresh cache)."""
+    so are the ensemble's folds, weights and calibration, computed again (a fresh cache), the
+    optional tail stretch and onset hurdle included."""
     window = Window(2019)
     with Lake(lake_copy(views_lake, tmp_path)) as lake:
         described = lake.db.execute("SELECT column_name, column_type FROM (DESCRIBE views)").fetchall()
@@ -105,15 +108,20 @@ def test_no_forecast_reads_past_the_cutoff(views_lake: Path, tmp_path: Path, bac
         cache = FoldCache()
         after = backtest(lake, 2019, models=EVERY, cache=cache)
     # each member's forecast at each of the ten folds computed here once, for the weights,
-    # their nested shrinkage and the calibration alike
-    assert cache.misses == 10 * 3 and cache.hits == 0
-    assert set(after.draws) == set(backtest_2019.draws) == set(MODELS)
+    # their nested shrinkage and the calibration alike (the second ensemble reuses them)
+    assert cache.misses == 10 * 3 and cache.hits == 10 * 3
+    assert set(after.draws) == set(backtest_2019.draws) == set(EVERY)
     assert np.array_equal(after.countries, backtest_2019.countries)
-    for name in MODELS:
+    for name in EVERY:
         assert np.array_equal(backtest_2019.draws[name], after.draws[name]), name
-    chose, again = backtest_2019.params["ensemble"], after.params["ensemble"]
-    for part in ("weights", "folds", "calibration_folds", "selection", "calibration", "calibration_digest"):
-        assert chose[part] == again[part], part
+    parts = ("weights", "folds", "calibration_folds", "selection", "calibration", "calibration_digest")
+    for model in ("ensemble", "tails"):
+        chose, again = backtest_2019.params[model], after.params[model]
+        for part in parts:
+            assert chose[part] == again[part], (model, part)
+    tails, chose = backtest_2019.params["tails"], backtest_2019.params["ensemble"]
+    assert tails["calibration"]["tail stretch (log1p)"] > 0 and len(tails["calibration"]["onset hurdle"]) == 9
+    assert tails["calibration_digest"] != chose["calibration_digest"]
     assert max(chose["folds"]) <= window.cutoff - 12  # every fold ends by the cutoff
     assert any(g["reads_90_as"] > 0.92 for g in chose["calibration"].values())  # a real calibration
     # and the perturbation is real: the scored months moved

@@ -112,3 +112,68 @@ def test_pooled_calibration_covers_onsets_share_in_the_active_groups() -> None:
         fresh = cal.apply(draws, level)
         assert low <= coverage(fresh, truth, 0.9)[deaths].mean() <= high
         assert np.array_equal(np.median(fresh, axis=-1), np.median(draws, axis=-1))
+
+
+def test_the_tail_stretch_widens_active_tails_beyond_the_50_interval_only() -> None:
+    """Quiet countries' onsets (8% of their months) are months with deaths no interval
+    around 0 covers, so calibrated active countries leave all months with deaths covered
+    below 90%. The stretch learned on the folds (share 1: aimed at the pooled target) widens
+    the active countries' 90% intervals until about 90% of all months with deaths are
+    covered on fresh data; the draws inside the 50% interval, quiet countries' draws and, with
+    share 0, everything stay as the maps put them."""
+    rng = np.random.default_rng(8)
+
+    def fold(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        level = np.where(np.arange(n) < n // 2, 0, 1 + (np.arange(n) % 2))
+        centre = rng.uniform(5, 200, n)
+        draws = np.round(centre[:, None, None] * np.exp(0.4 * rng.standard_normal((n, 14, 400))))
+        truth = np.round(centre[:, None] * np.exp(0.4 * rng.standard_normal((n, 14))))
+        draws[level == 0] = 0
+        truth[level == 0] = np.where(rng.uniform(size=(n // 2, 14)) < 0.08, 3.0, 0.0)
+        return draws, truth, level
+
+    folds = [fold(240) for _ in range(5)]
+    plain, half, full = (Calibration.learn(folds, share=s) for s in (0.0, 0.5, 1.0))
+    assert plain.delta == 0.0 and 0 < half.delta < full.delta
+    assert plain.digest() != full.digest()
+    draws, truth, level = fold(600)
+    base, wide = plain.apply(draws, level), full.apply(draws, level)
+    active = level > 0
+    assert np.array_equal(wide[~active], base[~active])
+    inner = slice(101, 299)  # draws inside the 50% interval (400 draws) stay, the median with them
+    assert np.allclose(np.sort(base, -1)[..., inner], wide[..., inner])
+    assert (np.quantile(wide[active], 0.95, axis=-1) >= np.quantile(base[active], 0.95, axis=-1)).all()
+    deaths = truth > 0
+    before, after = coverage(base, truth, 0.9)[deaths].mean(), coverage(wide, truth, 0.9)[deaths].mean()
+    assert before < 0.87 and 0.87 <= after <= 0.93
+
+
+def test_the_onset_hurdle_gives_quiet_countries_the_folds_onset_share() -> None:
+    """Quiet countries whose last deaths were recent (band 0) had deaths in 8% of the folds'
+    months, long-quiet ones (band 2) in 1%: the hurdle draws 0 with 1 - that share and the
+    folds' onset sizes otherwise; active countries keep their draws."""
+    rng = np.random.default_rng(9)
+    n = 300
+    level = np.where(np.arange(n) < 200, 0, 2)
+    band = np.where(np.arange(n) < 100, 0, 2)
+
+    def fold() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        draws = np.zeros((n, 14, 200))
+        draws[level == 2] = rng.poisson(50, (100, 14, 200))
+        share = np.where(band == 0, 0.08, 0.01)[:, None]
+        truth = np.where(rng.uniform(size=(n, 14)) < share, rng.integers(1, 40, (n, 14)), 0).astype(float)
+        truth[level == 2] = rng.poisson(50, (100, 14))
+        return draws, truth, level
+
+    folds = [fold() for _ in range(6)]
+    cal = Calibration.learn(folds, bands=[band] * 6)
+    assert cal.onsets is not None and cal.onsets.rate[0, 2] == pytest.approx(0.08, abs=0.015)
+    assert cal.onsets.rate[2, 2] == pytest.approx(0.01, abs=0.005)
+    draws = fold()[0]
+    out = cal.apply(draws, level, band)
+    recent = (out[(level == 0) & (band == 0)][:, 10] > 0).mean(axis=-1)
+    long_quiet = (out[(level == 0) & (band == 2)][:, 10] > 0).mean(axis=-1)
+    assert recent.min() == pytest.approx(cal.onsets.rate[0, 2], abs=0.01) and long_quiet.max() < 0.02
+    assert out[(level == 0) & (band == 0)].max() <= 39 and out[(level == 0) & (band == 0)].max() >= 30
+    assert np.array_equal(out[level == 2], cal.apply(draws, level)[level == 2])
+    assert np.array_equal(cal.apply(draws, level), Calibration.learn(folds).apply(draws, level))  # no band

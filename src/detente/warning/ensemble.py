@@ -23,7 +23,9 @@ the origin: no deaths in twelve months, up to 10 a month, more; and the horizon:
 that covered c of the country-months *with deaths* in those folds (a conformal
 recalibration: the score is the distance of the PIT from one half, so the median stays
 where the members put it). Country-months with deaths are where intervals matter; those
-without are mostly quiet countries whose PIT is uniform anyway.
+without are mostly quiet countries whose PIT is uniform anyway. Two optional further steps,
+a tail stretch for active countries and an onset hurdle for quiet ones, are learned on the
+same folds (``detente.warning.tails``); neither is in the default ensemble.
 
 Member forecasts at fold origins are the same for every later cutoff, so a ``FoldCache``
 shared by several windows (a backtest over years) computes each once. Its key includes a
@@ -44,6 +46,8 @@ from detente.warning.data import History
 from detente.warning.models import Conflictology, Model, Recency, Run, run_model
 from detente.warning.regime import Regime
 from detente.warning.scoring import pit
+from detente.warning.tails import Onsets, quiet_band, stretch, stretch_scores
+from detente.warning.tails import digest as tails_digest
 
 __all__ = ["Calibration", "Ensemble", "FoldCache", "mix_many"]
 
@@ -122,12 +126,13 @@ class Fold:
     truth: np.ndarray  # [country, horizon], NaN where not scored
     level: np.ndarray  # calibration level group per country at the origin
     cells: tuple[np.ndarray, np.ndarray] | None = None  # per scored cell: E|X_m - y|, E|X_m - X_n|
+    band: np.ndarray | None = None  # quiet band per country at the origin (``tails.quiet_band``)
 
     def until(self, month: int) -> Fold:
         """The fold with outcomes after ``month`` unscored (its cell scores shared)."""
         truth = self.truth.copy()
         truth[:, max(0, month - self.origin) :] = np.nan
-        return Fold(self.origin, self.members, truth, self.level, self.cell_scores())
+        return Fold(self.origin, self.members, truth, self.level, self.cell_scores(), self.band)
 
     def cell_scores(self) -> tuple[np.ndarray, np.ndarray]:
         """E|X_m - y| [member, country, horizon] and E|X_m - X_n| [member, member, country,
@@ -174,18 +179,23 @@ class Calibration:
 
     maps: dict[tuple[int, int], np.ndarray]
     counts: dict[tuple[int, int], int]
+    delta: float = 0.0  # log1p tail stretch of active countries (``tails.stretch``)
+    onsets: Onsets | None = None  # quiet countries' hurdle (``tails.Onsets``)
 
     GRID = 1000
 
     @classmethod
     def learn(
-        cls, folds: list[tuple[np.ndarray, np.ndarray, np.ndarray]], pooled: bool = False
-    ) -> Calibration:
+        cls, folds: list[tuple[np.ndarray, np.ndarray, np.ndarray]], pooled: bool = False,
+        share: float = 0.0, bands: list[np.ndarray] | None = None,
+    ) -> Calibration:  # fmt: skip
         """``folds``: (mixture draws [country, horizon, k], truth [country, horizon], level
         group [country]). Deterministic: the PIT's randomisation has a fixed seed. With
         ``pooled``, the active groups' nominal c is read at the level c_a(c) that makes the
         folds' months with deaths *of every group* (quiet countries' onsets included, which
-        their own intervals around 0 miss) covered at c: see ``_pooled``."""
+        their own intervals around 0 miss) covered at c: see ``_target``. A ``share`` > 0
+        adds the tail stretch aimed at 0.9 + share (c_a(0.9) - 0.9), and ``bands`` (each
+        fold's quiet band per country) the onset hurdle: see ``detente.warning.tails``."""
         devs: dict[tuple[int, int], list[np.ndarray]] = {}
         onsets: dict[int, list[np.ndarray]] = {}  # quiet countries' months with deaths
         for seed, (draws, truth, level) in enumerate(folds):
@@ -206,37 +216,57 @@ class Calibration:
             counts[key] = len(d)
             if len(d) >= MIN_GROUP:
                 maps[key] = np.minimum(2 * np.quantile(d, _levels(cls.GRID)), 1.0)
-        if pooled:
-            maps = cls._pooled(maps, counts, {h: np.concatenate(v) for h, v in onsets.items()})
-        return cls(maps, counts)
+        quiet = {h: np.concatenate(v) for h, v in onsets.items()}
+        target = cls._target(maps, counts, quiet)
+        if pooled and target is not None:
+            grid = _levels(cls.GRID)
+            maps = {key: (m if key[0] == 0 else np.interp(target, grid, m)) for key, m in maps.items()}
+        out = cls(maps, counts)
+        if share and target is not None:
+            aim = 0.9 + share * (float(np.interp(0.9, _levels(cls.GRID), target)) - 0.9)
+            scores = np.concatenate([stretch_scores(out.apply(d, lv), t, lv) for d, t, lv in folds])
+            out.delta = max(0.0, float(np.quantile(scores, min(aim, 1.0)))) if len(scores) else 0.0
+        if bands is not None:
+            hg = horizon_group(folds[0][1].shape[1])
+            out.onsets = Onsets.learn([(t, lv, b) for (_, t, lv), b in zip(folds, bands, strict=True)], hg)
+        return out
 
     @classmethod
-    def _pooled(
+    def _target(
         cls, maps: dict[tuple[int, int], np.ndarray], counts: dict[tuple[int, int], int],
         onsets: dict[int, np.ndarray],
-    ) -> dict[tuple[int, int], np.ndarray]:  # fmt: skip
-        """The active groups' maps read at c_a(c) = (c (n_a + n_q) - q(c)) / n_a: n_a months
-        with deaths in active groups, n_q onsets, q(c) the onsets the quiet groups' own
-        calibrated intervals cover. Nothing but the folds sets c_a."""
+    ) -> np.ndarray | None:  # fmt: skip
+        """The level c_a(c) = (c (n_a + n_q) - q(c)) / n_a at which the active groups' maps
+        are read when pooled: n_a months with deaths in active groups, n_q onsets, q(c) the
+        onsets the quiet groups' own calibrated intervals cover. Nothing but the folds sets
+        c_a. None when no active group has a map."""
         grid = _levels(cls.GRID)
         active = sum(n for (lv, _), n in counts.items() if lv != 0 and (lv, _) in maps)
         if not active:
-            return maps
+            return None
         quiet = sum(len(d) for d in onsets.values())
         covered = np.zeros(cls.GRID)
         for h, d in onsets.items():
             wide = maps.get((0, h), grid)
             covered += np.searchsorted(np.sort(2 * d), wide, side="right")
-        target = np.maximum.accumulate(np.clip((grid * (active + quiet) - covered) / active, 0.0, 1.0))
-        return {key: (m if key[0] == 0 else np.interp(target, grid, m)) for key, m in maps.items()}
+        return np.maximum.accumulate(np.clip((grid * (active + quiet) - covered) / active, 0.0, 1.0))
 
     def level(self, key: tuple[int, int], c: float) -> float:
         """The central level read for nominal ``c`` in group ``key``."""
         found = self.maps.get(key)
         return c if found is None else float(np.interp(c, _levels(self.GRID), found))
 
-    def apply(self, draws: np.ndarray, level: np.ndarray) -> np.ndarray:
-        """Recalibrated draws [country, horizon, k]: each draw read at its mapped level."""
+    def apply(self, draws: np.ndarray, level: np.ndarray, band: np.ndarray | None = None) -> np.ndarray:
+        """Recalibrated draws [country, horizon, k]: each draw read at its mapped level; then
+        the tail stretch and the onset hurdle (for quiet countries in ``band``) if learned."""
+        out = self._mapped(draws, level)
+        if self.delta:
+            out[level > 0] = stretch(out[level > 0], self.delta)
+        if self.onsets is not None and band is not None:
+            out = self.onsets.apply(out, level, band, horizon_group(draws.shape[1]))
+        return out
+
+    def _mapped(self, draws: np.ndarray, level: np.ndarray) -> np.ndarray:
         _, horizons, k = draws.shape
         x = np.sort(draws, axis=-1)
         tau = (np.arange(k) + 0.5) / k
@@ -256,10 +286,15 @@ class Calibration:
         for key in sorted(self.maps):
             h.update(repr(key).encode())
             h.update(np.ascontiguousarray(self.maps[key]).tobytes())
+        if self.delta or self.onsets is not None:
+            h.update(tails_digest(self.delta, self.onsets))
         return h.hexdigest()
 
     def summary(self) -> dict[str, Any]:
-        return {
+        extra: dict[str, Any] = {"tail stretch (log1p)": round(self.delta, 4)} if self.delta else {}
+        if self.onsets is not None:
+            extra["onset hurdle"] = self.onsets.summary()
+        return extra | {
             f"level {lv}, horizons {('1-3', '4-8', '9+')[h]}": {
                 "months_with_deaths": self.counts.get((lv, h), 0),
                 "reads_50_as": round(self.level((lv, h), 0.5), 3),
@@ -306,6 +341,8 @@ class Ensemble:
     step: float = 0.1
     name: str = "ensemble"
     pooled: bool = False  # calibrate months with deaths of all groups together (onsets too)
+    stretch: float = 0.0  # share of the pooled target the tail stretch aims at (``tails``)
+    onsets: bool = False  # quiet countries' draws from the folds' onset hurdle (``tails``)
     takes_cache = True
 
     def fold_data(self, history: History, cache: FoldCache, count: int) -> list[Fold]:
@@ -328,7 +365,7 @@ class Ensemble:
                 members = [cache.draws(m, fold, FOLD_HORIZONS) for m in self.members]
             except ValidationError:
                 break  # too little history this far back
-            out.append(Fold(origin, members, truth, level_group(fold.values)))
+            out.append(Fold(origin, members, truth, level_group(fold.values), band=quiet_band(fold.values)))
         return out
 
     def fold_scores(self, folds: list[Fold]) -> list[Scores]:
@@ -385,9 +422,11 @@ class Ensemble:
         }
 
     def calibrate(self, folds: list[Fold], weights: np.ndarray) -> Calibration:
+        bands = [f.band for f in folds if f.band is not None]
         return Calibration.learn(
-            [(mix_many(f.members, weights), f.truth, f.level) for f in folds], pooled=self.pooled
-        )
+            [(mix_many(f.members, weights), f.truth, f.level) for f in folds], pooled=self.pooled,
+            share=self.stretch, bands=bands if self.onsets and len(bands) == len(folds) else None,
+        )  # fmt: skip
 
     def run(
         self, history: History, horizons: int, k: int, rng: np.random.Generator, done: dict[str, Run],
@@ -399,7 +438,7 @@ class Ensemble:
         calibration = self.calibrate(folds[: self.calibration], weights)
         runs = {m.name: done.get(m.name) or run_model(m, history, horizons, k, rng) for m in self.members}
         mixed = mix_many([runs[m.name].draws for m in self.members], weights)
-        draws = calibration.apply(mixed, level_group(history.values))
+        draws = calibration.apply(mixed, level_group(history.values), quiet_band(history.values))
         shares = ", ".join(f"{w:.0%} {m.name}" for m, w in zip(self.members, weights, strict=True) if w)
         choice = (
             f"{shares}: the best mixture over {len(folds[: self.folds])} folds before the cutoff, "
