@@ -80,3 +80,50 @@ def test_an_unknown_filter_value_is_refused_with_the_nearest_in_every_interface(
 
             page = web.get(f"/records/{kind.name}", params={field: wrong})
             assert page.status_code in (400, 422) and hint in page.text, where
+
+
+def test_a_date_range_on_a_timestamp_field_covers_whole_days(ws: Workspace) -> None:
+    """A report's time is a timestamp: the listing's date range takes its days whole, in UTC
+    (a date bound to a timestamp column was an internal error, found by the API's fuzzing)."""
+    from datetime import timedelta
+
+    from detente.store.service import ListQuery
+    from tests.exchange.test_reports import world as exchange_world
+
+    with ws.session() as session:
+        w = exchange_world(session)
+        gbr = w["gbr_store"]
+        changes = {"report_time": "2026-03-04T23:30:00Z"}  # late in the day: a date bound misses it
+        report = gbr.update("intel_reports", w["report"].id, changes, expected_version=w["report"].version)
+        day = report.report_time.date()
+
+        def listed(first: object, last: object) -> list[str]:
+            items, _ = gbr.page("intel_reports", ListQuery(date_from=first, date_to=last))
+            return [r.id for r in items]
+
+        assert listed(day, day) == [report.id]
+        assert listed(None, day - timedelta(days=1)) == []
+        assert listed(day + timedelta(days=1), None) == []
+
+
+def test_a_filter_value_is_read_as_its_fields_type(ws: Workspace) -> None:
+    """A number field filtered by text is an error naming the field (it was an internal
+    error on PostgreSQL, found by the API's fuzzing); a number given as text filters."""
+    import pytest
+
+    from detente.core.errors import ValidationError
+    from detente.store.service import ListQuery
+    from tests.exchange.test_reports import world as exchange_world
+
+    with ws.session() as session:
+        w = exchange_world(session)
+        gbr, report = w["gbr_store"], w["report"]
+        with pytest.raises(ValidationError) as refused:
+            gbr.page("intel_reports", ListQuery(filters={"info_credibility": "o"}))
+        assert refused.value.field == "info_credibility"
+        found, _ = gbr.page(
+            "intel_reports", ListQuery(filters={"info_credibility": str(report.info_credibility)})
+        )
+        assert [r.id for r in found] == [report.id]
+        other = 1 + report.info_credibility % 6
+        assert gbr.page("intel_reports", ListQuery(filters={"info_credibility": str(other)}))[0] == []

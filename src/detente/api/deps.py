@@ -24,7 +24,7 @@ from detente.api.errors import Unauthenticated
 from detente.core.errors import AuthError
 from detente.core.markings import Principal
 from detente.core.workspace import Workspace
-from detente.sharing.service import Sharing
+from detente.sharing.service import Sharing, signed_in
 from detente.store.service import Store
 
 __all__ = ["CSRF_HEADER", "SESSION_COOKIE", "Credentials", "Unit", "credentials", "csrf_token", "unit"]
@@ -89,13 +89,9 @@ class Unit:
     def sharing(self, *, write: bool | None = None) -> Iterator[tuple[Sharing, Principal]]:
         """``write`` overrides the request method's guess (a GET that audits, like export)."""
         writing = self.write if write is None else write
-        with self.workspace.session(write=writing) as session:
-            sharing = Sharing(session)
-            try:
-                principal = sharing.authenticate(self.credentials.secret, touch=writing)
-            except AuthError as exc:
-                raise Unauthenticated(exc.message) from None
-            yield sharing, principal
+        refused = lambda exc: Unauthenticated(exc.message)  # noqa: E731
+        with signed_in(self.workspace, self.credentials.secret, write=writing, refused=refused) as unit:
+            yield unit
 
     @contextmanager
     def registry(self, *, write: bool | None = None) -> Iterator[Store]:

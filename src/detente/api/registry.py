@@ -213,14 +213,14 @@ def _add_writes(router: APIRouter, res: RecordType) -> None:
     def create_record(
         body: res.create_model,  # type: ignore[name-defined]
         request: Request,
-        response: Response,
         work: Annotated[Unit, Depends(unit)],
     ) -> Any:
         with work.registry() as reg:
             record = reg.create(res.name, body)
-        response.headers["ETag"] = etag(record.version)
-        response.headers["Location"] = str(request.url_for(f"get_{_op(one)}", record_id=record.id))
-        return record
+        location = str(request.url_for(f"get_{_op(one)}", record_id=record.id))
+        created = _json(record, headers={"ETag": etag(record.version), "Location": location})
+        created.status_code = 201
+        return created
 
     @router.patch(
         "/{record_id}",
@@ -232,7 +232,6 @@ def _add_writes(router: APIRouter, res: RecordType) -> None:
     def update_record(
         record_id: RecordId,
         body: res.update_model,  # type: ignore[name-defined]
-        response: Response,
         work: Annotated[Unit, Depends(unit)],
         match: if_match = None,
     ) -> Any:
@@ -241,8 +240,7 @@ def _add_writes(router: APIRouter, res: RecordType) -> None:
             if expected is None:
                 expected = reg.get(res.name, record_id).version
             record = reg.update(res.name, record_id, body, expected_version=expected)
-        response.headers["ETag"] = etag(record.version)
-        return record
+        return _json(record, headers={"ETag": etag(record.version)})
 
     @router.delete(
         "/{record_id}",

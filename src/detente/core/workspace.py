@@ -111,7 +111,7 @@ class Workspace:
             # order, rather than poll the file lock (whose busy timeout starves some of them),
             # and the processes of a server with several workers queue on a lock file
             with self._write_lock, self._writer_file_lock():
-                yield from self._unit(write=True)
+                yield from self._unit(write=True, newest=True)
         else:
             yield from self._unit(write=write)
 
@@ -133,22 +133,24 @@ class Workspace:
         finally:
             fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
 
-    def _unit(self, *, write: bool) -> Iterator[Session]:
+    def _unit(self, *, write: bool, newest: bool = False) -> Iterator[Session]:
         with (self._writers if write else self._sessions)() as session:
             session.info["audit_keyring"] = self.audit_keyring
             with session.begin():
                 yield session
             head = session.info.get("audit_head")
             if head:
-                self._record_audit_head(head)
+                self._record_audit_head(head, newest=newest)
 
     # The audit chain's head is also kept outside the database, so that cutting
     # entries off the end of the log (or emptying it) is detected by `audit verify`;
     # its HMAC (under the audit key) shows whether it was rewritten.
-    def _record_audit_head(self, head: Head) -> None:
+    def _record_audit_head(self, head: Head, *, newest: bool = False) -> None:
+        """``newest``: the unit committed holding SQLite's writers' lock, so its head is the
+        chain's newest and replaces the file unread; otherwise a head only moves forward."""
         with self._head_lock:  # the web server commits from many threads
             try:
-                current = self.audit_head()
+                current = None if newest else self.audit_head()
             except ConfigError:  # unreadable: replaced by the true head
                 current = None
             if current is None or head.seq > current.seq:

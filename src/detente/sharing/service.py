@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 from detente.core import audit
 from detente.core.errors import AuthError, ConflictError, NotFoundError, ValidationError
 from detente.core.markings import Principal, schemes
+from detente.core.workspace import Workspace
 from detente.sharing import coalitions
 from detente.sharing.tables import ApiToken, CoalitionChange, CoalitionMember, Organisation, User
 from detente.store.access import system_access
@@ -453,6 +455,15 @@ class Sharing:
         Checked against the database on every call (one query: the token, its user,
         their organisation and its country's coalitions today), so a revoked or expired
         token, a deactivated user or a changed coalition takes effect at the next request."""
+        principal, stale = self.identify(secret)
+        if touch and stale is not None:
+            self.touch_token(stale)
+        return principal
+
+    def identify(self, secret: str) -> tuple[Principal, str | None]:
+        """The principal a token stands for, and the token's id if its last use is over a
+        minute old (for ``touch_token``), without writing: a server authenticates a change
+        in a short read before it queues for the write lock, then touches in the write."""
         digest = hashlib.sha256(secret.strip().encode()).hexdigest()
         rows = self.session.execute(_token_statement(), {"digest": digest, "on": coalitions.today()}).all()
         stamp = now()
@@ -461,14 +472,17 @@ class Sharing:
         token_id, revoked_at, expires_at, last_used_at = rows[0][:4]
         if revoked_at is not None or expires_at <= stamp or not rows[0].active:
             raise AuthError("invalid, expired or revoked token")
-        if touch and (last_used_at is None or stamp - last_used_at > TOUCH_EVERY):
-            self.session.execute(
-                update(ApiToken)
-                .where(ApiToken.id == token_id)
-                .values(last_used_at=stamp)
-                .execution_options(synchronize_session=False)
-            )
-        return _principal_of(rows)
+        stale = last_used_at is None or stamp - last_used_at > TOUCH_EVERY
+        return _principal_of(rows), token_id if stale else None
+
+    def touch_token(self, token_id: str) -> None:
+        """Record that the token was used now."""
+        self.session.execute(
+            update(ApiToken)
+            .where(ApiToken.id == token_id)
+            .values(last_used_at=now())
+            .execution_options(synchronize_session=False)
+        )
 
     def revoke_token(self, token_id: str, *, actor: Principal) -> None:
         token = self.session.get(ApiToken, token_id)
@@ -512,3 +526,30 @@ class Sharing:
             record_id=record_id,
             detail=detail,
         )
+
+
+@contextmanager
+def signed_in(
+    workspace: Workspace, secret: str, *, write: bool, refused: Callable[[AuthError], Exception]
+) -> Iterator[tuple[Sharing, Principal]]:
+    """A unit of work on behalf of a token's holder (a bad token raises ``refused(error)``;
+    errors inside the unit pass through as they are).
+
+    Who is calling is read before a writing unit queues for the write lock (SQLite has one
+    writer at a time; PostgreSQL one at a time at the audit trail's end), so the lock is held
+    for the change alone; the token's last use is recorded inside the change. A token revoked
+    between the two counts from the next request, as one revoked during a request does."""
+    with workspace.session() as session:
+        sharing = Sharing(session)
+        try:
+            principal, stale = sharing.identify(secret)
+        except AuthError as exc:
+            raise refused(exc) from None
+        if not write:
+            yield sharing, principal
+            return
+    with workspace.session(write=True) as session:
+        sharing = Sharing(session)
+        if stale is not None:
+            sharing.touch_token(stale)
+        yield sharing, principal

@@ -13,7 +13,8 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from functools import cache
+from typing import Annotated, Any, get_args, get_origin
 
 import pydantic
 from sqlalchemy import Row, Select, func, select
@@ -98,18 +99,41 @@ class ListQuery:
     offset: int = 0
 
 
-def check_filters(res: RecordType, filters: Mapping[str, Any] | None) -> None:
-    """Refuse a filter value a field can never hold (a status, a kind outside its list):
-    the error names the nearest allowed values, rather than an empty list that looks
-    like "nothing there"."""
+def check_filters(res: RecordType, filters: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The filters as the fields' own types (``"3"`` for a number field is 3), refusing a
+    value a field can never hold: a status or kind outside its list (the error names the
+    nearest allowed values, rather than an empty list that looks like "nothing there"), or
+    a value not of the field's type (the error names the field)."""
+    typed: dict[str, Any] = {}
     for key, value in (filters or {}).items():
         info = res.fields_model.model_fields.get(key)
         allowed = choices(info.annotation, info.metadata) if info is not None else ()
-        if not allowed:
-            continue
-        for one in value if isinstance(value, list | tuple | set) else [value]:
-            if one is not None and one not in allowed:
+        values = value if isinstance(value, list | tuple | set) else [value]
+        for one in values:
+            if allowed and one is not None and one not in allowed:
                 raise UnknownValueError(str(one), allowed, what=key.replace("_", " "), field=key)
+        if info is None or allowed:
+            typed[key] = value
+            continue
+        try:
+            kind = _filter_type(res.name, key)
+            converted = [None if one is None else kind.validate_python(one) for one in values]
+        except pydantic.ValidationError as exc:
+            reason = exc.errors()[0]["msg"]
+            message = f"filter {key}: {value!r} is not a valid value ({reason})"
+            raise ValidationError(message, field=key) from None
+        typed[key] = converted if isinstance(value, list | tuple | set) else converted[0]
+    return typed
+
+
+@cache
+def _filter_type(name: str, key: str) -> pydantic.TypeAdapter[Any]:
+    """A filter's value as its field's type, read as a query string gives it (lax)."""
+    info = record_type(name).fields_model.model_fields[key]
+    annotation: Any = info.annotation
+    if get_origin(annotation) in (list, tuple, set):  # a list field is filtered by one member
+        annotation = get_args(annotation)[0]
+    return pydantic.TypeAdapter(Annotated[annotation, *info.metadata] if info.metadata else annotation)
 
 
 class Reader:
@@ -287,10 +311,10 @@ class Reader:
             # only actors the principal may see: a hidden actor's id involves nothing
             asked = [query.involving] if isinstance(query.involving, str) else query.involving
             involving = sorted(self._visible_ids(record_type("actors").table, asked))
-        check_filters(res, query.filters)
+        filters = check_filters(res, query.filters)
         return shape_of(
             res,
-            query.filters,
+            filters,
             query.search,
             involving,
             (query.date_from, query.date_to),
@@ -375,20 +399,20 @@ class Reader:
         raise ValidationError(f"no {res.singular} {token!r} (id, external id or name)", field=field)
 
     def _check_refs(self, res: RecordType, data: Mapping[str, Any]) -> None:
+        """Every reference and link names a record the principal may see (one query per
+        table referred to: an engagement's lead and partners are all actors)."""
+        asked: dict[str, list[tuple[str, str]]] = {}  # target -> (field, id), in field order
         for name, target in res.refs.items():
-            value = data.get(name)
-            if value is not None and not self._exists(record_type(target).table, value):
-                raise ValidationError(f"no {record_type(target).singular} with id {value}", field=name)
+            if data.get(name) is not None:
+                asked.setdefault(target, []).append((name, data[name]))
         for name, link in res.links.items():
-            ids = list(data.get(name) or [])
-            if not ids:
-                continue
-            found = self._visible_ids(record_type(link.target).table, ids)
-            missing = [i for i in ids if i not in found]
-            if missing:
-                raise ValidationError(
-                    f"no {record_type(link.target).singular} with id {missing[0]}", field=name
-                )
+            asked.setdefault(link.target, []).extend((name, i) for i in data.get(name) or [])
+        for target, wanted in asked.items():
+            kind = record_type(target)
+            found = self._visible_ids(kind.table, (i for _, i in wanted)) if wanted else set()
+            for name, value in wanted:
+                if value not in found:
+                    raise ValidationError(f"no {kind.singular} with id {value}", field=name)
         for check in res.checks:  # the record type's own rules that need the store
             check(self, data)
 

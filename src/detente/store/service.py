@@ -153,13 +153,14 @@ class Store(Reader):
         row.created_by = row.updated_by = self.author
         row.version = 1
         self.session.add(row)
-        self.session.flush()
         self._write_links(res, record_id, links, new=True)
         self.session.flush()
-        # the trail names records by id and marking, never by content
-        self._audit("create", res, record_id, {"marking": row.marking})
         search.index(self.session, res, row, new=True)  # the full-text index, in the same transaction
-        return self.get(res.name, record_id)
+        created = self.get(res.name, record_id)
+        # the trail names records by id and marking, never by content; appended last, as
+        # PostgreSQL holds the chain's end locked from here to the commit
+        self._audit("create", res, record_id, {"marking": row.marking})
+        return created
 
     def update(
         self, name: str, record_id: str, changes: Mapping[str, Any] | Any, *, expected_version: int
@@ -219,11 +220,12 @@ class Store(Reader):
         self._write_links(res, record_id, links)
         self.session.flush()
         self.session.expire_all()
-        self._audit("update", res, record_id, {"fields": sorted([*changed, *links])})
+        search.index(self.session, res, row)
+        changed_record = self.get(res.name, record_id)
+        self._audit("update", res, record_id, {"fields": sorted([*changed, *links])})  # last, as in create
         if parts:
             self._audit("marking", res, record_id, {"from": current.marking, "to": changed["marking"]})
-        search.index(self.session, res, row)
-        return self.get(res.name, record_id)
+        return changed_record
 
     def withdraw(self, name: str, record_id: str, *, expected_version: int) -> Any:
         """Move a record to its lifecycle's withdrawal status (a cancelled engagement, a

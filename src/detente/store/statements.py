@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from typing import Any
 
@@ -32,6 +32,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from detente.core.db import UTCDateTime
 from detente.core.errors import ValidationError
 from detente.store.access import Profile, visible_to
 from detente.store.records import RecordType, record_type
@@ -85,7 +86,7 @@ def shape_of(
     dated = res.date_field is not None
     for name, day in zip(("date_from", "date_to"), dates, strict=True):
         if dated and day:
-            values[name] = day
+            values[name] = _bound(res, name, day)
     limit, offset = page
     if limit is not None:
         values["limit"] = limit
@@ -95,6 +96,15 @@ def shape_of(
         order[0] or res.order, order[1], limit is not None,
     )  # fmt: skip
     return shape, values
+
+
+def _bound(res: RecordType, name: str, day: date) -> date | datetime:
+    """A day as the listing's date range binds it: a timestamp field (a report's time)
+    runs from the first instant of ``date_from`` to the last of ``date_to``, in UTC."""
+    column = res.table.__table__.columns[res.date_field]
+    if not isinstance(column.type, UTCDateTime):
+        return day
+    return datetime.combine(day, time.min if name == "date_from" else time.max, tzinfo=UTC)
 
 
 def columns(res: RecordType) -> list[Any]:

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from detente.api.deps import SESSION_COOKIE, check_csrf, csrf_token
 from detente.core.errors import AuthError
 from detente.core.workspace import Workspace
-from detente.sharing.service import Sharing
+from detente.sharing.service import Sharing, signed_in
 from detente.store.fields import Line
 from detente.store.service import Store
 from detente.web.render import Page
@@ -48,14 +48,9 @@ def opened(request: Request, *, write: bool = False, csrf: str | None = None) ->
         raise SignInRequired
     if write:
         check_csrf(secret, csrf)
-    with _ws(request).session(write=write) as session:
-        sharing = Sharing(session)
-        try:
-            principal = sharing.authenticate(secret, touch=write)
-        except AuthError:
-            raise SignInRequired from None
-        page = Page(request, principal, sharing.coalitions(), csrf_token(secret))
-        yield Store(session, principal), page
+    with signed_in(_ws(request), secret, write=write, refused=lambda _: SignInRequired()) as (sharing, who):
+        page = Page(request, who, sharing.coalitions(), csrf_token(secret))
+        yield Store(sharing.session, who), page
 
 
 def _safe_next(target: str | None) -> str:

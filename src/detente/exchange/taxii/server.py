@@ -31,7 +31,7 @@ from detente.exchange.taxii import objects as collections
 from detente.exchange.taxii.ingest import receive
 from detente.exchange.taxii.objects import MAX_PAGE, Page, Query, parse_next, parse_timestamp, timestamp
 from detente.exchange.taxii.tables import Peer, PushStatus
-from detente.sharing.service import Sharing
+from detente.sharing.service import signed_in
 from detente.store.access import bind_principal
 from detente.store.reads import now
 
@@ -78,13 +78,10 @@ def _caller(request: Request, *, write: bool = False) -> Iterator[tuple[Session,
     _accepts(request)
     secret = _secret(request)
     ws: Workspace = request.app.state.workspace
-    with ws.session(write=write) as session:
-        try:
-            principal = Sharing(session).authenticate(secret, touch=write)
-        except AuthError as exc:
-            raise TaxiiError(401, "Unauthorized", exc.message) from None
-        bind_principal(session, principal)  # PostgreSQL's row-level security reads it
-        yield session, principal
+    refused = lambda exc: TaxiiError(401, "Unauthorized", exc.message)  # noqa: E731
+    with signed_in(ws, secret, write=write, refused=refused) as (sharing, principal):
+        bind_principal(sharing.session, principal)  # PostgreSQL's row-level security reads it
+        yield sharing.session, principal
 
 
 def _as_taxii(exc: Exception) -> TaxiiError:
