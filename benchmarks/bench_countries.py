@@ -91,12 +91,12 @@ def main() -> None:
         "--baseline-rows",
         type=int,
         default=None,
-        help="rows both convert (country_converter does about 1,000 rows/s); 20,000, quick 5,000",
+        help="rows both convert (country_converter does about 1,000 rows/s); 20,000, quick 2,000",
     )
     parser.add_argument("--repeat", type=int, default=REPEAT)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    n = args.baseline_rows or (5_000 if args.quick else 20_000)
+    n = args.baseline_rows or (2_000 if args.quick else 20_000)
     with tempfile.TemporaryDirectory() as tmp:
         runs = alternate(__file__, ["detente", "coco"], tmp, args.repeat, args=[str(n), str(args.rows)])
     mine, theirs = runs["detente"], runs["coco"]

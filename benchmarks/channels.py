@@ -21,7 +21,7 @@ random stand-ins of the right shape (nothing here unlocks them, and locking 200 
 with Argon2id would add 30 s of setup). The workspace is built once and copied per run.
 
     .venv/bin/python benchmarks/channels.py            # 5 rounds of 60 s per side
-    .venv/bin/python benchmarks/channels.py --quick    # 5 rounds of 10 s per side
+    .venv/bin/python benchmarks/channels.py --quick    # 5 rounds of 5 s per side
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from harness import alternate, child_main, emit, quick, row, value_row
 CLIENTS = 200
 GROUP = 10  # members per conversation: each message reaches 9 streams
 RATE = 10  # messages a second
-SECONDS = 10 if quick() else 60
+SECONDS = 5 if quick() else 60  # quick: 50 messages, 450 deliveries a run
 GRACE = 10.0  # seconds after the last send before a missing delivery counts as lost
 MARKING = "UNCLASSIFIED"  # the users are of one organisation: its own records
 

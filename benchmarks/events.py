@@ -1,7 +1,7 @@
 """Event pipeline speed: normalise CAMEO events and aggregate them to dyad-months.
 
 Input: GDELT 2.0 exports as GDELT ships them (tab-separated, 61 columns, no header), of
-1M and 10M rows (1M in the quick run; any sizes with ``--sizes``) made by resampling
+1M and 10M rows (500,000 in the quick run; any sizes with ``--sizes``) made by resampling
 (seeded) the rows of the real export in ../shared/data. Three implementations read the
 same file and produce directed dyad-month counts by CAMEO root with Goldstein sums:
 
@@ -184,11 +184,11 @@ def main() -> None:
     if child_main(run):
         return
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default=None, help="e.g. 1M,10M (default 1M,10M; --quick 1M)")
+    parser.add_argument("--sizes", default=None, help="e.g. 1M,10M (default 1M,10M; --quick 500K)")
     parser.add_argument("--repeat", type=int, default=REPEAT)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    sizes = args.sizes or ("1M" if args.quick else "1M,10M")
+    sizes = args.sizes or ("500K" if args.quick else "1M,10M")
     print(f"input: GDELT 2.0 rows resampled from {SEED_FILE.name}; 61 columns, tab-separated")
     rows_out: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(dir=os.environ.get("DETENTE_BENCH_TMP")) as tmp:

@@ -31,7 +31,7 @@ the stix2 library, checks its marking may be released to the receiver and that i
 nothing, and stores it with its marking columns and provenance in one transaction.
 
     .venv/bin/python benchmarks/exchange.py            # 100,000 objects, 5 rounds
-    .venv/bin/python benchmarks/exchange.py --quick    # 10,000 objects, 5 rounds
+    .venv/bin/python benchmarks/exchange.py --quick    # 5,000 objects, 5 rounds
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import alternate, child_main, emit, quick, row, value_row
 
-OBJECTS = 10_000 if quick() else 100_000
+OBJECTS = 5_000 if quick() else 100_000
 PAGE = 2_000
 BANNERS = (
     "UNCLASSIFIED//TLP:CLEAR",

@@ -32,7 +32,7 @@ Contenders, each in its own process (its peak memory is its own):
 * solve: the programme alone at the other sizes (the unit count grows with them; the
   partners, kinds and objectives do not).
 
-    .venv/bin/python benchmarks/planning.py [--quick]
+    .venv/bin/python benchmarks/planning.py [--quick]    # quick: the 500-candidate instance alone
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ def main() -> None:
     if child_main(run):
         return
     repeat = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else REPEAT
-    sizes = SIZES[:2] if quick() else SIZES
+    sizes = SIZES[:1] if quick() else SIZES
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
