@@ -166,6 +166,38 @@ def _audited(ws: Any, action: str) -> bool:
         return session.scalar(select(AuditEntry.seq).where(AuditEntry.action == action).limit(1)) is not None
 
 
+def test_the_workers_of_one_server_deliver_to_each_others_listeners(world: dict[str, Any]) -> None:
+    """Two applications on one database stand for two worker processes (each has its own
+    bus): a message sent through the first reaches a listener of the second live, once, and
+    the recipient's acknowledgement through the second reaches the sender listening on the
+    first; the delivery is recorded."""
+    ws, conv, pairs = world["ws"], world["conversation"], world["keys"]
+    with channel_server(ws) as (first, _a), channel_server(ws) as (second, _b):
+        gbr, ken = _client(first, token_of(ws, "gbr-planner")), _client(second, token_of(ws, "ken-analyst"))
+        recipient, sender = (
+            _Listener(second, token_of(ws, "ken-analyst")),
+            _Listener(first, token_of(ws, "gbr-planner")),
+        )
+        for listener in (recipient, sender):
+            listener.start()
+            assert listener.ready.wait(10)
+        body = _seal_via_api(gbr, "gbr-planner", pairs["gbr-planner"], conv, "through the other worker")
+        assert gbr.post("/messages", json=body).status_code == 201
+        _wait(lambda: any(n == "message" for n, _ in recipient.events), "live delivery from the other worker")
+        assert ken.post(f"/messages/{body['id']}/ack").status_code == 200
+        _wait(lambda: any(n == "ack" for n, _ in sender.events), "the acknowledgement from the other worker")
+        _wait(lambda: _audited(ws, "channels.deliver"), "the delivery recorded")
+        for _ in range(10):  # more passes of both loops: nothing is handed out twice
+            ticks = _a.state.channels_escalator.ticks + _b.state.channels_escalator.ticks
+            _wait(
+                lambda t=ticks: _a.state.channels_escalator.ticks + _b.state.channels_escalator.ticks > t,
+                "a pass",
+            )
+    assert [e["id"] for n, e in recipient.events if n == "message"] == [body["id"]]
+    acks = [e for n, e in sender.events if n == "ack"]
+    assert [(e["id"], e["by"]) for e in acks] == [(body["id"], "ken-analyst")]
+
+
 def test_hostile_bodies_get_clear_errors_and_store_nothing(world: dict[str, Any]) -> None:
     ws, conv, pairs = world["ws"], world["conversation"], world["keys"]
     with channel_server(ws) as (base, _app):

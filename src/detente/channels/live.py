@@ -8,8 +8,10 @@ checks that are due, and writes the deliveries made since the last tick to the a
 trail (one entry per batch, each delivery with its time). Notices carry metadata only:
 which hotline, which message, which step, whom; never a message's content.
 
-The bus is per process: ``detente serve --workers N`` delivers live only to clients of
-the worker that committed the message (the others see it on their next listing).
+Each process has its own bus; the workers of ``detente serve --workers N`` (or several
+servers on one PostgreSQL) share only the database. So each loop also relays what other
+processes committed: copies released and acknowledgements, for the users listening to
+it, read from the database at every tick; what its own bus handed out is not sent twice.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ import logging
 import smtplib
 import threading
 import urllib.request
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -30,8 +33,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import select, update
 
 from detente.channels.hotlines import Notice, escalate_due, run_checks
-from detente.channels.messages import events_of
-from detente.channels.tables import Alert, Copy, Hotline
+from detente.channels.messages import events_of, message_payload
+from detente.channels.tables import Alert, Copy, Hotline, Message
 from detente.core import audit
 from detente.core.workspace import Workspace
 from detente.store.access import system_access
@@ -42,6 +45,10 @@ log = logging.getLogger("detente.channels")
 Clock = Callable[[], datetime]
 Event = tuple[str, str, dict[str, Any]]  # recipient, event name, payload
 CHECK_EVERY = 20  # passes between looks for scheduled communications checks (5 s at the default tick)
+# how far back a relay looks: a copy is stamped before its unit of work commits, which may
+# wait for the write lock; what was already handed out is skipped by its key
+RELAY_LOOKBACK = timedelta(minutes=2)
+SENT_KEPT = 20_000  # keys of events handed out, to skip when relayed
 
 
 def utc_now() -> datetime:
@@ -79,6 +86,7 @@ class Bus:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
         self.delivered: list[tuple[str, str, datetime]] = []  # (copy id, recipient, when)
+        self._sent: OrderedDict[tuple[str, ...], None] = OrderedDict()
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -100,13 +108,25 @@ class Bus:
         with self._lock:
             return sum(len(q) for q in self._subscribers.values())
 
+    def recipients(self) -> set[str]:
+        """The users listening to this process."""
+        with self._lock:
+            return {user for user, queues in self._subscribers.items() if queues}
+
     def publish(self, events: Iterable[Event]) -> None:
-        """Hand committed events to their recipients' streams (from any thread)."""
+        """Hand committed events to their recipients' streams (from any thread), each once:
+        an event this bus handed out already (by its copy, or its acknowledgement) is skipped."""
         loop = self._loop
         if loop is None or loop.is_closed():
             return
         for recipient, name, payload in events:
+            key = _key(recipient, name, payload)
             with self._lock:
+                if key in self._sent:
+                    continue
+                self._sent[key] = None
+                while len(self._sent) > SENT_KEPT:
+                    self._sent.popitem(last=False)
                 queues = list(self._subscribers.get(recipient, ()))
             for queue in queues:
                 loop.call_soon_threadsafe(queue.put_nowait, (name, payload))
@@ -119,6 +139,41 @@ class Bus:
         with self._lock:
             out, self.delivered = self.delivered, []
         return out
+
+
+def _key(recipient: str, name: str, payload: dict[str, Any]) -> tuple[str, ...]:
+    """What makes an event the same event wherever it comes from."""
+    copy = payload.get("copy")
+    if copy:
+        return (recipient, "copy", str(copy["id"]))
+    return (recipient, name, str(payload.get("id")), str(payload.get("by") or payload.get("hotline") or ""))
+
+
+def committed_events(session: Any, listening: set[str], since: datetime) -> list[Event]:
+    """Events in the database since ``since`` for the users ``listening``: copies released
+    to them (a message, an escalation's release or a communications check) and their own
+    messages' acknowledgements."""
+    if not listening:
+        return []
+    out: list[Event] = []
+    released = session.execute(
+        select(Copy, Message)
+        .join(Message, Message.id == Copy.message_id)
+        .where(Copy.recipient.in_(sorted(listening)), Copy.released_at > since)
+        .order_by(Copy.released_at)
+    ).all()
+    for copy, message in released:
+        name = "check" if message.kind == "check" else "escalation" if copy.step else "message"
+        out.append((copy.recipient, name, message_payload(message, copy)))
+    acked = session.execute(
+        select(Copy.message_id, Copy.recipient, Copy.acked_at, Message.sender)
+        .join(Message, Message.id == Copy.message_id)
+        .where(Message.sender.in_(sorted(listening)), Copy.acked_at > since)
+        .order_by(Copy.acked_at)
+    ).all()
+    for message_id, by, at, sender in acked:
+        out.append((sender, "ack", {"id": message_id, "by": by, "at": at.isoformat()}))
+    return out
 
 
 @dataclass
@@ -204,6 +259,7 @@ class Escalator:
     def step(self) -> list[Notice]:
         """One pass, at the clock's time (a thread: the database calls block)."""
         at = self.clock()
+        self._relay()
         if not self._work_to_do(at):
             self.ticks += 1
             return []
@@ -220,6 +276,16 @@ class Escalator:
         self.notifier.send(notices)
         self.ticks += 1
         return notices
+
+    def _relay(self) -> None:
+        """Hand this process's listeners what other processes committed (see the module)."""
+        listening = self.bus.recipients()
+        if not listening:
+            return
+        with self.workspace.session() as session:
+            system_access(session)
+            events = committed_events(session, listening, utc_now() - RELAY_LOOKBACK)
+        self.bus.publish(events)
 
     def _record_deliveries(self, session: Any) -> None:
         done = self.bus.take_deliveries()
