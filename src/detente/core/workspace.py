@@ -110,10 +110,18 @@ class Workspace:
             # SQLite has one writer at a time: the threads of this process queue here, in
             # order, rather than poll the file lock (whose busy timeout starves some of them),
             # and the processes of a server with several workers queue on a lock file
+            heads: list[Head] = []
             with self._write_lock, self._writer_file_lock():
-                yield from self._unit(write=True, newest=True)
+                yield from self._unit(write=True, heads=heads)
+            # the head file is written after the lock is let go (the next writer need not
+            # wait for a file rename); it only ever moves forward, see _record_audit_head
+            for head in heads:
+                self._record_audit_head(head)
         else:
-            yield from self._unit(write=write)
+            heads = []
+            yield from self._unit(write=write, heads=heads)
+            for head in heads:
+                self._record_audit_head(head)
 
     @contextmanager
     def _writer_file_lock(self) -> Iterator[None]:
@@ -133,24 +141,28 @@ class Workspace:
         finally:
             fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
 
-    def _unit(self, *, write: bool, newest: bool = False) -> Iterator[Session]:
+    def _unit(self, *, write: bool, heads: list[Head]) -> Iterator[Session]:
+        """The unit of work; once it has committed, the audit chain head it reached goes
+        into ``heads``."""
         with (self._writers if write else self._sessions)() as session:
             session.info["audit_keyring"] = self.audit_keyring
             with session.begin():
                 yield session
             head = session.info.get("audit_head")
             if head:
-                self._record_audit_head(head, newest=newest)
+                heads.append(head)
 
     # The audit chain's head is also kept outside the database, so that cutting
     # entries off the end of the log (or emptying it) is detected by `audit verify`;
     # its HMAC (under the audit key) shows whether it was rewritten.
-    def _record_audit_head(self, head: Head, *, newest: bool = False) -> None:
-        """``newest``: the unit committed holding SQLite's writers' lock, so its head is the
-        chain's newest and replaces the file unread; otherwise a head only moves forward."""
+    # Two processes may both read an older head and write theirs; the later write may then
+    # be the lower head for a moment (until the next commit): `audit verify` still finds the
+    # chain consistent, it only checks the end as far as the head file says.
+    def _record_audit_head(self, head: Head) -> None:
+        """Record ``head`` if it is further along the chain than the recorded one."""
         with self._head_lock:  # the web server commits from many threads
             try:
-                current = None if newest else self.audit_head()
+                current = self.audit_head()
             except ConfigError:  # unreadable: replaced by the true head
                 current = None
             if current is None or head.seq > current.seq:
