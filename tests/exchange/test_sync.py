@@ -24,7 +24,7 @@ from taxii2client.v21 import ApiRoot
 from detente.core.errors import DetenteError, TooLargeError
 from detente.exchange import sync
 from detente.exchange.taxii.objects import COLLECTIONS
-from detente.exchange.taxii.tables import ExchangeObject
+from detente.exchange.taxii.tables import ExchangeObject, Peer
 from detente.sharing.service import Sharing
 from detente.sharing.stix import MARKING_EXTENSION_ID
 from tests.exchange import peers
@@ -228,6 +228,9 @@ def test_detente_pulls_from_medallion(pair: tuple[Instance, Instance], tmp_path:
     with paris.workspace() as ws, ws.session() as session:
         rows = {r.stix_id: r for r in session.scalars(select(ExchangeObject))}
         count = session.scalar(select(func.count()).select_from(ExchangeObject))
+        stored = session.scalar(select(Peer.secret).where(Peer.name == "medallion"))
+    # the peer's password is sealed at rest (the pulls above opened it to sign in)
+    assert stored.startswith("sealed:v1:") and MEDALLION_PASSWORD not in stored
     assert count == len(rows)
     # another platform's TLP label: CLEAR is public, GREEN stays with the receiving organisation
     assert rows[clear["id"]].marking == "UNCLASSIFIED//TLP:CLEAR" and rows[clear["id"]].origin == "medallion"

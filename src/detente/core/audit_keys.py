@@ -66,6 +66,8 @@ class AuditKeys:
     key_id: str
     signing: SigningKey = field(repr=False)
     source: str
+    # seals credentials detente must send to others (detente.core.credentials)
+    credentials_key: bytes = field(repr=False, default=b"")
 
     @classmethod
     def from_secret(cls, secret: bytes, source: str) -> AuditKeys:
@@ -74,6 +76,7 @@ class AuditKeys:
             key_id=_derive(secret, "key id").hex()[:16],
             signing=SigningKey(_derive(secret, "checkpoint signing")),
             source=source,
+            credentials_key=_derive(secret, "sealed credentials"),
         )
 
     @property

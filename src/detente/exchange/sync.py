@@ -29,6 +29,7 @@ from taxii2client.common import TokenAuth  # type: ignore[import-untyped]
 from taxii2client.exceptions import TAXIIServiceException  # type: ignore[import-untyped]
 from taxii2client.v21 import ApiRoot, as_pages  # type: ignore[import-untyped]
 
+from detente.core import credentials
 from detente.core.db import new_id
 from detente.core.errors import ConflictError, NotFoundError, TooLargeError, ValidationError
 from detente.core.markings import Principal
@@ -124,6 +125,8 @@ def add_peer(
         raise ValidationError(f"{url!r} is not an http(s) URL of a TAXII API root", field="url")
     if not name.strip() or len(name) > 100:
         raise ValidationError("a peer needs a short name", field="name")
+    if not secret or len(secret) > 300:
+        raise ValidationError("a peer's token (or password) is 1 to 300 characters", field="token")
     if session.scalar(select(Peer.id).where(Peer.owner_org_id == principal.org, Peer.name == name)):
         raise ConflictError(f"there is already a peer called {name!r}")
     if partner_user is not None:
@@ -138,12 +141,13 @@ def add_peer(
         name=name.strip(),
         url=url if url.endswith("/") else url + "/",
         username=username,
-        secret=secret,
+        secret="",
         partner_user=partner_user,
         created_at=now(),
     )
     session.add(row)
     store.record("peer", None, {"peer": row.name, "url": row.url, "partner_user": partner_user})
+    row.secret = credentials.seal(session, secret)  # never in the database in clear
     return row
 
 
@@ -160,12 +164,11 @@ class _Wire:
     """taxii2-client's connection to a peer, with a size limit on every response and the
     ``X-TAXII-Date-Added-Last`` of each answer kept."""
 
-    def __init__(self, row: Peer, max_bytes: int) -> None:
-        auth = (
-            {"user": row.username, "password": row.secret}
-            if row.username
-            else {"auth": TokenAuth(row.secret)}
-        )
+    def __init__(self, session: Session, row: Peer, max_bytes: int) -> None:
+        secret = credentials.unseal(session, row.secret)
+        if not credentials.is_sealed(row.secret):  # stored before credentials were sealed
+            row.secret = credentials.seal(session, secret)
+        auth = {"user": row.username, "password": secret} if row.username else {"auth": TokenAuth(secret)}
         self.root = ApiRoot(row.url, **auth)
         self.max_bytes = max_bytes
         self.last_added: str | None = None
@@ -221,7 +224,7 @@ def pull(
     Store(session, principal).require("write", "pull from a peer")
     row = peer(session, principal, name)
     cursors: dict[str, str] = json.loads(row.cursor or "{}")
-    wire = _Wire(row, max_bytes)
+    wire = _Wire(session, row, max_bytes)
     result = SyncResult(row.name, "pull")
     for collection in _guarded(row.name, lambda: [c for c in wire.root.collections if c.can_read]):
         result.collections.append(collection.title)
@@ -299,7 +302,7 @@ def push(session: Session, principal: Principal, name: str) -> SyncResult:
             field="partner_user",
         )
     partner = Sharing(session).principal(row.partner_user)
-    wire = _Wire(row, MAX_RESPONSE_BYTES)
+    wire = _Wire(session, row, MAX_RESPONSE_BYTES)
     target = _guarded(row.name, lambda: next((c for c in wire.root.collections if c.can_write), None))
     if target is None:
         raise PeerError(f"peer {name} offers no collection we may write to")
