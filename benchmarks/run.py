@@ -2,7 +2,8 @@
 
 Each benchmark script runs in its own process and hands its figures back through the
 harness (``harness.emit``); this collects them with the machine (cores, memory, CPU
-model), the load average before and after each script (the machine may be shared), the
+model), the load average before and after each script (the machine may be shared), its
+wall time and the CPU time its processes used (which a busy machine's wait does not add to), the
 git commit and the exact version of every installed package, and writes them as JSON
 (``benchmarks/results/latest.json`` unless ``--out``). Then ``tables.py`` rewrites the
 tables of docs/reference/benchmarks.md from that file (tests/test_benchmarks_docs.py
@@ -19,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -89,14 +91,23 @@ def run_one(name: str, quick: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.json"
         env = {**os.environ, "DETENTE_BENCH_OUT": str(out)}
-        before, started = load(), time.perf_counter()
+        before, started, used = load(), time.perf_counter(), cpu()
         code = subprocess.call([sys.executable, str(script), *(["--quick"] if quick else [])], env=env)
         if code != 0 or not out.exists():
             return {"name": name, "error": f"{script.name} exited with {code}", "rows": []}
         data: dict[str, Any] = json.loads(out.read_text())
     data["load_before"], data["load_after"], data["commit"] = before, load(), commit()
     data["wall_s"] = round(time.perf_counter() - started, 1)
+    data["cpu_s"] = round(cpu() - used, 1)
     return data
+
+
+def cpu() -> float:
+    """CPU seconds (user + system) used so far by this process's finished children: a
+    script's own and those of the processes it started and waited for. Unlike the wall
+    time, a busy machine's queue for a core does not add to it."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def main(argv: list[str]) -> int:
@@ -119,16 +130,17 @@ def main(argv: list[str]) -> int:
         "packages": packages(),
         "benchmarks": dict(previous.get("benchmarks", {})),
     }
-    started = time.perf_counter()
+    started, used = time.perf_counter(), cpu()
     for name in names:  # the file is written after each script: an interrupted run keeps what it measured
         print(f"\n=== {name} ({SCRIPTS[name]}) ===", flush=True)
         results["benchmarks"][name] = run_one(name, args.quick)
         results["benchmarks"] = {n: results["benchmarks"][n] for n in SCRIPTS if n in results["benchmarks"]}
         results["load_end"] = load()
         results["wall_s"] = round(time.perf_counter() - started, 1)
+        results["cpu_s"] = round(cpu() - used, 1)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"\nwrote {args.out} ({results['wall_s']:.0f} s)")
+    print(f"\nwrote {args.out} ({results['wall_s']:.0f} s; its processes' CPU {results['cpu_s']:.0f} s)")
     if not args.no_docs and args.out == RESULTS:
         sys.path.insert(0, str(HERE))
         import tables
