@@ -15,17 +15,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from detente.core.db import UTCDateTime, new_id
 
-__all__ = ["RecordColumns"]
+__all__ = ["MarkedColumns", "RecordColumns"]
 
 
-class RecordColumns:
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    external_id: Mapped[str | None] = mapped_column(String(200), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    created_by: Mapped[str] = mapped_column(String(200))
-    updated_by: Mapped[str] = mapped_column(String(200))
-    version: Mapped[int] = mapped_column(Integer, default=1)
+class MarkedColumns:
+    """The marking, the owning organisation, and the marking taken apart into the columns
+    the one access decision reads inside SQL: what any table served under markings has
+    (every record's, and federation's received objects)."""
+
     marking: Mapped[str] = mapped_column(String(500), default="UNCLASSIFIED")
     owner_org_id: Mapped[str | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
@@ -36,3 +33,13 @@ class RecordColumns:
     mk_tlp: Mapped[str] = mapped_column(String(20), default="")
     mk_recipients: Mapped[str] = mapped_column(String(1000), default="|")
     mk_public: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RecordColumns(MarkedColumns):
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    external_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(200))
+    updated_by: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=1)

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from detente.core.db import Base, UTCDateTime
+from detente.store.tables import MarkedColumns
 
 __all__ = ["ExchangeObject", "Peer", "PushStatus"]
 
 
-class ExchangeObject(Base):
+class ExchangeObject(MarkedColumns, Base):
     __tablename__ = "exchange_objects"
 
     stix_id: Mapped[str] = mapped_column(String(120), primary_key=True)
@@ -28,16 +29,6 @@ class ExchangeObject(Base):
     date_added: Mapped[datetime] = mapped_column(UTCDateTime())
     origin: Mapped[str] = mapped_column(String(200), index=True)  # provenance: the peer
     body: Mapped[str] = mapped_column(Text)  # the object's JSON, as received
-    marking: Mapped[str] = mapped_column(String(500))
-    owner_org_id: Mapped[str | None] = mapped_column(
-        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
-    )
-    mk_national: Mapped[int] = mapped_column(Integer, default=0)
-    mk_nato: Mapped[int] = mapped_column(Integer, default=-1)
-    mk_rel: Mapped[str] = mapped_column(String(1000), default="|")
-    mk_tlp: Mapped[str] = mapped_column(String(20), default="")
-    mk_recipients: Mapped[str] = mapped_column(String(1000), default="|")
-    mk_public: Mapped[bool] = mapped_column(Boolean, default=False)
 
     # pages are read in (date_added, stix_id) order from a cursor
     __table_args__ = (Index("ix_exchange_objects_added", "date_added", "stix_id"),)
