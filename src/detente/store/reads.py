@@ -126,6 +126,13 @@ def check_filters(res: RecordType, filters: Mapping[str, Any] | None) -> dict[st
     return typed
 
 
+def _model(res: RecordType, data: dict[str, Any], shown: Mapping[str, set[str]]) -> Any:
+    """A record's public model: each reference not among those ``shown`` is withheld (null,
+    and named in ``withheld``)."""
+    withheld = sorted(n for n in shown if data[n] is not None and data[n] not in shown[n])
+    return res.public_model.model_validate({**data, **dict.fromkeys(withheld), "withheld": withheld})
+
+
 @cache
 def _filter_type(name: str, key: str) -> pydantic.TypeAdapter[Any]:
     """A filter's value as its field's type, read as a query string gives it (lax)."""
@@ -257,14 +264,11 @@ class Reader:
                     out[owner_id][name].append(actor_id)
         return out
 
-    def _public(
-        self, res: RecordType, rows: Sequence[Any], listed: Listed | None = None, *, raw: bool = False
-    ) -> list[Any]:
+    def _public(self, res: RecordType, rows: Sequence[Any], listed: Listed | None = None) -> list[Any]:
         """Rows (mapped objects or plain rows) as public models. A reference to a record
         the principal may not see is withheld: null, its field named in ``withheld`` (a
         list of references holds only the records the principal may see), so that no
-        response, export or page carries a hidden record's id. ``raw`` keeps single
-        references as stored (for the service's own checks, never returned to a caller)."""
+        response, export or page carries a hidden record's id."""
         keys = [c.key for c in res.table.__table__.columns]
         # plain rows hold the columns in this order (``columns``), and maybe more after them
         datas = [
@@ -272,7 +276,7 @@ class Reader:
             for row in rows
         ]
         ids = [d["id"] for d in datas]
-        refs = {} if raw else {name: {d[name] for d in datas} - {None} for name in res.refs}
+        refs = {name: {d[name] for d in datas} - {None} for name in res.refs}
         if len(ids) <= min(ONE_STATEMENT, LINK_CHUNK):
             links, shown = self._related(res, ids, refs)
         else:
@@ -284,14 +288,18 @@ class Reader:
         out = []
         for data in datas:
             data.update(links[data["id"]])
-            withheld = []
-            for name in shown:
-                if data[name] is not None and data[name] not in shown[name]:
-                    data[name] = None
-                    withheld.append(name)
-            data["withheld"] = sorted(withheld)
-            out.append(res.public_model.model_validate(data))
+            out.append(_model(res, data, shown))
         return out
+
+    def _shown_and_stored(self, res: RecordType, row: Any) -> tuple[Any, Any]:
+        """One record (a mapped object) as the principal is shown it, and as stored (its
+        references to records hidden from the principal kept, for the service's own checks,
+        never returned to a caller): one query for both."""
+        data = {c.key: getattr(row, c.key) for c in res.table.__table__.columns}
+        refs = {name: {data[name]} - {None} for name in res.refs}
+        links, shown = self._related(res, [data["id"]], refs)
+        data.update(links[data["id"]])
+        return _model(res, data, shown), _model(res, data, {})
 
     def get(self, name: str, record_id: str) -> Any:
         res = record_type(name)

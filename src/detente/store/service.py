@@ -169,10 +169,9 @@ class Store(Reader):
         res = record_type(name)
         row = self._row(res, record_id)
         self._can_write(res, row.owner_org_id)
-        shown = self._public(res, [row])[0]
+        shown, current = self._shown_and_stored(res, row)  # current: hidden references as stored
         if shown.version != expected_version:
             raise self._stale(res, shown, expected_version)
-        current = self._public(res, [row], raw=True)[0]  # hidden references as stored
         try:
             patch = res.update_model.model_validate(
                 changes if isinstance(changes, Mapping) else changes.model_dump(exclude_unset=True)
