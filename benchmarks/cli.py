@@ -3,7 +3,8 @@
 * start-up (both runs): ``detente --version``, ``detente --help`` and ``detente
   engagements list`` (on a new workspace) against ``python -c pass`` (the interpreter's own
   start, the floor), alternating, 5 runs each; the aim is under 0.3 s for each (wall time;
-  the note gives the CPU time too, which a busy machine's queue for a core does not inflate);
+  the note gives the CPU time too, which a busy machine's queue for a core does not inflate),
+  and, as the floor of a record command, the libraries it cannot do without imported alone;
 * the demo's commands (full run only; a demo workspace with the open data it finds in
   ``DETENTE_SHARED_DATA`` or ../shared/data): ``init``, ``vet screen`` (a new process: the
   lists and matcher read from disk), ``vet decisions``, ``plan check`` and ``warning
@@ -26,10 +27,11 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import REPEAT, emit, fmt, row, spread
+from harness import REPEAT, emit, fmt, row, spread, value_row
 
 DETENTE = str(Path(sys.executable).with_name("detente"))
 PYTHON = "__python__"
+FLOOR = ("sqlalchemy.orm", "pydantic_settings", "typer", "rich.console")
 
 
 def timed(args: list[str], cwd: Path, env: dict[str, str]) -> float:
@@ -108,6 +110,17 @@ def startup(folder: Path, env: dict[str, str], repeat: int) -> list[dict[str, ob
                 f"{fmt(cpu, 's')}, the interpreter's {fmt(spread(r['cpu'] for r in base), 's')}; the ratio: "
                 "the interpreter's share (under 1: the rest is detente's)")
         )  # fmt: skip
+    # why a record command cannot reach the aim: the libraries it cannot do without, alone
+    floor = [run_once([PYTHON, "-c", f"import {', '.join(FLOOR)}"], folder, env) for _ in range(repeat)]
+    wall, cpu = spread(r["seconds"] for r in floor), spread(r["cpu"] for r in floor)
+    rows.append(
+        value_row(
+            f"importing {', '.join(FLOOR)} alone",
+            f"{fmt(wall, 's')}; CPU {fmt(cpu, 's')}",
+            "the least a record command imports (its store: SQLAlchemy's ORM; settings; the command line); "
+            f"{repeat} runs",
+        )
+    )
     return rows
 
 
