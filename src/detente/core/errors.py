@@ -2,7 +2,7 @@
 
 Every error a user can meet is a ``DetenteError`` with a message written for
 that user (naming the file, row and field where there is one). Interfaces map
-the hierarchy once: the CLI to exit codes (``cli/app.py``), the API to HTTP
+the hierarchy once: the CLI to exit codes (``cli/root.py``), the API to HTTP
 status codes (``api/errors.py``).
 
     DetenteError

@@ -102,7 +102,7 @@ class Store(Reader):
             hidden: list[str] = []
             if not new:
                 owner = getattr(link.table, link.owner_column)
-                target = record_types()[link.target].table
+                target = record_type(link.target).table
                 # links to actors this principal cannot see are kept as they are: on SQLite
                 # they are found here (as "not among the visible ones") and written back; on
                 # PostgreSQL the link table's row-level security (0006) hides them from this
