@@ -23,11 +23,11 @@ __all__ = ["SEALED", "is_sealed", "seal", "unseal"]
 SEALED = "sealed:v1:"
 
 
-def _box(session: Session, *, create: bool = False) -> SecretBox:
+def _box(session: Session) -> SecretBox:
     ring = session.info.get("audit_keyring")
     if not isinstance(ring, Keyring):
         raise ConfigError("sealed credentials need a session from Workspace.session(): it carries the key")
-    keys = ring.get(create=create)
+    keys = ring.get(create=False)  # a new workspace's key is made by its first audit entry
     if keys is None:
         raise ring.missing("cannot open a stored credential")
     return SecretBox(keys.credentials_key)
@@ -40,7 +40,7 @@ def is_sealed(stored: str) -> bool:
 def seal(session: Session, secret: str) -> str:
     """``secret`` sealed for storing (a new random nonce each time). The audit key must
     exist: write the change's audit entry first (it makes the key of a new workspace)."""
-    box = _box(session, create=False)
+    box = _box(session)
     return SEALED + base64.b64encode(bytes(box.encrypt(secret.encode()))).decode()
 
 
@@ -49,7 +49,7 @@ def unseal(session: Session, stored: str) -> str:
     if not is_sealed(stored):
         return stored
     try:
-        return bytes(_box(session, create=False).decrypt(base64.b64decode(stored[len(SEALED) :]))).decode()
+        return bytes(_box(session).decrypt(base64.b64decode(stored[len(SEALED) :]))).decode()
     except (CryptoError, ValueError) as exc:
         raise ConfigError(
             "a stored credential cannot be opened with this workspace's audit key (was the key "
