@@ -15,7 +15,9 @@ windows share one ``FoldCache``: a member's forecast from an earlier origin is c
 
 It prints one row per window (each model's CRPS, the best benchmark, the ensemble's margin
 over it, its ignorance, interval score and coverage), then the coverage and PIT histogram
-over all the windows together, the coverage of the months with deaths by the country's
+over all the windows together (of the intervals detente shows, read at the levels learned
+on the folds before each cutoff, ``detente.warning.intervals``, and of the draws' own
+central intervals: the draws are the same either way), the coverage of the months with deaths by the country's
 level at the cutoff (quiet for a year: onsets; up to 10 deaths a month; more), and what the
 ensemble chose in each. ``--pooled`` runs the ensemble whose calibration covers the folds'
 months with deaths of all levels together (``Ensemble(pooled=True)``), onsets included;
@@ -39,7 +41,7 @@ from detente.sources.lake import Lake
 from detente.sources.service import load
 from detente.warning.backtest import Backtest, Score, backtest
 from detente.warning.catalog import MODELS
-from detente.warning.data import history, truth
+from detente.warning.data import HORIZONS, history, truth
 from detente.warning.ensemble import Ensemble, FoldCache, level_group
 from detente.warning.models import BENCHMARKS
 from detente.warning.scoring import coverage
@@ -72,6 +74,10 @@ def _pooled(scores: list[Score]) -> dict[str, float]:
         "cover90_deaths": avg([s.cover90_deaths for s in scores], deaths),
         "inside50_deaths": avg([s.inside50_deaths for s in scores], deaths),
         "inside90_deaths": avg([s.inside90_deaths for s in scores], deaths),
+        "central50": avg([s.central50 for s in scores], months),
+        "central90": avg([s.central90 for s in scores], months),
+        "central50_deaths": avg([s.central50_deaths for s in scores], deaths),
+        "central90_deaths": avg([s.central90_deaths for s in scores], deaths),
     }
 
 
@@ -79,18 +85,21 @@ LEVELS = ("quiet a year (onsets)", "up to 10 a month", "more than 10 a month")
 
 
 def _by_level(lake: Lake, result: Backtest, tally: np.ndarray) -> None:
-    """Add the ensemble's months with deaths, and those its 50% and 90% intervals cover,
-    to ``tally[level group, (months, covered 50, covered 90)]``."""
+    """Add the ensemble's months with deaths, and those its reported 50% and 90% intervals
+    cover, to ``tally[level group, (months, covered 50, covered 90)]``."""
     window = result.window
     first = window.forecast_months.index(window.scored_months[0])
     draws = result.draws[DEFAULT][:, first:, :]
+    learned = result.intervals.get(DEFAULT)
+    at = {c: learned.level(c, HORIZONS)[:, first:] if learned else c for c in (0.5, 0.9)}
     past = history(lake, window.cutoff, context=False).subset(result.countries)
     y = truth(lake, window).subset(result.countries).values
     level = np.repeat(level_group(past.values)[:, None], y.shape[1], axis=1)
     deaths = y > 0
     for lv in range(len(LEVELS)):
         rows = deaths & (level == lv)
-        tally[lv] += [rows.sum(), coverage(draws, y, 0.5)[rows].sum(), coverage(draws, y, 0.9)[rows].sum()]
+        covered = [coverage(draws, y, at[c])[rows].sum() for c in (0.5, 0.9)]
+        tally[lv] += [rows.sum(), *covered]
 
 
 def _files(shared: Path) -> list[Path]:
@@ -125,6 +134,7 @@ def main() -> None:
         "MIS",
         "cover 50/90",
         "deaths 50/90",
+        "draws' own deaths 50/90",
     ):
         table.add_column(column, justify="right")
     mine: list[Score] = []
@@ -150,12 +160,15 @@ def main() -> None:
             _by_level(lake, result, tally)
             margin = own.crps / best[0] - 1
             margins.append(margin)
-            chose.append(f"{year}: {result.choices.get(DEFAULT, '')}")
+            learned = result.intervals.get(DEFAULT)
+            told = "; ".join(learned.describe(c) for c in sorted(learned.levels)) if learned else ""
+            chose.append(f"{year}: {result.choices.get(DEFAULT, '')}; {told}")
             table.add_row(
                 str(year), *(f"{scores[n].crps:.3f}" for n in models), f"{best[1]} {best[0]:.3f}",
                 f"{margin:+.1%}", f"{own.ign:.3f}", f"{own.mis:.2f}",
                 f"{_pct(own.cover50)}/{_pct(own.cover90)}",
                 f"{_pct(own.cover50_deaths)}/{_pct(own.cover90_deaths)}",
+                f"{_pct(own.central50_deaths)}/{_pct(own.central90_deaths)}",
             )  # fmt: skip
             console.print(f"{line} | ensemble {margin:+.2%} against {best[1]}")
     console.print(table)
@@ -170,8 +183,13 @@ def main() -> None:
             f"50% interval {_pct(pooled['cover50'])}, 90% interval {_pct(pooled['cover90'])}; "
             f"country-months with deaths: {_pct(pooled['cover50_deaths'])} and "
             f"{_pct(pooled['cover90_deaths'])} "
-            f"(inside the draws' quantiles: {_pct(pooled['inside50_deaths'])} and "
+            f"(inside the intervals' quantiles: {_pct(pooled['inside50_deaths'])} and "
             f"{_pct(pooled['inside90_deaths'])})"
+        )
+        console.print(
+            "the draws' own central 50% and 90% intervals (the draws are the same either way): "
+            f"{_pct(pooled['central50'])} and {_pct(pooled['central90'])}; with deaths "
+            f"{_pct(pooled['central50_deaths'])} and {_pct(pooled['central90_deaths'])}"
         )
         months = np.array([s.countries * s.months for s in mine], dtype=float)
         pit = np.sum(np.array([s.pit for s in mine]) * months[:, None], axis=0) / months.sum()

@@ -76,6 +76,10 @@ def test_the_default_model_beats_every_benchmark_on_crps(
     assert "of the way to equal shares (chosen on earlier folds)" in result.choices["ensemble"]
     own = next(s for s in result.scores if s.model == "ensemble")
     assert 0.45 <= own.cover50 <= 0.55 and 0.85 <= own.cover90 <= 0.95  # calibrated, all months
+    assert 0.45 <= own.central50 <= 0.55 and 0.85 <= own.central90 <= 0.95  # the draws' own, too
+    # the 90% interval shown (a wider central interval of the same draws) covers more of the
+    # months with deaths than the draws' central 90%
+    assert own.cover90_deaths > own.central90_deaths and own.cover90 >= own.central90
     assert own.deaths > 300 and 0.0 < own.cover90_deaths <= 1 and len(own.pit) == 10
 
 
@@ -117,8 +121,14 @@ def test_no_forecast_reads_past_the_cutoff(views_lake: Path, tmp_path: Path, bac
     parts = ("weights", "folds", "calibration_folds", "selection", "calibration", "calibration_digest")
     for model in ("ensemble", "tails"):
         chose, again = backtest_2019.params[model], after.params[model]
-        for part in parts:
+        for part in (*parts, "intervals"):
             assert chose[part] == again[part], (model, part)
+    # the levels of the draws reported as the 50% and 90% intervals too, learned (wider)
+    learned, relearned = backtest_2019.intervals["ensemble"], after.intervals["ensemble"]
+    assert learned.levels == relearned.levels and np.array_equal(learned.groups, relearned.groups)
+    assert learned.levels[0.9] and min(learned.levels[0.9].values()) > 0.9
+    assert max(learned.folds) <= window.cutoff - 12 and learned.cutoff == window.cutoff
+    assert backtest_2019.intervals["tails"].levels == {0.5: {}, 0.9: {}}  # its draws carry the widening
     tails, chose = backtest_2019.params["tails"], backtest_2019.params["ensemble"]
     assert tails["calibration"]["tail stretch (log1p)"] > 0 and len(tails["calibration"]["onset hurdle"]) == 9
     assert tails["calibration_digest"] != chose["calibration_digest"]

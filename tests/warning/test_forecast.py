@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, expect
 
 from detente.core.workspace import Workspace
 from detente.sources.lake import Lake
-from detente.warning.forecast import Forecast, forecast, load_forecast, save, summary
+from detente.warning.forecast import Forecast, bands, forecast, load_forecast, save, summary
 from tests import factories as f
 from tests.live import live_server
 from tests.warning.conftest import lake_copy
@@ -55,6 +55,39 @@ def test_forecast_saves_draws_and_provenance_and_reads_back(
     assert top["iso3"] in {"AFG", "SYR"} and top["low"] <= top["median"] <= top["high"]
     quiet = next(r for r in rows if r["iso3"] == "NOR")
     assert quiet["p25"] == 0 and quiet["high"] == 0
+
+
+def test_the_intervals_shown_are_read_at_the_levels_learned_before_the_cutoff(
+    made: tuple[Forecast, str], tmp_path: Path
+) -> None:
+    """The forecast keeps the levels of its draws shown as the 50% and 90% intervals, says
+    what they are, and reads them back; the summary's and the fan chart's 90% interval of an
+    active country is the draws' wider central interval, a quiet country's their central 90%."""
+    fc, _ = made
+    stored = fc.meta["intervals"]
+    assert stored["cutoff"] == fc.cutoff and max(stored["folds"]) <= fc.cutoff - 12
+    assert len(stored["groups"]) == len(fc.countries)
+    assert (
+        "90% interval = central 9" in stored["described"][1]
+        and "learned on 10 folds to 2019-12" in (stored["described"][1])
+    )
+    back = load_forecast(save(fc, tmp_path / "forecasts"))
+    assert back.intervals is not None and fc.intervals is not None
+    assert back.intervals.levels == fc.intervals.levels
+    i = fc.iso3.index("AFG")
+    level = fc.intervals.level(0.9, 36)[i]
+    assert np.all(level > 0.9)
+    fan = bands(back, i)
+    assert len(fan) == 36 and fan[0]["month"] == "2020-01"
+    plain = np.quantile(fc.draws[i], [0.05, 0.95], axis=-1)
+    assert all(f["q05"] <= plain[0, h] and f["q95"] >= plain[1, h] for h, f in enumerate(fan))
+    assert any(f["q95"] > plain[1, h] for h, f in enumerate(fan))
+    assert all(f["q05"] <= f["q25"] <= f["q50"] <= f["q75"] <= f["q95"] for f in fan)
+    afg = next(r for r in summary(back) if r["iso3"] == "AFG")
+    flat = fc.draws[i, :3].ravel()
+    assert afg["high"] >= np.quantile(flat, 0.95) and afg["low"] <= np.quantile(flat, 0.05)
+    nor = fc.iso3.index("NOR")
+    assert np.all(fc.intervals.level(0.9, 36)[nor] == 0.9)
 
 
 def test_cli_forecast_and_alerts_for_registry_partners(

@@ -29,6 +29,7 @@ from detente.warning import scoring
 from detente.warning.catalog import MODELS
 from detente.warning.data import HORIZONS, History, Window, history, truth
 from detente.warning.ensemble import FoldCache
+from detente.warning.intervals import Intervals
 from detente.warning.models import Model, Run, published_draws, run_model
 
 __all__ = ["Backtest", "Score", "backtest", "score", "write_draws"]
@@ -48,14 +49,18 @@ class Score:
     countries: int
     months: int
     draws: int
-    cover50: float = float("nan")  # randomised-PIT coverage, all country-months
+    cover50: float = float("nan")  # randomised-PIT coverage of the reported intervals, all months
     cover90: float = float("nan")
     deaths: int = 0  # country-months with deaths
     cover50_deaths: float = float("nan")
     cover90_deaths: float = float("nan")
-    inside50_deaths: float = float("nan")  # plain share inside the quantiles
+    inside50_deaths: float = float("nan")  # plain share inside the reported interval's quantiles
     inside90_deaths: float = float("nan")
     pit: tuple[float, ...] = ()  # PIT histogram, ten bins
+    central50: float = float("nan")  # the same coverage for the draws' own central intervals
+    central90: float = float("nan")
+    central50_deaths: float = float("nan")
+    central90_deaths: float = float("nan")
 
     def row(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -73,9 +78,17 @@ def _onsets(lake: Lake, window: Window, actual: History) -> tuple[np.ndarray, np
     return eligible, actual.values >= ONSET
 
 
-def score(name: str, draws: np.ndarray, actual: History, onsets: tuple[np.ndarray, np.ndarray]) -> Score:
-    """Scores of ``draws[country, scored month, draw]`` against ``actual``."""
+def score(
+    name: str, draws: np.ndarray, actual: History, onsets: tuple[np.ndarray, np.ndarray],
+    levels: dict[float, np.ndarray] | None = None,
+) -> Score:  # fmt: skip
+    """Scores of ``draws[country, scored month, draw]`` against ``actual``. ``levels``: the
+    central level of the draws reported as the 50% and 90% intervals, per country-month
+    (``intervals.Intervals``); without it, or for the ``central`` figures, the draws' own
+    central 50% and 90%. CRPS, ignorance and the interval score (the challenge's, on the
+    draws' central 90%) do not depend on it."""
     y = actual.values
+    at = {c: (levels or {}).get(c, c) for c in (0.5, 0.9)}
     eligible, onset = onsets
     probability = np.mean(draws >= ONSET, axis=-1)
     deaths = y > 0
@@ -84,7 +97,8 @@ def score(name: str, draws: np.ndarray, actual: History, onsets: tuple[np.ndarra
         picked = hit if rows is None else hit[rows]
         return float(np.mean(picked)) if picked.size else float("nan")
 
-    c50, c90 = scoring.coverage(draws, y, 0.5), scoring.coverage(draws, y, 0.9)
+    c50, c90 = scoring.coverage(draws, y, at[0.5]), scoring.coverage(draws, y, at[0.9])
+    p50, p90 = scoring.coverage(draws, y, 0.5), scoring.coverage(draws, y, 0.9)
     return Score(
         name,
         float(np.mean(scoring.crps(draws, y))),
@@ -99,9 +113,13 @@ def score(name: str, draws: np.ndarray, actual: History, onsets: tuple[np.ndarra
         int(deaths.sum()),
         share(c50, deaths),
         share(c90, deaths),
-        share(scoring.inside(draws, y, 0.5), deaths),
-        share(scoring.inside(draws, y, 0.9), deaths),
+        share(scoring.inside(draws, y, at[0.5]), deaths),
+        share(scoring.inside(draws, y, at[0.9]), deaths),
         tuple(float(x) for x in scoring.pit_histogram(draws, y)),
+        share(p50),
+        share(p90),
+        share(p50, deaths),
+        share(p90, deaths),
     )
 
 
@@ -113,6 +131,7 @@ class Backtest:
     countries: np.ndarray = field(default_factory=lambda: np.array([], dtype=int))
     choices: dict[str, str] = field(default_factory=dict)  # model -> what it chose and why
     params: dict[str, dict[str, Any]] = field(default_factory=dict)  # model -> its parameters
+    intervals: dict[str, Intervals] = field(default_factory=dict)  # model -> its learned levels
 
 
 def backtest(
@@ -144,7 +163,11 @@ def backtest(
             result.choices[name] = done[name].choice
         result.params[name] = done[name].params
         result.draws[name] = done[name].draws
-        result.scores.append(score(name, done[name].draws[:, first_scored:, :], actual, onsets))
+        learned = done[name].intervals
+        if learned is not None:
+            result.intervals[name] = learned
+        levels = {c: learned.level(c, HORIZONS)[:, first_scored:] for c in learned.levels} if learned else {}
+        result.scores.append(score(name, done[name].draws[:, first_scored:, :], actual, onsets, levels))
     for step, (name, path) in enumerate((published or {}).items(), start=len(chosen)):
         if progress:
             progress(name, step, total)

@@ -43,6 +43,7 @@ import numpy as np
 
 from detente.core.errors import ValidationError
 from detente.warning.data import History
+from detente.warning.intervals import NOMINAL, Intervals, group_key, horizon_group
 from detente.warning.models import Conflictology, Model, Recency, Run, run_model
 from detente.warning.regime import Regime
 from detente.warning.scoring import pit
@@ -54,7 +55,6 @@ __all__ = ["Calibration", "Ensemble", "FoldCache", "mix_many"]
 FOLD_DRAWS = 100  # quantile draws per member and fold country-month
 FOLD_HORIZONS = 14
 LEVEL_EDGES = (0.0, 10.0)  # m12 bands of the calibration groups: none, up to 10, more
-HORIZON_EDGES = (3, 8)  # horizons 1-3, 4-8, 9 and more
 MIN_GROUP = 100
 MIN_FOLD_MONTHS = 48  # a fold's origin needs four years of outcomes before it
 SHRINK = (0.0, 0.25, 0.5, 0.75, 1.0)  # towards equal weights
@@ -168,10 +168,6 @@ def _levels(n: int) -> np.ndarray:
     return (np.arange(n) + 0.5) / n
 
 
-def horizon_group(horizons: int) -> np.ndarray:
-    return np.digitize(np.arange(1, horizons + 1), np.array(HORIZON_EDGES) + 0.5)
-
-
 @dataclass
 class Calibration:
     """Per (level group, horizon group): the central level c' to read for each central
@@ -181,6 +177,7 @@ class Calibration:
     counts: dict[tuple[int, int], int]
     delta: float = 0.0  # log1p tail stretch of active countries (``tails.stretch``)
     onsets: Onsets | None = None  # quiet countries' hurdle (``tails.Onsets``)
+    target: np.ndarray | None = None  # the pooled rule's c_a(c) on the grid (``_target``)
 
     GRID = 1000
 
@@ -221,7 +218,7 @@ class Calibration:
         if pooled and target is not None:
             grid = _levels(cls.GRID)
             maps = {key: (m if key[0] == 0 else np.interp(target, grid, m)) for key, m in maps.items()}
-        out = cls(maps, counts)
+        out = cls(maps, counts, target=target)
         if share and target is not None:
             aim = 0.9 + share * (float(np.interp(0.9, _levels(cls.GRID), target)) - 0.9)
             scores = np.concatenate([stretch_scores(out.apply(d, lv), t, lv) for d, t, lv in folds])
@@ -250,6 +247,16 @@ class Calibration:
             wide = maps.get((0, h), grid)
             covered += np.searchsorted(np.sort(2 * d), wide, side="right")
         return np.maximum.accumulate(np.clip((grid * (active + quiet) - covered) / active, 0.0, 1.0))
+
+    def reported(self, c: float) -> dict[str, float]:
+        """The central level of the calibrated draws reported as the ``c`` interval, for each
+        active group with a map: c_a(c), the pooled rule's level, at which c of all the
+        folds' months with deaths (onsets included) were covered. Quiet and thin groups are
+        left out: their c interval is the draws' central c."""
+        if self.target is None:
+            return {}
+        read = float(np.interp(c, _levels(self.GRID), self.target))
+        return {group_key(lv, h): read for (lv, h) in sorted(self.maps) if lv != 0}
 
     def level(self, key: tuple[int, int], c: float) -> float:
         """The central level read for nominal ``c`` in group ``key``."""
@@ -343,6 +350,7 @@ class Ensemble:
     pooled: bool = False  # calibrate months with deaths of all groups together (onsets too)
     stretch: float = 0.0  # share of the pooled target the tail stretch aims at (``tails``)
     onsets: bool = False  # quiet countries' draws from the folds' onset hurdle (``tails``)
+    learned: bool = True  # report intervals at the levels learned on the folds (``intervals``)
     takes_cache = True
 
     def fold_data(self, history: History, cache: FoldCache, count: int) -> list[Fold]:
@@ -438,7 +446,13 @@ class Ensemble:
         calibration = self.calibrate(folds[: self.calibration], weights)
         runs = {m.name: done.get(m.name) or run_model(m, history, horizons, k, rng) for m in self.members}
         mixed = mix_many([runs[m.name].draws for m in self.members], weights)
-        draws = calibration.apply(mixed, level_group(history.values), quiet_band(history.values))
+        groups = level_group(history.values)
+        draws = calibration.apply(mixed, groups, quiet_band(history.values))
+        widened = self.pooled or self.stretch or self.onsets  # the draws carry the widening
+        intervals = Intervals(
+            {c: {} if widened or not self.learned else calibration.reported(c) for c in NOMINAL}, groups,
+            int(history.cutoff), tuple(f.origin for f in folds[: self.calibration]),
+        )  # fmt: skip
         shares = ", ".join(f"{w:.0%} {m.name}" for m, w in zip(self.members, weights, strict=True) if w)
         choice = (
             f"{shares}: the best mixture over {len(folds[: self.folds])} folds before the cutoff, "
@@ -452,10 +466,11 @@ class Ensemble:
             "selection": table,
             "calibration": calibration.summary(),
             "calibration_digest": calibration.digest(),
+            "intervals": {k: v for k, v in intervals.meta().items() if k != "groups"},
             "members": {n: r.params for n, r in runs.items()},
             "member_choices": {n: r.choice for n, r in runs.items() if r.choice},
         }
-        return Run(draws, choice, params)
+        return Run(draws, choice, params, intervals=intervals)
 
     def draws(self, history: History, horizons: int, k: int, rng: np.random.Generator) -> np.ndarray:
         return self.run(history, horizons, k, rng, {}).draws

@@ -35,9 +35,11 @@ from detente.sources.views import month_of
 from detente.warning.catalog import DEFAULT, MODELS
 from detente.warning.data import History, history, label, outcome_sql
 from detente.warning.features import NAMES
+from detente.warning.intervals import Intervals
 from detente.warning.models import run_model
+from detente.warning.scoring import bounds
 
-__all__ = ["Forecast", "forecast", "latest", "load_forecast", "save", "summary"]
+__all__ = ["Forecast", "bands", "forecast", "latest", "load_forecast", "save", "summary"]
 
 MIN_COUNTRIES = 100
 ONSET = 25
@@ -51,6 +53,21 @@ class Forecast:
     iso3: list[str | None]
     draws: np.ndarray  # [country, horizon, draw]
     meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def intervals(self) -> Intervals | None:
+        """The levels of the draws shown as the 50% and 90% intervals, learned on the folds
+        before the cutoff (None: the draws' own central intervals)."""
+        found = self.meta.get("intervals")
+        return Intervals.from_meta(found) if found else None
+
+    def interval(self, c: float) -> tuple[np.ndarray, np.ndarray]:
+        """The (low, high) ends of the ``c`` interval shown, [country, horizon]: the draws'
+        central interval at the level learned for ``c`` (``intervals``)."""
+        learned = self.intervals
+        if learned is not None and c in learned.levels:
+            return learned.bounds(self.draws, c)
+        return bounds(self.draws, c)
 
     @property
     def months(self) -> list[int]:
@@ -160,6 +177,8 @@ def forecast(
         "detente_version": __version__,
         "inputs": inputs(lake),
     }
+    if done.intervals is not None:
+        meta["intervals"] = done.intervals.rows(rows).meta()
     return Forecast(chosen, model, out.countries, out.iso3, done.draws[rows], meta)
 
 
@@ -192,11 +211,15 @@ def _drivers(fitted: Any, iso3: list[str | None], months: int = 3, top: int = 6)
 def summary(fc: Forecast, months: int = 3) -> list[dict[str, Any]]:
     """Per country, over the next ``months`` months: the probability of a month with >= 25
     battle deaths (the share of draws, averaged over the months), and the median and 90%
-    interval of monthly deaths. Highest risk first."""
+    interval of monthly deaths (the draws of the months together, read at the level learned
+    for the first month's 90% interval). Highest risk first."""
     window = fc.draws[:, :months, :]
     p = np.mean(window >= ONSET, axis=(1, 2))
     flat = window.reshape(len(fc.countries), -1)
-    low, median, high = np.quantile(flat, [0.05, 0.5, 0.95], axis=1)
+    learned = fc.intervals
+    level = learned.level(0.9, 1)[:, 0] if learned is not None and 0.9 in learned.levels else 0.9
+    low, high = bounds(flat, level)
+    median = np.median(flat, axis=1)
     rows = [
         {
             "country_id": int(c),
@@ -209,6 +232,25 @@ def summary(fc: Forecast, months: int = 3) -> list[dict[str, Any]]:
         for i, (c, iso) in enumerate(zip(fc.countries, fc.iso3, strict=True))
     ]
     return sorted(rows, key=lambda r: (-r["p25"], -r["median"], r["iso3"] or ""))
+
+
+def bands(fc: Forecast, row: int) -> list[dict[str, Any]]:
+    """The fan chart of country ``row``: per month, the median and the ends of the 50% and
+    90% intervals shown (the levels learned for them, as ``Forecast.interval``) as q25/q75
+    and q05/q95."""
+    learned, horizons = fc.intervals, fc.draws.shape[1]
+    ends = {}
+    for c in (0.5, 0.9):
+        level = learned.level(c, horizons)[row] if learned is not None and c in learned.levels else c
+        ends[c] = bounds(fc.draws[row], level)
+    median = np.median(fc.draws[row], axis=-1)
+    columns = {
+        "q05": ends[0.9][0], "q25": ends[0.5][0], "q50": median, "q75": ends[0.5][1], "q95": ends[0.9][1]
+    }  # fmt: skip
+    return [
+        {"month": label(m), **{name: float(v[h]) for name, v in columns.items()}}
+        for h, m in enumerate(fc.months)
+    ]
 
 
 def save(fc: Forecast, folder: Path) -> Path:

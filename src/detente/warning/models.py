@@ -24,6 +24,7 @@ import numpy as np
 
 from detente.core.errors import ValidationError
 from detente.warning.data import History, fold_windows
+from detente.warning.intervals import Intervals
 
 __all__ = ["BENCHMARKS", "Conflictology", "Model", "Recency", "Run", "published_draws", "run_model"]
 
@@ -44,6 +45,7 @@ class Run:
     choice: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     fitted: Any = None  # the boosted model's fit, for its feature contributions
+    intervals: Intervals | None = None  # the levels of the draws reported as 50% and 90% intervals
 
 
 def run_model(

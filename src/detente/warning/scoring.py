@@ -24,8 +24,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "BINS", "average_precision", "coverage", "crps", "crps_each", "ignorance", "inside", "interval_score",
-    "pit", "pit_histogram",
+    "BINS", "average_precision", "bounds", "coverage", "crps", "crps_each", "ignorance", "inside",
+    "interval_score", "pit", "pit_histogram",
 ]  # fmt: skip
 
 BINS = (0, 0.5, 2.5, 5.5, 10.5, 25.5, 50.5, 100.5, 250.5, 500.5, 1000.5)
@@ -114,20 +114,32 @@ def pit_histogram(draws: np.ndarray, observed: np.ndarray, bins: int = 10, seed:
     return counts / max(1, counts.sum())
 
 
-def coverage(draws: np.ndarray, observed: np.ndarray, level: float, seed: int = 0) -> np.ndarray:
+def coverage(draws: np.ndarray, observed: np.ndarray, level: float | np.ndarray, seed: int = 0) -> np.ndarray:
     """Whether each observation falls in the central ``level`` interval of its forecast,
     counted on the randomised PIT (in [(1 - level) / 2, (1 + level) / 2]): a tie with the
     interval's end (an observed 0 where most draws are 0) counts by the share of the tie
     inside the interval, so a calibrated forecast covers ``level`` of the observations
-    even when they are mostly zeros."""
+    even when they are mostly zeros. ``level``: one for all, or one per observation."""
     u = pit(draws, observed, seed)
     return (u >= (1 - level) / 2) & (u <= (1 + level) / 2)
 
 
-def inside(draws: np.ndarray, observed: np.ndarray, level: float) -> np.ndarray:
+def inside(draws: np.ndarray, observed: np.ndarray, level: float | np.ndarray) -> np.ndarray:
     """Whether each observation lies between the draws' (1 - level) / 2 and (1 + level) / 2
-    quantiles (numpy's linear quantiles), ends included."""
+    quantiles (numpy's linear quantiles), ends included; ``level`` one for all, or one per
+    observation."""
     draws, observed = _check(draws, observed)
-    low = np.quantile(draws, (1 - level) / 2, axis=-1)
-    high = np.quantile(draws, (1 + level) / 2, axis=-1)
+    low, high = bounds(draws, level)
     return (low <= observed) & (observed <= high)
+
+
+def bounds(draws: np.ndarray, level: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (low, high) ends of the central ``level`` interval of ``draws[..., k]`` (numpy's
+    linear quantiles) per cell; ``level`` one for all cells, or one per cell."""
+    draws = np.asarray(draws, dtype=float)
+    levels = np.broadcast_to(np.asarray(level, dtype=float), draws.shape[:-1])
+    low, high = np.empty(draws.shape[:-1]), np.empty(draws.shape[:-1])
+    for value in np.unique(levels):
+        cells = levels == value
+        low[cells], high[cells] = np.quantile(draws[cells], [(1 - value) / 2, (1 + value) / 2], axis=-1)
+    return low, high
