@@ -27,6 +27,13 @@ without are mostly quiet countries whose PIT is uniform anyway. Two optional fur
 a tail stretch for active countries and an onset hurdle for quiet ones, are learned on the
 same folds (``detente.warning.tails``); neither is in the default ensemble.
 
+**Intervals shown.** The draws' central c interval covers about c of each group's months
+with deaths, but none of the onsets of quiet countries, so less than c of all months with
+deaths. Rather than widen the draws (``pooled``, which cost CRPS where conflicts ended),
+the interval shown as c is read from the same draws at the level c_a(c) the pooled rule
+learns on the same folds, for the active groups (``Calibration.reported``,
+``detente.warning.intervals``); the draws are the same either way.
+
 Member forecasts at fold origins are the same for every later cutoff, so a ``FoldCache``
 shared by several windows (a backtest over years) computes each once. Its key includes a
 digest of the history up to the origin, so a changed history is never served stale
