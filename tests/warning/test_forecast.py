@@ -90,6 +90,28 @@ def test_the_intervals_shown_are_read_at_the_levels_learned_before_the_cutoff(
     assert np.all(fc.intervals.level(0.9, 36)[nor] == 0.9)
 
 
+def test_the_partner_page_fan_chart_shows_the_learned_intervals(
+    made: tuple[Forecast, str], tmp_path: Path
+) -> None:
+    """The web page's fan chart draws the same bands as ``bands`` (the levels learned before
+    the cutoff), not the draws' plain central 90%."""
+    from types import SimpleNamespace
+
+    from detente.web.warning import country_section
+
+    fc, _ = made
+    save(fc, tmp_path / "forecasts")
+    state = SimpleNamespace(workspace=SimpleNamespace(path=tmp_path))
+    request = SimpleNamespace(app=SimpleNamespace(state=state))
+    section = country_section(request, "AFG")  # type: ignore[arg-type]
+    assert section is not None
+    i = fc.iso3.index("AFG")
+    shown = [{k: r[k] for k in ("month", "q05", "q25", "q50", "q75", "q95")} for r in section["chart"].rows]
+    assert shown == bands(fc, i)
+    plain = np.quantile(fc.draws[i], 0.95, axis=-1)
+    assert any(r["q95"] > plain[h] for h, r in enumerate(shown))
+
+
 def test_cli_forecast_and_alerts_for_registry_partners(
     cli: Callable[..., str], views_lake: Path, tmp_path: Path
 ) -> None:

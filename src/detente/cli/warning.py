@@ -41,8 +41,9 @@ def _table(title: str, scores: list) -> Table:  # type: ignore[type-arg]
     first = scores[0] if scores else None
     caption = (
         f"{first.countries} countries x {first.months} months ({first.deaths} with deaths); lower is "
-        "better; coverage of the central 50%/90% intervals on the randomised PIT, all and with deaths "
-        "(in brackets: share of the months with deaths inside the draws' quantiles)"
+        "better; coverage on the randomised PIT of the 50%/90% intervals shown (the draws' central "
+        "intervals at the levels learned on the folds), all and with deaths; in brackets, with deaths: "
+        "the draws' own central 50%/90% intervals"
         if first
         else None
     )
@@ -56,7 +57,7 @@ def _table(title: str, scores: list) -> Table:  # type: ignore[type-arg]
             "-" if s.onset_ap is None else f"{s.onset_ap:.3f}",
             f"{_pct(s.cover50)}/{_pct(s.cover90)}",
             f"{_pct(s.cover50_deaths)}/{_pct(s.cover90_deaths)} "
-            f"({_pct(s.inside50_deaths)}/{_pct(s.inside90_deaths)})",
+            f"({_pct(s.central50_deaths)}/{_pct(s.central90_deaths)})",
             str(s.draws),
         )  # fmt: skip
     return table

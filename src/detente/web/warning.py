@@ -64,8 +64,7 @@ def country_section(request: Request, iso3: str) -> dict[str, Any] | None:
     regime model's state and how often conflicts in it stopped; the boosted model's feature
     contributions)."""
     from detente.charts import fan_chart
-    from detente.sources.views import month_of
-    from detente.warning.forecast import latest, load_forecast, summary
+    from detente.warning.forecast import bands, latest, load_forecast, summary
 
     path = latest(request.app.state.workspace.path / "forecasts")
     if path is None:
@@ -74,16 +73,7 @@ def country_section(request: Request, iso3: str) -> dict[str, Any] | None:
     if iso3 not in fc.iso3:
         return None
     i = fc.iso3.index(iso3)
-    qs = np.quantile(fc.draws[i], [0.05, 0.25, 0.5, 0.75, 0.95], axis=1)
-    rows = []
-    for h, m in enumerate(fc.months):
-        y, mo = month_of(m)
-        rows.append(
-            {
-                "month": f"{y}-{mo:02d}",
-                **{k: float(qs[j, h]) for j, k in enumerate(("q05", "q25", "q50", "q75", "q95"))},
-            }
-        )
+    rows = bands(fc, i)  # the intervals detente shows: the levels learned out of sample
     risk = next(r for r in summary(fc) if r["iso3"] == iso3)
     chart = fan_chart(rows, f"Forecast battle deaths per month, {iso3} (data to {fc.meta['cutoff']})")
     boosted = fc.meta.get("drivers", {}).get(iso3)
