@@ -97,7 +97,8 @@ def _through_api(api: httpx.Client, made: Made, kind: RecordType) -> None:
     created = api.post(f"/{kind.name}", json=data)
     assert created.status_code == 201, created.text
     record = created.json()
-    assert api.get(f"/{kind.name}/{record['id']}").json()[kind.title_field] == data[kind.title_field]
+    assert record[kind.title_field] == data[kind.title_field]
+    assert api.get(f"/{kind.name}/{record['id']}").json() == record  # the create's answer is what is stored
     changed = api.patch(
         f"/{kind.name}/{record['id']}",
         json={kind.title_field: f"{data[kind.title_field]} v2"},

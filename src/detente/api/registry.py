@@ -26,7 +26,7 @@ from fastapi.responses import FileResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 from starlette.background import BackgroundTask
 
-from detente.api.deps import Unit, unit
+from detente.api.deps import INLINE_ROWS, Unit, unit
 from detente.api.errors import PreconditionRequired, responses
 from detente.bulk.io import FORMATS, ImportReport, export_tables, import_file
 from detente.core.errors import DetenteError, ImportRowsError, TooLargeError, ValidationError
@@ -164,11 +164,15 @@ def _add_reads(router: APIRouter, res: RecordType) -> None:
         responses=responses(401, 403, 422),
         operation_id=f"list_{res.name}",
     )
-    def list_records(params: Annotated[filters, Query()], work: Annotated[Unit, Depends(unit)]) -> Any:  # type: ignore[valid-type]
+    async def list_records(params: Annotated[filters, Query()], work: Annotated[Unit, Depends(unit)]) -> Any:  # type: ignore[valid-type]
         query = _query(res, params)
-        with work.registry() as reg:
-            items, total = reg.page(res.name, query)
-        return _json(page(items=items, total=total, limit=query.limit, offset=query.offset))
+
+        def read() -> Response:
+            with work.registry() as reg:
+                items, total = reg.page(res.name, query)
+            return _json(page(items=items, total=total, limit=query.limit, offset=query.offset))
+
+        return await work.run(read, small=query.limit is not None and query.limit <= INLINE_ROWS)
 
     @router.get(
         "/{record_id}",
@@ -178,10 +182,13 @@ def _add_reads(router: APIRouter, res: RecordType) -> None:
         operation_id=f"get_{_op(one)}",
         name=f"get_{_op(one)}",
     )
-    def get_record(record_id: RecordId, work: Annotated[Unit, Depends(unit)]) -> Any:
-        with work.registry() as reg:
-            record = reg.get(res.name, record_id)
-        return _json(record, headers={"ETag": etag(record.version)})
+    async def get_record(record_id: RecordId, work: Annotated[Unit, Depends(unit)]) -> Any:
+        def read() -> Response:
+            with work.registry() as reg:
+                record = reg.get(res.name, record_id)
+            return _json(record, headers={"ETag": etag(record.version)})
+
+        return await work.run(read)
 
     @router.get(
         "/{record_id}/history",
@@ -190,12 +197,15 @@ def _add_reads(router: APIRouter, res: RecordType) -> None:
         summary=f"Each change of a {one}: who, when, which fields (from the audit trail)",
         operation_id=f"history_{_op(one)}",
     )
-    def history(record_id: RecordId, work: Annotated[Unit, Depends(unit)]) -> Any:
-        with work.registry() as reg:
-            return [
-                ChangePublic(**{**c.__dict__, "fields": list(c.fields)})
-                for c in reg.history(res.name, record_id)
-            ]
+    async def history(record_id: RecordId, work: Annotated[Unit, Depends(unit)]) -> Any:
+        def read() -> list[ChangePublic]:
+            with work.registry() as reg:
+                return [
+                    ChangePublic(**{**c.__dict__, "fields": list(c.fields)})
+                    for c in reg.history(res.name, record_id)
+                ]
+
+        return await work.run(read, small=False)  # a record's every version: any length
 
 
 def _add_writes(router: APIRouter, res: RecordType) -> None:
@@ -210,13 +220,16 @@ def _add_writes(router: APIRouter, res: RecordType) -> None:
         responses=responses(401, 403, 404, 409, 413, 422),
         operation_id=f"create_{_op(one)}",
     )
-    def create_record(
+    async def create_record(
         body: res.create_model,  # type: ignore[name-defined]
         request: Request,
         work: Annotated[Unit, Depends(unit)],
     ) -> Any:
-        with work.registry() as reg:
-            record = reg.create(res.name, body)
+        def write() -> Any:
+            with work.registry() as reg:
+                return reg.create(res.name, body)
+
+        record = await work.run(write)
         location = str(request.url_for(f"get_{_op(one)}", record_id=record.id))
         created = _json(record, headers={"ETag": etag(record.version), "Location": location})
         created.status_code = 201
@@ -229,17 +242,20 @@ def _add_writes(router: APIRouter, res: RecordType) -> None:
         responses=responses(401, 403, 404, 409, 412, 413, 422, 428),
         operation_id=f"update_{_op(one)}",
     )
-    def update_record(
+    async def update_record(
         record_id: RecordId,
         body: res.update_model,  # type: ignore[name-defined]
         work: Annotated[Unit, Depends(unit)],
         match: if_match = None,
     ) -> Any:
         expected = parse_if_match(match)
-        with work.registry() as reg:
-            if expected is None:
-                expected = reg.get(res.name, record_id).version
-            record = reg.update(res.name, record_id, body, expected_version=expected)
+
+        def write() -> Any:
+            with work.registry() as reg:
+                version = reg.get(res.name, record_id).version if expected is None else expected
+                return reg.update(res.name, record_id, body, expected_version=version)
+
+        record = await work.run(write)
         return _json(record, headers={"ETag": etag(record.version)})
 
     @router.delete(
@@ -249,12 +265,16 @@ def _add_writes(router: APIRouter, res: RecordType) -> None:
         responses=responses(401, 403, 404, 409, 412, 422, 428),
         operation_id=f"delete_{_op(one)}",
     )
-    def delete_record(
+    async def delete_record(
         record_id: RecordId, work: Annotated[Unit, Depends(unit)], match: if_match = None
     ) -> Response:
         expected = parse_if_match(match)
-        with work.registry() as reg:
-            reg.delete(res.name, record_id, expected_version=expected)
+
+        def write() -> None:
+            with work.registry() as reg:
+                reg.delete(res.name, record_id, expected_version=expected)
+
+        await work.run(write)
         return Response(status_code=204)
 
 
@@ -269,14 +289,17 @@ def _add_withdraw(router: APIRouter, res: RecordType) -> None:
         summary=f"Withdraw a {one}: it becomes {res.withdraw_status} and stays on file (send If-Match)",
         operation_id=f"withdraw_{_op(one)}",
     )
-    def withdraw(
+    async def withdraw(
         record_id: RecordId, response: Response, work: Annotated[Unit, Depends(unit)], match: if_match = None
     ) -> Any:
         expected = parse_if_match(match)
-        with work.registry() as reg:
-            if expected is None:
-                expected = reg.get(res.name, record_id).version
-            record = reg.withdraw(res.name, record_id, expected_version=expected)
+
+        def write() -> Any:
+            with work.registry() as reg:
+                version = reg.get(res.name, record_id).version if expected is None else expected
+                return reg.withdraw(res.name, record_id, expected_version=version)
+
+        record = await work.run(write)
         response.headers["ETag"] = etag(record.version)
         return record
 

@@ -528,9 +528,26 @@ class Sharing:
         )
 
 
+def identified(
+    workspace: Workspace, secret: str, refused: Callable[[AuthError], Exception]
+) -> tuple[Principal, str | None]:
+    """Who holds the token, read in a unit of its own (``Sharing.identify``): what a change
+    learns before it queues for the write lock (``signed_in``'s ``known``)."""
+    with workspace.session() as session:
+        try:
+            return Sharing(session).identify(secret)
+        except AuthError as exc:
+            raise refused(exc) from None
+
+
 @contextmanager
 def signed_in(
-    workspace: Workspace, secret: str, *, write: bool, refused: Callable[[AuthError], Exception]
+    workspace: Workspace,
+    secret: str,
+    *,
+    write: bool,
+    refused: Callable[[AuthError], Exception],
+    known: tuple[Principal, str | None] | None = None,
 ) -> Iterator[tuple[Sharing, Principal]]:
     """A unit of work on behalf of a token's holder (a bad token raises ``refused(error)``;
     errors inside the unit pass through as they are).
@@ -538,16 +555,19 @@ def signed_in(
     Who is calling is read before a writing unit queues for the write lock (SQLite has one
     writer at a time; PostgreSQL one at a time at the audit trail's end), so the lock is held
     for the change alone; the token's last use is recorded inside the change. A token revoked
-    between the two counts from the next request, as one revoked during a request does."""
-    with workspace.session() as session:
-        sharing = Sharing(session)
-        try:
-            principal, stale = sharing.identify(secret)
-        except AuthError as exc:
-            raise refused(exc) from None
-        if not write:
+    between the two counts from the next request, as one revoked during a request does.
+    ``known``: what ``identified`` read for this change just before (the server reads it on
+    its event loop, then hands the change to a thread)."""
+    if not write:
+        with workspace.session() as session:
+            sharing = Sharing(session)
+            try:
+                principal, stale = sharing.identify(secret)
+            except AuthError as exc:
+                raise refused(exc) from None
             yield sharing, principal
             return
+    principal, stale = known or identified(workspace, secret, refused)
     with workspace.session(write=True) as session:
         sharing = Sharing(session)
         if stale is not None:

@@ -131,7 +131,11 @@ class Store(Reader):
         res = record_type(name)
         self._can_write(res)
         try:
-            model = res.create_model.model_validate(data if isinstance(data, Mapping) else data.model_dump())
+            model = (
+                data  # validated already (the API's request body)
+                if type(data) is res.create_model
+                else res.create_model.model_validate(data if isinstance(data, Mapping) else data.model_dump())
+            )
         except pydantic.ValidationError as exc:
             raise first_error(exc) from None
         values = model.model_dump()
@@ -156,7 +160,7 @@ class Store(Reader):
         self._write_links(res, record_id, links, new=True)
         self.session.flush()
         search.index(self.session, res, row, new=True)  # the full-text index, in the same transaction
-        created = self.get(res.name, record_id)
+        created = self._as_written(res, row, links)
         # the trail names records by id and marking, never by content; appended last, as
         # PostgreSQL holds the chain's end locked from here to the commit
         self._audit("create", res, record_id, {"marking": row.marking})
