@@ -42,12 +42,12 @@ def _where(unit: Unit, **kw: Any) -> tuple[str, str]:
 def test_small_reads_run_on_the_loop_and_changes_elsewhere(ws: Workspace, secret: str) -> None:
     caller = Credentials(secret, via_cookie=False)
     here = threading.current_thread().name  # asyncio.run's loop runs on this thread
-    assert _where(Unit(ws, caller, write=False)) == (here, "gbr-planner")
+    small = _where(Unit(ws, caller, write=False))
+    # SQLite: on the loop; PostgreSQL (a read waits for the server): the thread pool
+    assert small[1] == "gbr-planner" and (small[0] == here) is (not ws.is_postgres)
     big = _where(Unit(ws, caller, write=False), small=False)
-    assert big[0] != here and big[1] == "gbr-planner"  # a large read: the thread pool
-    thread, user = _where(Unit(ws, caller, write=True))
-    assert user == "gbr-planner"
-    assert thread == ("detente-writer" if not ws.is_postgres else thread) and thread != here
+    assert big[0] not in (here, "detente-writer") and big[1] == "gbr-planner"  # the thread pool
+    assert _where(Unit(ws, caller, write=True)) == ("detente-writer", "gbr-planner")
 
 
 def test_a_change_reports_its_error_and_a_bad_token_is_refused_before_it_queues(
@@ -71,8 +71,8 @@ def test_a_change_reports_its_error_and_a_bad_token_is_refused_before_it_queues(
 
     with pytest.raises(Unauthenticated):
         asyncio.run(stranger.run(change))
-    # SQLite: refused on the loop, the change never queued; PostgreSQL: refused as it opens
-    assert ran == (["called"] if ws.is_postgres else [])
+    # refused on the loop: the change never queued
+    assert ran == []
 
 
 def test_a_read_lets_this_process_writer_finish_first(ws: Workspace) -> None:
