@@ -1,5 +1,5 @@
-"""Where the API runs a unit of work (``Unit.run``): small reads on the event loop, SQLite's
-changes on the process's one writer thread, and a writer that has the process to itself."""
+"""Where the API runs a unit of work (``Unit.run``): small reads on the event loop, every
+change on the process's one writer thread, and a writer that has the process to itself."""
 
 from __future__ import annotations
 
@@ -42,9 +42,7 @@ def _where(unit: Unit, **kw: Any) -> tuple[str, str]:
 def test_small_reads_run_on_the_loop_and_changes_elsewhere(ws: Workspace, secret: str) -> None:
     caller = Credentials(secret, via_cookie=False)
     here = threading.current_thread().name  # asyncio.run's loop runs on this thread
-    small = _where(Unit(ws, caller, write=False))
-    # SQLite: on the loop; PostgreSQL (a read waits for the server): the thread pool
-    assert small[1] == "gbr-planner" and (small[0] == here) is (not ws.is_postgres)
+    assert _where(Unit(ws, caller, write=False)) == (here, "gbr-planner")
     big = _where(Unit(ws, caller, write=False), small=False)
     assert big[0] not in (here, "detente-writer") and big[1] == "gbr-planner"  # the thread pool
     assert _where(Unit(ws, caller, write=True)) == ("detente-writer", "gbr-planner")

@@ -127,20 +127,20 @@ class Unit:
     async def run(self, work: Callable[[], T], *, small: bool = True) -> T:
         """Run a route's ``work`` (which opens this unit) where it costs least.
 
-        On SQLite a small read (a record, a page of up to ``INLINE_ROWS``) runs on the event
-        loop itself: it holds no lock and never waits for one (readers do not wait in WAL
-        mode), and a hand-over to a worker thread cost more than the read (the threads of a
-        process contend for the GIL: a page of 20 took 2.7-2.9 ms of the server's CPU inline,
-        4.3-7.2 ms from the thread pool). On PostgreSQL a read waits for the database (a page
-        under row-level security takes it several milliseconds), so reads go to the thread
-        pool and the loop serves others meanwhile (inline, pages of 20 came 97-121 a second
-        against 141-164). So does a large read on either. A change reads who is calling on
-        the loop, then queues for this process's one writer thread (``_Writer``), which takes
-        each change as the last is done: changes are one at a time anyway (SQLite has one
-        writer; PostgreSQL serialises them at the audit trail's end), and one thread does not
-        contend with the others for the GIL (PostgreSQL: 165 mixed requests a second against
-        126 with the changes in the thread pool)."""
-        if not self.write and small and not self.workspace.is_postgres:
+        A small read (a record, a page of up to ``INLINE_ROWS``) runs on the event loop
+        itself: it holds no lock and never waits for one (SQLite's readers do not wait in WAL
+        mode; PostgreSQL's answer a page in a few milliseconds), and a hand-over to a worker
+        thread cost more than the read: the threads of a process contend for the GIL (a page
+        of 20 took 2.7-2.9 ms of the server's CPU inline, 4.3-7.2 ms from the thread pool; on
+        PostgreSQL the mixed load of bench_api_load came to 205-216 requests a second with
+        reads inline, 107-124 with them in the pool). A large read goes to the thread pool,
+        so the loop serves others meanwhile. A change reads who is calling on the loop, then
+        queues for this process's one writer thread (``_Writer``), which takes each change as
+        the last is done: changes are one at a time anyway (SQLite has one writer; PostgreSQL
+        serialises them at the audit trail's end), and one thread does not contend with the
+        others for the GIL (PostgreSQL: 165 mixed requests a second against 126 with the
+        changes in the thread pool)."""
+        if not self.write and small:
             self.workspace.let_writer_finish()
             return work()
         global _writers
