@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import REPEAT, alternate, child_main, emit, quick, row, value_row
+from harness import REPEAT, alternate, child_main, emit, quick, row, spread, value_row
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("DETENTE_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -157,6 +157,11 @@ def _recency(name: str, folder: Path) -> dict[str, Any]:
     return {"seconds": seconds, "shape": list(draws.shape), "digest": digest}
 
 
+def _peak(runs: list[dict[str, Any]]) -> str:
+    """The median of the runs' peak resident memory (each run a process of its own)."""
+    return f"{spread(r['peak'] / 2**20 for r in runs)['median']:,.0f} MB"
+
+
 def main() -> None:
     if child_main(run):
         return
@@ -174,13 +179,15 @@ def main() -> None:
         row("recency model, 1,000 draws x 191 countries x 14 horizons", rec["recency"], rec["recency-naive"],
             "naive, once per horizon",
             note=f"the baseline is 14 copies of detente's work (one per horizon): the median ratio is capped "
-            f"near 14x; same draws: {'yes' if same else 'NO'}"),
+            f"near 14x; same draws: {'yes' if same else 'NO'}; peak {_peak(rec['recency'])} against "
+            f"{_peak(rec['recency-naive'])}"),
     ]  # fmt: skip
     if win:
         same = all(a["digest"] == b["digest"] for a, b in zip(win["detente"], win["naive"], strict=True))
         rows.append(
             row("a full backtest window (2019, every model, scored)", win["detente"], win["naive"],
-                "nothing shared", note=f"same draws, every model: {'yes' if same else 'NO'}")
+                "nothing shared", note=f"same draws, every model: {'yes' if same else 'NO'}; peak "
+                f"{_peak(win['detente'])} against {_peak(win['naive'])}")
         )  # fmt: skip
     else:
         rows.append(value_row("a full backtest window", "not run", "full run only (about 2 minutes a run)"))
