@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from detente.sources.lake import LAKE_FILE, Lake
@@ -38,3 +39,15 @@ def lake_copy(views_lake: Path, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(views_lake, folder / LAKE_FILE)
     return folder
+
+
+def quiet_and_active_fold(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A calibration fold of ``n`` countries: half quiet (forecast 0; deaths, onsets, in 10%
+    of months), half active and calibrated (draws and outcomes from the same spread)."""
+    level = np.where(np.arange(n) < n // 2, 0, 2)
+    centre = rng.uniform(50, 500, n)
+    draws = np.round(centre[:, None, None] * np.exp(0.5 * rng.standard_normal((n, 14, 400))))
+    truth = np.round(centre[:, None] * np.exp(0.5 * rng.standard_normal((n, 14))))
+    draws[level == 0] = 0
+    truth[level == 0] = np.where(rng.uniform(size=(n // 2, 14)) < 0.1, 5.0, 0.0)
+    return draws, truth, level

@@ -11,6 +11,7 @@ from detente.sources.lake import Lake
 from detente.warning.data import History, Window, history
 from detente.warning.ensemble import Calibration, Ensemble, FoldCache, mean_abs, mix_many
 from detente.warning.scoring import coverage, crps
+from tests.warning.conftest import quiet_and_active_fold
 from tests.warning.test_backtest import lake  # noqa: F401  (module fixture: the lake with the files)
 
 
@@ -93,20 +94,11 @@ def test_pooled_calibration_covers_onsets_share_in_the_active_groups() -> None:
     and every median unchanged."""
     rng = np.random.default_rng(5)
 
-    def fold(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        level = np.where(np.arange(n) < n // 2, 0, 2)
-        centre = rng.uniform(50, 500, n)
-        draws = np.round(centre[:, None, None] * np.exp(0.5 * rng.standard_normal((n, 14, 400))))
-        truth = np.round(centre[:, None] * np.exp(0.5 * rng.standard_normal((n, 14))))
-        draws[level == 0] = 0
-        truth[level == 0] = np.where(rng.uniform(size=(n // 2, 14)) < 0.1, 5.0, 0.0)
-        return draws, truth, level
-
-    folds = [fold(200) for _ in range(5)]
+    folds = [quiet_and_active_fold(rng, 200) for _ in range(5)]
     own, pooled = Calibration.learn(folds), Calibration.learn(folds, pooled=True)
     assert np.array_equal(pooled.maps[(0, 2)], own.maps[(0, 2)])
     assert pooled.level((2, 2), 0.9) > own.level((2, 2), 0.9) > 0.85
-    draws, truth, level = fold(600)
+    draws, truth, level = quiet_and_active_fold(rng, 600)
     deaths = truth > 0
     for cal, low, high in ((own, 0.78, 0.86), (pooled, 0.87, 0.93)):
         fresh = cal.apply(draws, level)

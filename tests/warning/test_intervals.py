@@ -12,19 +12,8 @@ from detente.warning.data import History, Window, history
 from detente.warning.ensemble import Calibration, Ensemble, FoldCache
 from detente.warning.intervals import Intervals, horizon_group
 from detente.warning.scoring import bounds, coverage, inside
+from tests.warning.conftest import quiet_and_active_fold
 from tests.warning.test_backtest import lake  # noqa: F401  (module fixture: the lake with the files)
-
-
-def _fold(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Half the countries quiet (forecast 0; deaths, onsets, in 10% of months), half active
-    and calibrated (draws and outcomes from the same spread)."""
-    level = np.where(np.arange(n) < n // 2, 0, 2)
-    centre = rng.uniform(50, 500, n)
-    draws = np.round(centre[:, None, None] * np.exp(0.5 * rng.standard_normal((n, 14, 400))))
-    truth = np.round(centre[:, None] * np.exp(0.5 * rng.standard_normal((n, 14))))
-    draws[level == 0] = 0
-    truth[level == 0] = np.where(rng.uniform(size=(n // 2, 14)) < 0.1, 5.0, 0.0)
-    return draws, truth, level
 
 
 def test_the_reported_interval_covers_all_months_with_deaths_and_leaves_the_draws() -> None:
@@ -33,13 +22,13 @@ def test_the_reported_interval_covers_all_months_with_deaths_and_leaves_the_draw
     level learned on the folds (above 90%, the pooled rule's) covers about 90% of them on
     fresh data; the draws are the same as without it, and quiet countries keep 90%."""
     rng = np.random.default_rng(5)
-    folds = [_fold(rng, 200) for _ in range(5)]
+    folds = [quiet_and_active_fold(rng, 200) for _ in range(5)]
     cal = Calibration.learn(folds)
     read = cal.reported(0.9)
     assert set(read) == {"2,0", "2,1", "2,2"}  # the active groups only
     assert all(0.92 < v < 0.99 for v in read.values())
     assert cal.reported(0.5)["2,0"] > 0.5
-    draws, truth, level = _fold(rng, 600)
+    draws, truth, level = quiet_and_active_fold(rng, 600)
     fresh = cal.apply(draws, level)
     assert cal.digest() == Calibration.learn(folds).digest()  # the draws' calibration as before
     learned = Intervals({0.9: read}, level, 0)

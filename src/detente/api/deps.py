@@ -50,7 +50,7 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 T = TypeVar("T")
 INLINE_ROWS = 100  # a page of up to this many records is read on the event loop (Unit.run)
-_writers: _Writer | None = None  # made on first use, inside the server's event loop
+_writers: _Writer | None = None  # made (its thread started) by the first change a process serves
 
 bearer = HTTPBearer(
     auto_error=False,
