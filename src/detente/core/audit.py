@@ -32,9 +32,10 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, String, Text, select, text
+from sqlalchemy import Insert, Integer, Select, String, Text, insert, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from detente.core.audit_keys import AuditKeys, Keyring, fingerprint, signature_ok
@@ -72,6 +73,9 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64))
     # the audit key's id for keyed entries (HMAC-SHA256); NULL: a plain SHA-256 entry from before 0010
     key_id: Mapped[str | None] = mapped_column(String(16))
+
+
+_COLUMNS = tuple(c.key for c in AuditEntry.__table__.columns)
 
 
 class AuditCheckpoint(Base):
@@ -159,6 +163,22 @@ class _Tail(NamedTuple):
     key_id: str | None
 
 
+@cache
+def _tail_statement() -> Select[int, str, str | None]:
+    """The chain's last entry, locked (PostgreSQL) for the rest of the transaction."""
+    return (
+        select(AuditEntry.seq, AuditEntry.hash, AuditEntry.key_id)
+        .order_by(AuditEntry.seq.desc())
+        .limit(1)
+        .with_for_update()
+    )
+
+
+@cache
+def _insert_statement() -> Insert:
+    return insert(AuditEntry.__table__)  # type: ignore[arg-type]
+
+
 def _writable_tail(session: Session) -> tuple[AuditKeys, Keyring, _Tail | None]:
     """Lock the end of the chain for this transaction; the keys to extend it; its last entry.
 
@@ -168,12 +188,8 @@ def _writable_tail(session: Session) -> tuple[AuditKeys, Keyring, _Tail | None]:
     if session.get_bind().dialect.name == "postgresql":
         # one writer at a time extends the chain (released at commit or rollback)
         session.execute(text("SELECT pg_advisory_xact_lock(7215044)"))
-    row = session.execute(
-        select(AuditEntry.seq, AuditEntry.hash, AuditEntry.key_id)
-        .order_by(AuditEntry.seq.desc())
-        .limit(1)
-        .with_for_update()
-    ).first()
+    session.flush()  # what the unit has added goes first (as a query through the session would)
+    row = session.connection().execute(_tail_statement()).first()
     last = _Tail(row[0], row[1], row[2]) if row else None
     keyed = last is not None and last.key_id is not None
     keys = ring.get(create=not keyed)
@@ -220,8 +236,9 @@ def _add(
         key_id=keys.key_id,
     )
     entry.hash = _keyed_digest(keys, entry)
-    session.add(entry)
-    session.flush()
+    # a plain insert on the unit's connection (one statement built once): the entry is
+    # written now, without the ORM's flush, which cost more than the insert itself
+    session.connection().execute(_insert_statement(), {k: getattr(entry, k) for k in _COLUMNS})
     if seq % ring.checkpoint_every == 0:
         _sign(session, keys, seq, entry.hash)
     # the workspace records the head in its folder after commit

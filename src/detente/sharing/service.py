@@ -465,7 +465,9 @@ class Sharing:
         minute old (for ``touch_token``), without writing: a server authenticates a change
         in a short read before it queues for the write lock, then touches in the write."""
         digest = hashlib.sha256(secret.strip().encode()).hexdigest()
-        rows = self.session.execute(_token_statement(), {"digest": digest, "on": coalitions.today()}).all()
+        # on the connection: plain rows, past the ORM's per-statement handling (every request)
+        values = {"digest": digest, "on": coalitions.today()}
+        rows = self.session.connection().execute(_token_statement(), values).all()
         stamp = now()
         if not rows:
             raise AuthError("invalid, expired or revoked token")

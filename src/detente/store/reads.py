@@ -34,7 +34,10 @@ from detente.store.statements import (
     TOTAL,
     Shape,
     columns,
+    external_id_statement,
     get_statement,
+    ids_statement,
+    key_statement,
     listing,
     related_statement,
     shape_of,
@@ -166,6 +169,14 @@ class Reader:
             self._predicates[table] = visible(table, self.principal)
         return self._predicates[table]
 
+    def _run(self, stmt: Any, values: Mapping[str, Any]) -> Any:
+        """Run one of the store's own statements (``statements``: plain rows, no mapped
+        objects) on the unit's connection, past the ORM's per-statement handling, which
+        cost more than the statement on a page of records; what the unit has added is
+        flushed first, as the session itself would before a query."""
+        self.session.flush()
+        return self.session.connection().execute(stmt, values)
+
     def _exists(self, table: Any, record_id: str) -> bool:
         return (
             _is_id(record_id)
@@ -178,11 +189,12 @@ class Reader:
         and PostgreSQL cap the parameters of one statement)."""
         wanted = sorted(i for i in set(ids) if _is_id(i))
         seen: set[str] = set()
+        if not wanted:
+            return seen
+        bind_principal(self.session, self.principal)  # PostgreSQL's row-level security reads it
+        stmt = ids_statement(table, profile(self.principal))
         for start in range(0, len(wanted), LINK_CHUNK):
-            chunk = wanted[start : start + LINK_CHUNK]
-            seen.update(
-                self.session.scalars(select(table.id).where(table.id.in_(chunk), self.visible(table)))
-            )
+            seen.update(self._run(stmt, {"ids": wanted[start : start + LINK_CHUNK]}).scalars())
         return seen
 
     # ------------------------------------------------------------------ reads
@@ -211,7 +223,7 @@ class Reader:
         stmt = related_statement(res.name, tuple(refs), profile(self.principal))
         values = {"owners": ids, **{f"ref{i}": sorted(v) for i, v in enumerate(refs.values())}}
         names = [*res.links, *refs]
-        found = self.session.execute(stmt, values).all()
+        found = self._run(stmt, values).all()
         for tag, owner, member, _ in sorted(found, key=lambda r: (r[0], r[1] or "", r[3] or 0)):
             name = names[int(tag)]
             if owner is None:
@@ -291,21 +303,31 @@ class Reader:
             out.append(_model(res, data, shown))
         return out
 
-    def _shown_and_stored(self, res: RecordType, row: Any) -> tuple[Any, Any]:
-        """One record (a mapped object) as the principal is shown it, and as stored (its
+    def _stored(self, res: RecordType, record_id: str) -> dict[str, Any]:
+        """A record's columns as stored, if the principal may see it (for the writes)."""
+        row = None
+        if _is_id(record_id):
+            bind_principal(self.session, self.principal)
+            row = self._run(get_statement(res.name, profile(self.principal)), {"id": record_id}).first()
+        if row is None:  # absent and hidden look the same: "not found", never "forbidden"
+            raise NotFoundError(f"no {res.singular} with id {record_id}")
+        return dict(row._mapping)
+
+    def _shown_and_stored(self, res: RecordType, stored: Mapping[str, Any]) -> tuple[Any, Any]:
+        """One record (its stored columns) as the principal is shown it, and as stored (its
         references to records hidden from the principal kept, for the service's own checks,
         never returned to a caller): one query for both."""
-        data = {c.key: getattr(row, c.key) for c in res.table.__table__.columns}
+        data = dict(stored)
         refs = {name: {data[name]} - {None} for name in res.refs}
         links, shown = self._related(res, [data["id"]], refs)
         data.update(links[data["id"]])
         return _model(res, data, shown), _model(res, data, {})
 
-    def _as_written(self, res: RecordType, row: Any, links: Mapping[str, Any]) -> Any:
+    def _as_written(self, res: RecordType, row: Mapping[str, Any], links: Mapping[str, Any]) -> Any:
         """The public model of a record this unit has just written, without reading it back:
         its references and links were all checked visible to the principal (``_check_refs``),
         so it is what ``get`` would return (a test compares the two for every record type)."""
-        data = {c.key: getattr(row, c.key) for c in res.table.__table__.columns}
+        data = {c.key: row[c.key] for c in res.table.__table__.columns}
         data.update({name: list(links.get(name) or []) for name in res.links})
         return _model(res, data, {name: {data[name]} - {None} for name in res.refs})
 
@@ -315,7 +337,7 @@ class Reader:
         if _is_id(record_id):
             bind_principal(self.session, self.principal)
             stmt = get_statement(res.name, profile(self.principal))
-            row = self.session.execute(stmt, {"id": record_id}).first()
+            row = self._run(stmt, {"id": record_id}).first()
         if row is None:  # absent and hidden look the same: "not found", never "forbidden"
             raise NotFoundError(f"no {res.singular} with id {record_id}")
         return self._public(res, [row])[0]
@@ -348,19 +370,19 @@ class Reader:
         ``count`` give) from one statement. A page past the end asks for the count alone."""
         res = record_type(name)
         stmt, values = self._listing(res, query, "page")
-        rows = self.session.execute(stmt, values).all()
+        rows = self._run(stmt, values).all()
         count = int(rows[0]._mapping[TOTAL]) if rows else (self.count(name, query) if query.offset else 0)
         return self._public(res, rows, (stmt, values)), count
 
     def list(self, name: str, query: ListQuery | None = None) -> list[Any]:
         res = record_type(name)
         stmt, values = self._listing(res, query or ListQuery(), "rows")
-        return self._public(res, self.session.execute(stmt, values).all(), (stmt, values))
+        return self._public(res, self._run(stmt, values).all(), (stmt, values))
 
     def count(self, name: str, query: ListQuery | None = None) -> int:
         res = record_type(name)
         stmt, values = self._listing(res, query or ListQuery(), "count")
-        return int(self.session.scalar(stmt, values) or 0)
+        return int(self._run(stmt, values).scalar() or 0)
 
     def iter_all(self, name: str, batch: int = 1000) -> Iterator[Any]:
         """Every record of a table in a stable order (for export), in batches."""
@@ -447,20 +469,18 @@ class Reader:
         return {k: data.get(k) for k in res.natural_key}
 
     def find_by_natural_key(self, res: RecordType, data: Mapping[str, Any]) -> str | None:
-        stmt = select(res.table.id).where(self.visible(res.table))
-        for key, value in self._natural_key(res, data).items():
-            column = getattr(res.table, key)
-            stmt = stmt.where(column.is_(None) if value is None else column == value)
-        return self.session.scalar(stmt.limit(1))
+        key = self._natural_key(res, data)
+        bind_principal(self.session, self.principal)  # PostgreSQL's row-level security reads it
+        stmt = key_statement(res.name, profile(self.principal), tuple(v is None for v in key.values()))
+        found = self._run(stmt, {f"key_{k}": v for k, v in key.items() if v is not None}).scalar()
+        return None if found is None else str(found)
 
     def _check_unique(self, res: RecordType, data: Mapping[str, Any], record_id: str) -> None:
         ext = data.get("external_id")
         if ext:
-            other = self.session.scalar(
-                select(res.table.id).where(
-                    res.table.external_id == ext, res.table.id != record_id, self.visible(res.table)
-                )
-            )
+            bind_principal(self.session, self.principal)  # PostgreSQL's row-level security reads it
+            stmt = external_id_statement(res.name, profile(self.principal))
+            other = self._run(stmt, {"external_id": ext, "id": record_id}).scalar()
             if other:
                 raise ConflictError(f"external id {ext!r} is already used by {res.singular} {other}")
         other = self.find_by_natural_key(res, data)

@@ -45,6 +45,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     delete,
     func,
     insert,
@@ -202,18 +203,22 @@ def _document(res: RecordType, values: Mapping[str, Any]) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------- writes
-def index(session: Session, res: RecordType, row: Any, *, new: bool = False) -> None:
-    """Write the document of one record from its row (a mapped object, as the store
-    holds it after a write): a new record's is added, a changed one's rewritten."""
-    values = {name: getattr(row, name, None) for name in text_fields(res)}
-    doc: dict[str, Any] = {**_document(res, values), **{c: getattr(row, c) for c in MARK_COLUMNS}}
+def index(session: Session, res: RecordType, row: Mapping[str, Any], *, new: bool = False) -> None:
+    """Write the document of one record from its columns (as the store has just written
+    them): a new record's is added, a changed one's rewritten."""
+    values = {name: row.get(name) for name in text_fields(res)}
+    doc: dict[str, Any] = {**_document(res, values), **{c: row[c] for c in MARK_COLUMNS}}
+    doc["record_type"] = res.name
+    connection = session.connection()  # plain statements, built once (written on every change)
     if not new:
-        done = session.execute(
-            update(DOCUMENTS).where(DOCUMENTS.c.record_id == row.id).values(record_type=res.name, **doc)
-        )
+        done = connection.execute(_UPDATE, {**doc, "written_id": row["id"]})
         if typing.cast(CursorResult[Any], done).rowcount:
             return
-    session.execute(insert(DOCUMENTS).values(record_type=res.name, record_id=row.id, **doc))
+    connection.execute(_INSERT, {**doc, "record_id": row["id"]})
+
+
+_INSERT = insert(DOCUMENTS)
+_UPDATE = update(DOCUMENTS).where(DOCUMENTS.c.record_id == bindparam("written_id"))
 
 
 def forget(session: Session, record_id: str) -> None:

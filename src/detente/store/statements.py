@@ -37,7 +37,17 @@ from detente.core.errors import ValidationError
 from detente.store.access import Profile, visible_to
 from detente.store.records import RecordType, record_type
 
-__all__ = ["TOTAL", "Shape", "columns", "get_statement", "listing", "related_statement"]
+__all__ = [
+    "TOTAL",
+    "Shape",
+    "columns",
+    "external_id_statement",
+    "get_statement",
+    "ids_statement",
+    "key_statement",
+    "listing",
+    "related_statement",
+]
 
 TOTAL = "detente_total"  # the count a page's statement carries beside each row
 CACHED = 1024  # statements kept per kind (the least recently used go first)
@@ -118,6 +128,34 @@ def get_statement(name: str, who: Profile) -> Select[Any]:
     """One record by ``:id``, if the profile may see it."""
     res = record_type(name)
     return select(*columns(res)).where(res.table.id == bindparam("id"), visible_to(res.table, who))
+
+
+@lru_cache(maxsize=CACHED)
+def ids_statement(table: Any, who: Profile) -> Select[Any]:
+    """The ids among ``:ids`` of ``table``'s rows the profile may see (references checked
+    on every write, links shown on every read)."""
+    return select(table.id).where(table.id.in_(bindparam("ids", expanding=True)), visible_to(table, who))
+
+
+@lru_cache(maxsize=CACHED)
+def external_id_statement(name: str, who: Profile) -> Select[Any]:
+    """A visible record of ``name`` other than ``:id`` with the external id ``:external_id``."""
+    table = record_type(name).table
+    return select(table.id).where(
+        table.external_id == bindparam("external_id"), table.id != bindparam("id"), visible_to(table, who)
+    )
+
+
+@lru_cache(maxsize=CACHED)
+def key_statement(name: str, who: Profile, empty: tuple[bool, ...]) -> Select[Any]:
+    """The first visible record of ``name`` whose natural key matches ``:key_<field>``
+    (``empty``: which of the key's fields are matched as null instead)."""
+    res = record_type(name)
+    stmt = select(res.table.id).where(visible_to(res.table, who))
+    for key, none in zip(res.natural_key, empty, strict=True):
+        column = getattr(res.table, key)
+        stmt = stmt.where(column.is_(None) if none else column == bindparam(f"key_{key}"))
+    return stmt.limit(1)
 
 
 @lru_cache(maxsize=CACHED)
