@@ -55,6 +55,19 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _postgres_settings(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # The statements run on every request (a page, a record, its links, who is calling) have
+    # the same text each time, so psycopg prepares them; PostgreSQL would still plan most
+    # afresh on each run (a "custom" plan: its cost model judged the cached one no cheaper),
+    # and planning a page's links under row-level security took 1.0 ms against 0.3 ms to
+    # run them. Prepared statements here always use their cached plan; a query run fewer
+    # than five times on a connection (psycopg's threshold) is not prepared, and is planned
+    # for its values as before.
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
+    dbapi_connection.commit()
+
+
 def make_engine(url: str) -> Engine:
     """An engine for the registry URL with the settings detente relies on."""
     if url.startswith("sqlite"):
@@ -62,7 +75,9 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    event.listen(engine, "connect", _postgres_settings)
+    return engine
 
 
 @dataclass

@@ -160,6 +160,7 @@ class Reader:
         self.principal = principal
         self.author = principal.user
         self._predicates: dict[Any, Any] = {}
+        self.dialect = session.get_bind().dialect.name
         bind_principal(session, principal)
 
     def visible(self, table: Any) -> Any:
@@ -192,7 +193,7 @@ class Reader:
         if not wanted:
             return seen
         bind_principal(self.session, self.principal)  # PostgreSQL's row-level security reads it
-        stmt = ids_statement(table, profile(self.principal))
+        stmt = ids_statement(table, profile(self.principal), self.dialect)
         for start in range(0, len(wanted), LINK_CHUNK):
             seen.update(self._run(stmt, {"ids": wanted[start : start + LINK_CHUNK]}).scalars())
         return seen
@@ -220,7 +221,7 @@ class Reader:
         if not ids or not (res.links or refs):
             return links, shown
         bind_principal(self.session, self.principal)  # PostgreSQL's row-level security reads it
-        stmt = related_statement(res.name, tuple(refs), profile(self.principal))
+        stmt = related_statement(res.name, tuple(refs), profile(self.principal), self.dialect)
         values = {"owners": ids, **{f"ref{i}": sorted(v) for i, v in enumerate(refs.values())}}
         names = [*res.links, *refs]
         found = self._run(stmt, values).all()

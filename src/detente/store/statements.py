@@ -19,10 +19,13 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     CompoundSelect,
     Integer,
     Select,
+    String,
+    any_,
     bindparam,
     func,
     literal_column,
@@ -40,6 +43,7 @@ from detente.store.records import RecordType, record_type
 __all__ = [
     "TOTAL",
     "Shape",
+    "among",
     "columns",
     "external_id_statement",
     "get_statement",
@@ -130,11 +134,22 @@ def get_statement(name: str, who: Profile) -> Select[Any]:
     return select(*columns(res)).where(res.table.id == bindparam("id"), visible_to(res.table, who))
 
 
+def among(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
+    """``column`` is one of the list bound as ``:name``. On PostgreSQL one array parameter
+    (``= ANY``), so the statement's text is the same for every length and its prepared
+    plan is used again (a list of n ids as n parameters is a new statement for each n);
+    elsewhere an expanding ``IN`` (on SQLite, a JSON list read by ``json_each`` cost as
+    much as rendering the ``IN`` again for each length)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(String())))  # type: ignore[no-any-return]
+    return column.in_(bindparam(name, expanding=True))  # type: ignore[no-any-return]
+
+
 @lru_cache(maxsize=CACHED)
-def ids_statement(table: Any, who: Profile) -> Select[Any]:
+def ids_statement(table: Any, who: Profile, dialect: str) -> Select[Any]:
     """The ids among ``:ids`` of ``table``'s rows the profile may see (references checked
     on every write, links shown on every read)."""
-    return select(table.id).where(table.id.in_(bindparam("ids", expanding=True)), visible_to(table, who))
+    return select(table.id).where(among(table.id, "ids", dialect), visible_to(table, who))
 
 
 @lru_cache(maxsize=CACHED)
@@ -159,7 +174,9 @@ def key_statement(name: str, who: Profile, empty: tuple[bool, ...]) -> Select[An
 
 
 @lru_cache(maxsize=CACHED)
-def related_statement(name: str, refs: tuple[str, ...], who: Profile) -> Select[Any] | CompoundSelect[Any]:
+def related_statement(
+    name: str, refs: tuple[str, ...], who: Profile, dialect: str
+) -> Select[Any] | CompoundSelect[Any]:
     """(tag, owner, member, position) rows: for each link (tag: its index), the link rows
     of the records ``:owners`` whose member the profile may see (joined to the member's
     table under ``visible``, so a link to a hidden record is left out without a trace);
@@ -169,16 +186,27 @@ def related_statement(name: str, refs: tuple[str, ...], who: Profile) -> Select[
     parts: list[Select[Any]] = []
     for tag, link in enumerate(res.links.values()):
         target = record_type(link.target).table
+        # the page's link rows first (a materialised CTE), then their members under ``visible``:
+        # PostgreSQL's cached (generic) plan otherwise starts from every visible member and
+        # probes the links for each (1.5 ms against 0.3 ms for a page of 20 on PostgreSQL)
+        rows = (
+            select(
+                link.owner.label("owner"), link.member.label("member"), link.table.position.label("position")
+            )  # type: ignore[attr-defined]
+            .where(among(link.owner, "owners", dialect))
+            .cte(f"links_{tag}")
+            .prefix_with("MATERIALIZED")
+        )
         parts.append(
-            select(literal_column(str(tag)), link.owner, link.member, link.table.position)  # type: ignore[attr-defined]
-            .join(target, target.id == link.member)
-            .where(link.owner.in_(bindparam("owners", expanding=True)), visible_to(target, who))
+            select(literal_column(str(tag)), rows.c.owner, rows.c.member, rows.c.position)
+            .join(target, target.id == rows.c.member)
+            .where(visible_to(target, who))
         )
     for i, ref in enumerate(refs):
         target = record_type(res.refs[ref]).table
         parts.append(
             select(literal_column(str(len(res.links) + i)), null(), target.id, null()).where(
-                target.id.in_(bindparam(f"ref{i}", expanding=True)), visible_to(target, who)
+                among(target.id, f"ref{i}", dialect), visible_to(target, who)
             )
         )
     return parts[0] if len(parts) == 1 else union_all(*parts)
