@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+from sqlalchemy import Index, String
 
 from detente.core.errors import ValidationError
 from detente.store.lifecycle import Lifecycle
@@ -157,6 +158,25 @@ def register(*types: RecordType) -> None:
         _TYPES[kind.name] = kind
         for alias in (kind.singular.replace(" ", "_"), *kind.aliases):
             _ALIASES[alias] = kind.name
+        _index_natural_key(kind)
+
+
+def _index_natural_key(kind: RecordType) -> None:
+    """Index the record type's natural key (every create, change and import looks it up):
+    its columns up to the first unbounded text (a description is not indexed), unless an
+    index already starts with them. Without it SQLite chose a one-column index, and looking
+    up an engagement by title and start date read every engagement on that date. Migration
+    0017 made these indexes; a new record type's migration makes its own."""
+    table = kind.table.__table__
+    columns = []
+    for key in kind.natural_key:
+        column = table.c[key]
+        if isinstance(column.type, String) and column.type.length is None:
+            break
+        columns.append(column)
+    names = tuple(c.name for c in columns)
+    if names and not any(tuple(c.name for c in i.columns)[: len(names)] == names for i in table.indexes):
+        Index(f"ix_{table.name}_natural_key", *columns)
 
 
 def _load() -> None:
