@@ -1,0 +1,95 @@
+"""The store's hot statements answer from their indexes and keep one text on PostgreSQL.
+
+What makes a request cheap must not quietly go away: a natural-key lookup through its
+index (not a one-column index that reads every record of a date), a page's total counted
+from the listing index alone, and on PostgreSQL one statement text for any length of id
+list, run with the prepared statement's cached plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+
+from detente.core.settings import Settings
+from detente.core.workspace import Workspace, create_workspace
+from detente.store.access import profile
+from detente.store.records import record_type, record_types
+from detente.store.service import ListQuery, Store
+from detente.store.statements import key_statement
+from tests import factories as f
+
+
+def _plan(reg: Store, stmt: Any, values: dict[str, Any]) -> str:
+    """SQLite's query plan for ``stmt`` with ``values``, as one text."""
+    compiled = stmt.compile(reg.session.get_bind(), compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params(values)
+    args = [params[name] for name in compiled.positiontup]
+    rows = reg.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", tuple(args)).all()
+    return " | ".join(str(row[-1]) for row in rows)
+
+
+@pytest.fixture
+def lite(tmp_path: Path) -> Iterator[Store]:
+    """A registry unit of work on SQLite, whose planner (without statistics) is the one
+    these plans are read from; PostgreSQL's plan depends on its statistics."""
+    settings = Settings(workspace=tmp_path / "ws", database_url=f"sqlite:///{tmp_path / 'r.sqlite'}")
+    with create_workspace(settings) as ws, ws.session() as session:
+        yield f.registry(session)
+
+
+def test_every_natural_key_is_looked_up_through_its_index(lite: Store) -> None:
+    """An index that starts with the key, for every record type's natural-key lookup."""
+    reg = lite
+    for kind in record_types().values():
+        nulls = tuple(False for _ in kind.natural_key)
+        values = {f"key_{k}": "x" for k in kind.natural_key}
+        plan = _plan(reg, key_statement(kind.name, profile(reg.principal), nulls), values)
+        assert "USING INDEX" in plan or "USING COVERING INDEX" in plan, (kind.name, plan)
+        index = plan.split("INDEX ")[1].split(" ")[0]
+        columns = [c.name for i in kind.table.__table__.indexes if i.name == index for c in i.columns]
+        assert columns[: len(kind.natural_key)] == list(kind.natural_key)[: len(columns)], (kind.name, plan)
+
+
+def test_a_page_total_is_counted_from_the_listing_index(lite: Store) -> None:
+    reg = lite
+    kind = record_type("engagements")
+    stmt, values = reg._listing(kind, ListQuery(filters={"status": "planned"}, limit=20), "page")
+    plan = _plan(reg, stmt, values)
+    assert "COVERING INDEX ix_engagements_status_start" in plan, plan
+
+
+def test_postgresql_runs_one_statement_text_for_any_number_of_ids(ws: Workspace) -> None:
+    with ws.session() as session:
+        reg = f.registry(session)
+        actors = [f.state(reg, code) for code in ("GBR", "KEN", "FRA")]
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "actors.id" in statement and "FROM actors" in statement:
+            seen.append(statement)
+
+    event.listen(ws.engine, "before_cursor_execute", record)
+    try:
+        with ws.session() as session:
+            reg = f.registry(session)
+            table = record_type("actors").table
+            assert reg._visible_ids(table, [actors[0].id]) == {actors[0].id}
+            assert reg._visible_ids(table, [a.id for a in actors]) == {a.id for a in actors}
+            mode = (
+                session.connection().execute(text("SHOW plan_cache_mode")).scalar()
+                if ws.is_postgres
+                else None
+            )
+    finally:
+        event.remove(ws.engine, "before_cursor_execute", record)
+    assert len(seen) == 2
+    if ws.is_postgres:
+        assert seen[0] == seen[1]  # one array parameter: the same text, prepared once
+        assert mode == "force_generic_plan"
+    else:
+        assert seen[0] != seen[1]  # SQLite: an expanding IN, one parameter per id
