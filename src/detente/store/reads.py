@@ -174,8 +174,10 @@ class Reader:
         """Run one of the store's own statements (``statements``: plain rows, no mapped
         objects) on the unit's connection, past the ORM's per-statement handling, which
         cost more than the statement on a page of records; what the unit has added is
-        flushed first, as the session itself would before a query."""
+        flushed first, as the session itself would before a query, and the principal is
+        bound for PostgreSQL's row-level security (cheap when it already is)."""
         self.session.flush()
+        bind_principal(self.session, self.principal)
         return self.session.connection().execute(stmt, values)
 
     def _exists(self, table: Any, record_id: str) -> bool:
@@ -192,7 +194,6 @@ class Reader:
         seen: set[str] = set()
         if not wanted:
             return seen
-        bind_principal(self.session, self.principal)  # PostgreSQL's row-level security reads it
         stmt = ids_statement(table, profile(self.principal), self.dialect)
         for start in range(0, len(wanted), LINK_CHUNK):
             seen.update(self._run(stmt, {"ids": wanted[start : start + LINK_CHUNK]}).scalars())
@@ -220,7 +221,6 @@ class Reader:
         shown: dict[str, set[str]] = {name: set() for name in refs}
         if not ids or not (res.links or refs):
             return links, shown
-        bind_principal(self.session, self.principal)  # PostgreSQL's row-level security reads it
         stmt = related_statement(res.name, tuple(refs), profile(self.principal), self.dialect)
         values = {"owners": ids, **{f"ref{i}": sorted(v) for i, v in enumerate(refs.values())}}
         names = [*res.links, *refs]
@@ -304,15 +304,18 @@ class Reader:
             out.append(_model(res, data, shown))
         return out
 
-    def _stored(self, res: RecordType, record_id: str) -> dict[str, Any]:
-        """A record's columns as stored, if the principal may see it (for the writes)."""
+    def _stored_row(self, res: RecordType, record_id: str) -> Any:
+        """A record's stored columns (a plain row), if the principal may see it."""
         row = None
         if _is_id(record_id):
-            bind_principal(self.session, self.principal)
             row = self._run(get_statement(res.name, profile(self.principal)), {"id": record_id}).first()
         if row is None:  # absent and hidden look the same: "not found", never "forbidden"
             raise NotFoundError(f"no {res.singular} with id {record_id}")
-        return dict(row._mapping)
+        return row
+
+    def _stored(self, res: RecordType, record_id: str) -> dict[str, Any]:
+        """A record's columns as stored, if the principal may see it (for the writes)."""
+        return dict(self._stored_row(res, record_id)._mapping)
 
     def _shown_and_stored(self, res: RecordType, stored: Mapping[str, Any]) -> tuple[Any, Any]:
         """One record (its stored columns) as the principal is shown it, and as stored (its
@@ -334,14 +337,7 @@ class Reader:
 
     def get(self, name: str, record_id: str) -> Any:
         res = record_type(name)
-        row = None
-        if _is_id(record_id):
-            bind_principal(self.session, self.principal)
-            stmt = get_statement(res.name, profile(self.principal))
-            row = self._run(stmt, {"id": record_id}).first()
-        if row is None:  # absent and hidden look the same: "not found", never "forbidden"
-            raise NotFoundError(f"no {res.singular} with id {record_id}")
-        return self._public(res, [row])[0]
+        return self._public(res, [self._stored_row(res, record_id)])[0]
 
     def _shape(self, res: RecordType, query: ListQuery) -> tuple[Shape, dict[str, Any]]:
         """The listing's statement shape and the values it binds."""
@@ -471,7 +467,6 @@ class Reader:
 
     def find_by_natural_key(self, res: RecordType, data: Mapping[str, Any]) -> str | None:
         key = self._natural_key(res, data)
-        bind_principal(self.session, self.principal)  # PostgreSQL's row-level security reads it
         stmt = key_statement(res.name, profile(self.principal), tuple(v is None for v in key.values()))
         found = self._run(stmt, {f"key_{k}": v for k, v in key.items() if v is not None}).scalar()
         return None if found is None else str(found)
@@ -479,7 +474,6 @@ class Reader:
     def _check_unique(self, res: RecordType, data: Mapping[str, Any], record_id: str) -> None:
         ext = data.get("external_id")
         if ext:
-            bind_principal(self.session, self.principal)  # PostgreSQL's row-level security reads it
             stmt = external_id_statement(res.name, profile(self.principal))
             other = self._run(stmt, {"external_id": ext, "id": record_id}).scalar()
             if other:
