@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import event, text
 
+from detente.core.migrate import _config, upgrade
 from detente.core.settings import Settings
 from detente.core.workspace import Workspace, create_workspace
 from detente.store.access import profile
@@ -93,3 +95,43 @@ def test_postgresql_runs_one_statement_text_for_any_number_of_ids(ws: Workspace)
         assert mode == "force_generic_plan"
     else:
         assert seen[0] != seen[1]  # SQLite: an expanding IN, one parameter per id
+
+
+@pytest.fixture
+def pg(tmp_path: Path, postgres_schema_url: str) -> Iterator[Workspace]:
+    with create_workspace(Settings(workspace=tmp_path / "ws", database_url=postgres_schema_url)) as ws:
+        yield ws
+
+
+def _policies(session: Any) -> dict[tuple[str, str], str]:
+    rows = session.execute(text("""
+        SELECT c.relname, p.polname,
+               coalesce(pg_get_expr(p.polqual, p.polrelid), '') || ' ' ||
+               coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '')
+        FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+        WHERE c.relnamespace = current_schema()::text::regnamespace
+    """))  # fmt: skip
+    return {(table, policy): expression for table, policy, expression in rows}
+
+
+def test_row_level_security_reads_the_principal_once_per_statement(pg: Workspace) -> None:
+    """Every policy checks markings with the principal's settings read in sub-selects
+    (evaluated once per statement), not per row; the plan of a count shows them as
+    InitPlans and no per-row current_setting call; the downgrade restores the calls."""
+    with pg.session() as session:
+        reg = f.registry(session)
+        f.state(reg, "GBR")
+        policies = _policies(session)
+        plan = "\n".join(session.execute(text("EXPLAIN SELECT count(*) FROM actors")).scalars())
+    checking = {k: v for k, v in policies.items() if "clear_national" in v}
+    assert ("actors", "detente_read") in checking and ("engagements", "detente_update") in checking
+    assert not any("detente_visible(" in v for v in policies.values())
+    assert all("SELECT current_setting('detente.clear_national'" in v for v in checking.values()), checking
+    assert "InitPlan" in plan and "current_setting" not in plan.split("Filter:")[1], plan
+    command.downgrade(_config(pg.engine), "0017")
+    with pg.session() as session:
+        before = _policies(session)
+    assert {k for k, v in before.items() if "detente_visible(" in v} == set(checking)
+    upgrade(pg.engine)
+    with pg.session() as session:
+        assert _policies(session) == policies
