@@ -88,6 +88,7 @@ def test_create_get_update_delete_with_etags(base: str, world: dict[str, Any]) -
         assert created.status_code == 201, created.text
         record = created.json()
         assert created.headers["ETag"] == '"v1"' and created.headers["Location"].endswith(record["id"])
+        assert gbr.get(created.headers["Location"]).json()["id"] == record["id"]  # an address that answers
         url = f"/engagements/{record['id']}"
         got = gbr.get(url)
         assert got.json()["title"] == "Maritime security staff talks" and got.headers["ETag"] == '"v1"'

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import DBAPIError
 
+from detente.core import workspace
 from detente.core.errors import ConfigError
 from detente.core.migrate import current_revision, head_revision, upgrade
 from detente.core.settings import Settings
 from detente.core.workspace import create_workspace, make_engine, open_workspace
+from tests.conftest import POSTGRES_URL
 
 
 def test_init_creates_a_migrated_workspace(settings: Settings) -> None:
@@ -74,3 +78,29 @@ def test_old_workspace_is_migrated_forward_without_losing_data(settings: Setting
             {"title": "Visit", "kind": "senior_visit", "lead_actor_id": ghana.id, "start_date": "2025-01-01"},
         )
         assert reg.get("engagements", eng.id).lead_actor_id == ghana.id
+
+
+def _backend(ws: Any) -> int:
+    with ws.session() as session:
+        return int(session.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def test_a_pooled_postgresql_connection_lost_while_idle_is_replaced(
+    tmp_path: Path, postgres_schema_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pooled connection the server dropped: tested before use once idle a while (the
+    next unit works, on a new connection); used again within the idle time, it fails that
+    one unit, and the pool replaces it for the next."""
+    admin = create_engine(POSTGRES_URL)
+    with create_workspace(Settings(workspace=tmp_path / "ws", database_url=postgres_schema_url)) as ws:
+        for idle, fails in ((0.0, False), (3600.0, True)):
+            monkeypatch.setattr(workspace, "PING_IDLE_SECONDS", idle)
+            pid = _backend(ws)
+            with admin.connect() as db:
+                assert db.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+            if fails:
+                with pytest.raises(DBAPIError) as lost:
+                    _backend(ws)
+                assert lost.value.connection_invalidated
+            assert _backend(ws) != pid
+    admin.dispose()

@@ -261,7 +261,9 @@ def _add_writes(router: APIRouter, res: RecordType) -> None:
                 return reg.create(res.name, body)
 
         record = await work.run(write)
-        location = str(request.url_for(f"get_{_op(one)}", record_id=record.id))
+        # the new record's address is the collection's plus its id (the get route's path);
+        # request.url_for would find that route by name through every router, on every create
+        location = f"{str(request.url).partition('?')[0].rstrip('/')}/{record.id}"
         created = _json(record, headers={"ETag": etag(record.version), "Location": location})
         created.status_code = 201
         return created

@@ -8,8 +8,10 @@ workspace keeps its data when detente is upgraded.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +25,7 @@ except ImportError:  # pragma: no cover - Windows: SQLite's own busy handler alo
     fcntl = None  # type: ignore[assignment]
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from detente import __version__
@@ -75,9 +78,35 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    engine = create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url)
     event.listen(engine, "connect", _postgres_settings)
+    event.listen(engine, "connect", _returned)
+    event.listen(engine, "checkin", _returned)
+    event.listen(engine, "checkout", functools.partial(_ping_if_idle, engine.dialect))
     return engine
+
+
+# A pooled PostgreSQL connection is tested before use (a server restart or a dropped
+# connection would otherwise fail the next request), but only if it has been idle for
+# this long: a busy server hands a connection back and takes it again within milliseconds,
+# and the test (a round trip) cost one in seven of a page's round trips. A connection that
+# dies within the second after its last use fails that one request, and the pool then
+# replaces every connection (SQLAlchemy's handling of a lost connection).
+PING_IDLE_SECONDS = 1.0
+
+
+def _returned(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+    record.info["returned_at"] = time.monotonic()
+
+
+def _ping_if_idle(dialect, dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+    """SQLAlchemy's pre-ping (``pool_pre_ping``), for connections idle a while only."""
+    if time.monotonic() - record.info.get("returned_at", 0.0) < PING_IDLE_SECONDS:
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+    except Exception as exc:  # any failure: the pool discards it and connects afresh
+        raise DisconnectionError(f"the pooled connection is gone ({exc})") from exc
 
 
 @dataclass
