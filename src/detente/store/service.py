@@ -15,11 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any, cast
 
 import pydantic
-from sqlalchemy import CursorResult, Update, bindparam, func, insert, select, update
+from sqlalchemy import CursorResult, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from detente.core import audit
@@ -31,6 +30,7 @@ from detente.store.access import marking_columns
 from detente.store.permissions import require
 from detente.store.reads import ListQuery, Reader, field_errors, first_error, now
 from detente.store.records import RecordType, record_type, record_types
+from detente.store.statements import update_statement
 
 __all__ = ["Change", "ListQuery", "Store", "field_errors", "first_error"]
 
@@ -229,7 +229,7 @@ class Store(Reader):
         }
         self.session.flush()
         result = self.session.connection().execute(
-            _update_statement(res.name),
+            update_statement(res.name),
             {**written, "written_id": record_id, "written_version": expected_version},
         )
         self.session.expire_all()  # a mapped object of this record loaded earlier in the unit is stale now
@@ -342,15 +342,6 @@ def _default(column: Any) -> Any:
     if default is None:
         return None
     return default.arg if default.is_scalar else default.arg(None)  # a callable: SQLAlchemy's wrapper
-
-
-@cache
-def _update_statement(name: str) -> Update:
-    """A change of one record at the version it was read at (its values bound at run time)."""
-    table = record_type(name).table.__table__
-    return update(table).where(
-        table.c.id == bindparam("written_id"), table.c.version == bindparam("written_version")
-    )
 
 
 def _detail(text: str) -> dict[str, Any]:

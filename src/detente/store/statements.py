@@ -25,6 +25,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    Update,
     any_,
     bindparam,
     func,
@@ -33,6 +34,7 @@ from sqlalchemy import (
     or_,
     select,
     union_all,
+    update,
 )
 
 from detente.core.db import UTCDateTime
@@ -143,6 +145,16 @@ def among(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
     if dialect == "postgresql":
         return column == any_(bindparam(name, type_=ARRAY(String())))  # type: ignore[no-any-return]
     return column.in_(bindparam(name, expanding=True))  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=CACHED)
+def update_statement(name: str) -> Update:
+    """A change of one record at the version it was read at (its values bound at run time:
+    no row changes if another writer got there first)."""
+    table = record_type(name).table.__table__
+    return update(table).where(
+        table.c.id == bindparam("written_id"), table.c.version == bindparam("written_version")
+    )
 
 
 @lru_cache(maxsize=CACHED)
