@@ -12,6 +12,9 @@ stays (for report tools and ad-hoc queries) and is rewritten from the same templ
 the two cannot drift apart. tests/sharing/test_enforcement.py checks the policies alone
 against ``detente.core.markings.may_read``.
 
+A later migration that adds a table with markings should write its policies with
+``rule(once=True)`` of this module, not with a call of the function.
+
 A policy keeps its name, command and everything around the call; its former definition
 is kept in the policy's comment, which the downgrade restores. SQLite has no row-level
 security: nothing to do there.
