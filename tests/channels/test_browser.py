@@ -1,4 +1,4 @@
-"""Secure channels in a real Chromium (SQLite; the store tests cover PostgreSQL): a GBR
+"""Secure channels in a real Chromium, on both stores: a GBR
 planner makes new keys in the browser, a KEN analyst unlocks theirs; they exchange
 messages live, each decrypted in the other's browser; no response the server sends, the
 server-sent events included, carries the plaintext, and neither does the database."""
@@ -10,7 +10,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.channels.conftest import PASSPHRASE, channel_server
@@ -35,7 +34,6 @@ def _recording(page: Page) -> list[bytes]:
     return seen
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_two_countries_exchange_live_and_the_server_sees_no_plaintext(
     browser: Browser,  # noqa: F811
     world: dict[str, Any],
