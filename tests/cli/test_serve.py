@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
+from sqlalchemy import create_engine
 from typer.testing import CliRunner
 
 from detente.cli.app import app
@@ -62,3 +64,28 @@ def test_serve_refuses_plain_http_beyond_this_machine(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["--workspace", str(tmp_path / "ws"), "serve", "--host", "0.0.0.0"])
     assert result.exit_code == 3
     assert "DETENTE_SECURE_COOKIES" in result.output
+
+
+def test_serve_warns_when_its_workers_could_run_postgresql_out_of_connections(
+    tmp_path: Path, postgres_schema_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each worker may open POOL_SIZE + POOL_OVERFLOW connections: more workers than the
+    server's max_connections allows for are named before serving (and one is not)."""
+    from detente.cli import workspace as commands
+    from detente.core.workspace import POOL_OVERFLOW, POOL_SIZE
+
+    served: list[int] = []
+    monkeypatch.setattr(commands, "_serve", lambda _s, _h, _p, workers: served.append(workers))
+    monkeypatch.setenv("DETENTE_DATABASE_URL", postgres_schema_url)
+    engine = create_engine(postgres_schema_url)
+    with engine.connect() as conn:
+        allowed = int(conn.exec_driver_sql("SHOW max_connections").scalar_one())
+    engine.dispose()
+    many = allowed // (POOL_SIZE + POOL_OVERFLOW) + 1
+    runner = CliRunner()
+    for workers in (1, many):
+        result = runner.invoke(app, ["--workspace", str(tmp_path / "ws"), "serve", "--workers", str(workers)])
+        assert result.exit_code == 0, result.output
+        warned = f"{many} processes may open up to {many * (POOL_SIZE + POOL_OVERFLOW)} connections"
+        assert (warned in " ".join(result.output.split())) == (workers == many), result.output
+    assert served == [1, many]

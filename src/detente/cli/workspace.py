@@ -13,7 +13,7 @@ from rich.table import Table
 from detente.cli.context import announced, console, err_console, open_registry, save_login, settings_from
 from detente.core.migrate import current_revision, head_revision
 from detente.core.settings import Settings
-from detente.core.workspace import create_workspace
+from detente.core.workspace import connection_budget, create_workspace
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -300,9 +300,12 @@ def serve(
 ) -> None:
     """Serve the web app and the REST API (with its OpenAPI document) on this workspace."""
     settings = settings_from(ctx)
-    with create_workspace(settings):  # create or migrate before serving
-        pass
-    _serve(settings, host, port, workers or default_workers(settings))
+    processes = workers or default_workers(settings)
+    with create_workspace(settings) as ws:  # create or migrate before serving
+        overcommitted = connection_budget(ws.engine, processes)
+    if overcommitted:
+        err_console.print(f"[yellow]warning:[/yellow] {overcommitted}", highlight=False)
+    _serve(settings, host, port, processes)
 
 
 def _report_open_data(folder: Path | None, opened: Loaded | None) -> None:

@@ -34,7 +34,7 @@ from detente.core.audit_keys import Keyring
 from detente.core.errors import ConfigError
 from detente.core.settings import Settings
 
-__all__ = ["Workspace", "create_workspace", "open_workspace"]
+__all__ = ["Workspace", "connection_budget", "create_workspace", "open_workspace"]
 
 MARKER = "detente-workspace.json"
 AUDIT_HEAD = "audit-head.json"
@@ -78,12 +78,39 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    engine = create_engine(url)
+    engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     event.listen(engine, "connect", _postgres_settings)
     event.listen(engine, "connect", _returned)
     event.listen(engine, "checkin", _returned)
     event.listen(engine, "checkout", functools.partial(_ping_if_idle, engine.dialect))
     return engine
+
+
+# Each process keeps up to POOL_SIZE PostgreSQL connections open and opens up to
+# POOL_OVERFLOW more under load (SQLAlchemy's defaults, named: ``connection_budget``
+# weighs them against the server's limit).
+POOL_SIZE = 5
+POOL_OVERFLOW = 10
+
+
+def connection_budget(engine: Engine, processes: int) -> str | None:
+    """Why ``processes`` processes of this workspace could be refused connections by the
+    PostgreSQL server (each may open ``POOL_SIZE + POOL_OVERFLOW``, and the server keeps
+    some for superusers), or None when they fit."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        allowed = int(conn.exec_driver_sql("SHOW max_connections").scalar_one())
+        reserved = int(conn.exec_driver_sql("SHOW superuser_reserved_connections").scalar_one())
+    wanted = processes * (POOL_SIZE + POOL_OVERFLOW)
+    if wanted <= allowed - reserved:
+        return None
+    return (
+        f"{processes} processes may open up to {wanted} connections ({POOL_SIZE + POOL_OVERFLOW} each) "
+        f"but the PostgreSQL server accepts {allowed - reserved} (max_connections {allowed}, "
+        f"{reserved} kept for superusers): under load some requests would be refused; run fewer "
+        "workers (--workers) or raise max_connections"
+    )
 
 
 # A pooled PostgreSQL connection is tested before use (a server restart or a dropped
