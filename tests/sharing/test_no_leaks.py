@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import uuid
+from typing import Any
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -295,3 +296,28 @@ def test_a_reference_to_a_hidden_record_does_not_block_editing_other_fields(
             low.update(
                 "engagements", world.shared_eng, {"lead_actor_id": world.secret_unit}, expected_version=1
             )
+
+
+def test_an_update_answers_what_a_read_of_the_record_then_shows(ws: Workspace, world: World) -> None:
+    """The store answers a change without reading the record back: the answer must be what
+    ``get`` shows the same principal, hidden references and partners withheld as there."""
+    with ws.session() as session:
+        led = f.engagement(
+            Store(session, world.fra), Store(session, world.fra).get("actors", world.secret_unit),
+            [], title="Led by the hidden unit",
+        )  # fmt: skip
+        low = Store(session, world.fra_low)
+        changes: list[tuple[str, dict[str, Any]]] = [
+            (world.shared_eng, {"troops": 12}),  # a hidden partner, kept as it was
+            (world.shared_eng, {"partners": [world.ken_unit, world.kenya]}),  # the hidden one stays
+            (led.id, {"notes": "seen"}),  # a hidden lead, kept and withheld
+            (led.id, {"lead_actor_id": world.kenya}),  # replaced by one they may see
+        ]
+        for record_id, change in changes:
+            version = low.get("engagements", record_id).version
+            answered = low.update("engagements", record_id, change, expected_version=version)
+            assert answered == low.get("engagements", record_id), change
+        assert low.get("engagements", world.shared_eng).partners == [world.ken_unit, world.kenya]
+        owner = Store(session, world.fra).get("engagements", world.shared_eng)
+        assert sorted(owner.partners) == sorted([world.ken_unit, world.kenya, world.secret_unit])
+        assert low.get("engagements", led.id).withheld == []

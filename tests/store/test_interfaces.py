@@ -105,6 +105,7 @@ def _through_api(api: httpx.Client, made: Made, kind: RecordType) -> None:
         headers={"If-Match": '"v1"'},
     )
     assert changed.status_code == 200 and changed.json()["version"] == 2, changed.text
+    assert api.get(f"/{kind.name}/{record['id']}").json() == changed.json()  # what is stored
     history = api.get(f"/{kind.name}/{record['id']}/history").json()
     assert [(h["action"], h["version"]) for h in history] == [("create", 1), ("update", 2)]
     assert history[1]["fields"] == [kind.title_field]

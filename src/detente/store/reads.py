@@ -335,6 +335,20 @@ class Reader:
         data.update({name: list(links.get(name) or []) for name in res.links})
         return _model(res, data, {name: {data[name]} - {None} for name in res.refs})
 
+    def _as_changed(
+        self, res: RecordType, shown: Any, row: Mapping[str, Any], links: Mapping[str, Any], changed: Any
+    ) -> Any:
+        """The public model of a record this unit has just changed, without reading it back
+        (as ``_as_written`` for a new one): a reference or link it changed was checked visible
+        (``_check_refs``); one it kept is shown as it was before the change (``shown``)."""
+        data = {c.key: row[c.key] for c in res.table.__table__.columns}
+        data.update({name: list(links[name] if name in links else getattr(shown, name)) for name in res.links})
+        visible = {
+            name: {data[name]} - {None} if name in changed or name not in shown.withheld else set()
+            for name in res.refs
+        }
+        return _model(res, data, visible)
+
     def get(self, name: str, record_id: str) -> Any:
         res = record_type(name)
         return self._public(res, [self._stored_row(res, record_id)])[0]

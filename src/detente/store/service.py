@@ -237,7 +237,7 @@ class Store(Reader):
             raise self._stale(res, self.get(res.name, record_id), expected_version)
         self._write_links(res, record_id, links)
         search.index(self.session, res, {**row, **written})
-        changed_record = self.get(res.name, record_id)
+        changed_record = self._as_changed(res, shown, {**row, **written}, links, changed)
         self._audit("update", res, record_id, {"fields": sorted([*changed, *links])})  # last, as in create
         if parts:
             self._audit("marking", res, record_id, {"from": current.marking, "to": changed["marking"]})
