@@ -48,9 +48,11 @@ def test_small_reads_run_on_the_loop_and_changes_elsewhere(ws: Workspace, secret
     assert _where(Unit(ws, caller, write=True)) == ("detente-writer", "gbr-planner")
 
 
-def test_a_change_reports_its_error_and_a_bad_token_is_refused_before_it_queues(
+def test_a_change_reports_its_error_and_a_bad_token_is_refused_before_it_changes_anything(
     ws: Workspace, secret: str
 ) -> None:
+    """On SQLite a bad token is refused on the loop, before the change queues for the one
+    writer; on PostgreSQL in the change's own unit, before the route's work inside it."""
     unit = Unit(ws, Credentials(secret, via_cookie=False), write=True)
 
     def clash() -> None:
@@ -69,8 +71,7 @@ def test_a_change_reports_its_error_and_a_bad_token_is_refused_before_it_queues(
 
     with pytest.raises(Unauthenticated):
         asyncio.run(stranger.run(change))
-    # refused on the loop: the change never queued
-    assert ran == []
+    assert ran == ([] if not ws.is_postgres else ["called"])  # never "inside"
 
 
 def test_a_read_lets_this_process_writer_finish_first(ws: Workspace) -> None:

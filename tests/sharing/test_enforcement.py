@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from detente.bulk.io import export_tables
@@ -266,3 +266,49 @@ def test_postgres_row_level_security_alone_enforces_the_same_rule(pg_ws: Workspa
         # no principal on the connection: no rows at all, not even a count
         assert session.scalar(text("SELECT count(*) FROM actors")) == 0
         assert list(session.scalars(text("SELECT id FROM actors LIMIT 1"))) == []
+
+
+def test_postgres_binds_the_caller_in_the_statement_that_identifies_them(pg_ws: Workspace) -> None:
+    """A request on PostgreSQL binds, in the statement that reads who holds the token, the
+    principal the token stood for last time: row-level security then shows exactly what the
+    caller may read, with no statement of its own; a changed principal is bound anew, and a
+    revoked token leaves nothing bound."""
+    with pg_ws.session() as session:
+        boss = f.admin(session)
+        sharing = Sharing(session)
+        sharing.add_user(
+            "analyst", boss.org, role="analyst", clearances={"national": "SECRET"}, password=None, actor=boss
+        )
+        reg = Store(session, boss)
+        ids = {
+            level: f.state(reg, iso3, marking=level).id
+            for level, iso3 in (("UNCLASSIFIED", "FRA"), ("SECRET", "DEU"), ("TOP SECRET", "ITA"))
+        }
+        secret, _ = sharing.issue_token(sharing.principal("analyst"), name="test")
+    executed: list[str] = []
+
+    def seen_after_identify() -> set[str]:
+        with pg_ws.session() as session:
+            executed.clear()
+            listen = lambda *args: executed.append(args[2])  # noqa: E731 (the statement's text)
+            event.listen(session.get_bind(), "before_cursor_execute", listen)
+            try:
+                principal, _ = Sharing(session).identify(secret)
+                bind_principal(session, principal)  # what Store does: nothing left to do here
+                return set(session.scalars(text("SELECT id FROM actors")))
+            finally:
+                event.remove(session.get_bind(), "before_cursor_execute", listen)
+
+    seen_after_identify()  # the first time: the token is new to this process
+    assert seen_after_identify() == {ids["UNCLASSIFIED"], ids["SECRET"]}
+    assert len(executed) == 2, executed  # who is calling (binding them), then the read
+    with pg_ws.session() as session:
+        Sharing(session).update_user("analyst", actor=boss, clearances={"national": "UNCLASSIFIED"})
+    assert seen_after_identify() == {ids["UNCLASSIFIED"]}  # carried SECRET, bound anew
+    assert len(executed) == 3, executed
+    with pg_ws.session() as session:
+        Sharing(session).revoke_secret(secret)
+    with pg_ws.session() as session:
+        with pytest.raises(AuthError):
+            Sharing(session).identify(secret)
+        assert session.scalar(text("SELECT count(*) FROM actors")) == 0

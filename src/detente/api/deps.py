@@ -134,8 +134,8 @@ class Unit:
         of 20 took 2.7-2.9 ms of the server's CPU inline, 4.3-7.2 ms from the thread pool; on
         PostgreSQL the mixed load of bench_api_load came to 205-216 requests a second with
         reads inline, 107-124 with them in the pool). A large read goes to the thread pool,
-        so the loop serves others meanwhile. A change reads who is calling on the loop, then
-        queues for this process's one writer thread (``_Writer``), which takes each change as
+        so the loop serves others meanwhile. A change (on SQLite, after reading who is calling
+        on the loop) queues for this process's one writer thread (``_Writer``), which takes each change as
         the last is done: changes are one at a time anyway (SQLite has one writer; PostgreSQL
         serialises them at the audit trail's end), and one thread does not contend with the
         others for the GIL (PostgreSQL: 165 mixed requests a second against 126 with the
@@ -148,9 +148,11 @@ class Unit:
             return await anyio.to_thread.run_sync(work)
         if _writers is None:
             _writers = _Writer()
-        # who is calling: a small read, on the loop, before the change queues for the writer
-        self.workspace.let_writer_finish()
-        self.known.append(identified(self.workspace, self.credentials.secret, _refused))
+        if not self.workspace.is_postgres:
+            # who is calling: a small read, on the loop, before the change queues for SQLite's
+            # one writer (PostgreSQL's changes read it in their own unit: ``signed_in``)
+            self.workspace.let_writer_finish()
+            self.known.append(identified(self.workspace, self.credentials.secret, _refused))
         return await _writers.submit(work)
 
 

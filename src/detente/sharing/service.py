@@ -27,7 +27,7 @@ from detente.core.markings import Principal, schemes
 from detente.core.workspace import Workspace
 from detente.sharing import coalitions
 from detente.sharing.tables import ApiToken, CoalitionChange, CoalitionMember, Organisation, User
-from detente.store.access import system_access
+from detente.store.access import binding_columns, binding_values, bound_as, system_access, unbind
 from detente.store.permissions import may, role_permissions, roles
 from detente.store.records import record_types
 
@@ -80,15 +80,25 @@ def _who(stmt: Select[Any] | Any, on: date | ColumnElement[date] | None = None) 
 
 
 @cache
-def _token_statement() -> Select[Any]:
+def _token_statement(carry: bool = False) -> Select[Any]:
     """The one query behind every authenticated request, built once (its values bound
-    at run time: building it cost more than running it on SQLite)."""
+    at run time: building it cost more than running it on SQLite). ``carry``: it also
+    binds, for PostgreSQL's row-level security, the principal the token stood for last time
+    (``binding_columns``), which ``identify`` then checks against the one it reads."""
     token = select(ApiToken.id, ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at)
     joined = token.join(User, User.id == ApiToken.user_id)
     stmt: Select[Any] = _who(joined, bindparam("on", type_=Date)).where(
         ApiToken.token_hash == bindparam("digest")
     )
-    return stmt
+    return stmt.add_columns(*binding_columns(CARRIED)) if carry else stmt
+
+
+CARRIED = "carried_"  # the prefix of the values _token_statement(carry=True) binds
+# Who each token stood for when this process last read it (by the token's digest): what a
+# request on PostgreSQL binds in the same statement that reads who is calling, one round
+# trip instead of two; ``identify`` checks it against what that statement reads.
+_last_seen: dict[str, Principal] = {}
+LAST_SEEN = 1024  # tokens remembered; the memory is emptied when it is full
 
 
 def _principal_of(rows: Sequence[Row[Any]] | Sequence[Any]) -> Principal:
@@ -466,16 +476,25 @@ class Sharing:
         in a short read before it queues for the write lock, then touches in the write."""
         digest = hashlib.sha256(secret.strip().encode()).hexdigest()
         # on the connection: plain rows, past the ORM's per-statement handling (every request)
-        values = {"digest": digest, "on": coalitions.today()}
-        rows = self.session.connection().execute(_token_statement(), values).all()
+        values: dict[str, Any] = {"digest": digest, "on": coalitions.today()}
+        carried = _last_seen.get(digest) if self.session.get_bind().dialect.name == "postgresql" else None
+        if carried is not None:
+            values.update({f"{CARRIED}{k}": v for k, v in binding_values(carried).items()})
+        rows = self.session.connection().execute(_token_statement(carried is not None), values).all()
         stamp = now()
-        if not rows:
+        if not rows or rows[0].revoked_at is not None or rows[0].expires_at <= stamp or not rows[0].active:
+            if carried is not None:
+                unbind(self.session)
             raise AuthError("invalid, expired or revoked token")
-        token_id, revoked_at, expires_at, last_used_at = rows[0][:4]
-        if revoked_at is not None or expires_at <= stamp or not rows[0].active:
-            raise AuthError("invalid, expired or revoked token")
+        token_id, _, _, last_used_at = rows[0][:4]
         stale = last_used_at is None or stamp - last_used_at > TOUCH_EVERY
-        return _principal_of(rows), token_id if stale else None
+        principal = _principal_of(rows)
+        if carried is not None:
+            bound_as(self.session, principal, carried)
+        if len(_last_seen) >= LAST_SEEN:
+            _last_seen.clear()
+        _last_seen[digest] = principal
+        return principal, token_id if stale else None
 
     def touch_token(self, token_id: str) -> None:
         """Record that the token was used now."""
@@ -559,14 +578,18 @@ def signed_in(
     for the change alone; the token's last use is recorded inside the change. A token revoked
     between the two counts from the next request, as one revoked during a request does.
     ``known``: what ``identified`` read for this change just before (the server reads it on
-    its event loop, then hands the change to a thread)."""
-    if not write:
-        with workspace.session() as session:
+    its event loop, then hands the change to a thread). On PostgreSQL, whose changes wait for
+    each other only at the audit trail's end, a change reads it inside its own unit (one unit,
+    not two, and the principal bound by the same statement: ``Sharing.identify``)."""
+    if not write or (known is None and workspace.is_postgres):
+        with workspace.session(write=write) as session:
             sharing = Sharing(session)
             try:
                 principal, stale = sharing.identify(secret)
             except AuthError as exc:
                 raise refused(exc) from None
+            if write and stale is not None:
+                sharing.touch_token(stale)
             yield sharing, principal
             return
     principal, stale = known or identified(workspace, secret, refused)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, event, false, or_, text
+from sqlalchemy import ColumnElement, String, and_, bindparam, event, false, func, or_, text
 from sqlalchemy.orm import Session
 
 from detente.core.markings import Marking, Principal
@@ -21,6 +21,10 @@ __all__ = [
     "NOBODY",
     "Profile",
     "bind_principal",
+    "binding_columns",
+    "binding_values",
+    "bound_as",
+    "unbind",
     "marking_columns",
     "profile",
     "system_access",
@@ -28,11 +32,18 @@ __all__ = [
     "visible_to",
 ]
 
-# The settings PostgreSQL's row-level security policies read (migration 0004).
+# The settings PostgreSQL's row-level security policies read (migration 0004), each bound
+# from the value of the same name (``binding_values``).
+_SETTINGS = {
+    "detente.user": "user",
+    "detente.org": "org",
+    "detente.tokens": "tokens",
+    "detente.clear_national": "national",
+    "detente.clear_nato": "nato",
+}
 _SET = text(
-    "SELECT set_config('detente.system', '', true), set_config('detente.user', :user, true), "
-    "set_config('detente.org', :org, true), set_config('detente.tokens', :tokens, true), "
-    "set_config('detente.clear_national', :national, true), set_config('detente.clear_nato', :nato, true)"
+    "SELECT set_config('detente.system', '', true), "
+    + ", ".join(f"set_config('{name}', :{value}, true)" for name, value in _SETTINGS.items())
 )
 _BOUND = "detente_bound_principal"
 
@@ -102,6 +113,26 @@ def _visible(
     )
 
 
+def binding_values(principal: Principal) -> dict[str, str]:
+    """The values of ``principal`` that PostgreSQL's row-level security reads, by name."""
+    return {
+        "user": principal.user,
+        "org": principal.org,
+        "tokens": "|".join(sorted(principal.tokens)),
+        "national": str(principal.clearances.get("national", NOBODY)),
+        "nato": str(principal.clearances.get("nato", NOBODY)),
+    }
+
+
+def binding_columns(prefix: str) -> list[ColumnElement[Any]]:
+    """``bind_principal``'s settings as columns another statement can carry, each bound from
+    ``binding_values`` under ``prefix`` (saving a round trip: see ``bound_as``)."""
+    columns: list[ColumnElement[Any]] = [func.set_config("detente.system", "", True)]
+    for name, value in _SETTINGS.items():
+        columns.append(func.set_config(name, bindparam(f"{prefix}{value}", type_=String), True))
+    return columns
+
+
 def bind_principal(session: Session, principal: Principal) -> None:
     """Set ``principal`` on the session's connection for the rest of its transaction.
 
@@ -110,17 +141,26 @@ def bind_principal(session: Session, principal: Principal) -> None:
     """
     if session.info.get(_BOUND) is principal or session.get_bind().dialect.name != "postgresql":
         return
-    session.execute(
-        _SET,
-        {
-            "user": principal.user,
-            "org": principal.org,
-            "tokens": "|".join(sorted(principal.tokens)),
-            "national": str(principal.clearances.get("national", NOBODY)),
-            "nato": str(principal.clearances.get("nato", NOBODY)),
-        },
-    )
+    session.execute(_SET, binding_values(principal))
     session.info[_BOUND] = principal
+
+
+def bound_as(session: Session, principal: Principal, carried: Principal) -> None:
+    """After a statement that carried ``binding_columns`` for ``carried``: ``principal`` is
+    bound if it reads as ``carried`` does, and is bound now otherwise (so the settings never
+    stay those of another principal)."""
+    if binding_values(carried) == binding_values(principal):
+        session.info[_BOUND] = principal
+    else:
+        session.info.pop(_BOUND, None)
+        bind_principal(session, principal)
+
+
+def unbind(session: Session) -> None:
+    """Undo a binding carried for a principal who turned out not to be calling (a revoked
+    token): the settings read as before any binding, so row-level security shows nothing."""
+    session.execute(_SET, dict.fromkeys(_SETTINGS.values(), ""))
+    session.info.pop(_BOUND, None)
 
 
 def system_access(session: Session) -> None:
