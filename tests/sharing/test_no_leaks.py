@@ -11,10 +11,10 @@ from __future__ import annotations
 import csv
 import json
 import uuid
-from typing import Any
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text

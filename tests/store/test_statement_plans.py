@@ -135,3 +135,40 @@ def test_row_level_security_reads_the_principal_once_per_statement(pg: Workspace
     upgrade(pg.engine)
     with pg.session() as session:
         assert _policies(session) == policies
+
+
+def _link_plan(session: Any, ids: list[str]) -> str:
+    query = "EXPLAIN SELECT engagement_id, actor_id FROM engagement_partners WHERE engagement_id = ANY(:ids)"
+    return "\n".join(session.execute(text(query), {"ids": ids}).scalars())
+
+
+def test_row_level_security_looks_each_link_record_up_by_its_key(pg: Workspace) -> None:
+    """A link table's policies look the two records of each link up by their keys, so
+    reading a page's partners costs what it reads: not a hash of every engagement the
+    reader may see, which is what the EXISTS of 0006-0013 gave (shown after the downgrade)."""
+    with pg.session() as session:
+        reg = f.registry(session)
+        actors = [f.state(reg, code) for code in ("GBR", "KEN", "FRA", "DEU")]
+        page = [
+            f.engagement(reg, actors[i % 2], [actors[2], actors[3]], title=f"Talks {i}") for i in range(300)
+        ]
+        session.execute(text("ANALYZE"))
+        policies = _policies(session)
+    ids = [e.id for e in page[:2]]
+    with pg.session() as session:
+        reg = f.registry(session)  # binds the principal for row-level security
+        assert set(session.execute(text(
+            "SELECT engagement_id FROM engagement_partners WHERE engagement_id = ANY(:ids)"
+        ), {"ids": ids}).scalars()) == set(ids)  # fmt: skip
+        plan = _link_plan(session, ids)
+    links = {k: v for k, v in policies.items() if k[0] in ("engagement_partners", "report_actors")}
+    assert len(links) == 8 and not any("EXISTS" in v for v in policies.values()), links
+    assert "SubPlan" in plan and "hashed SubPlan" not in plan, plan
+    command.downgrade(_config(pg.engine), "0018")
+    with pg.session() as session:
+        f.registry(session)
+        assert "hashed SubPlan" in _link_plan(session, ids)
+        assert all("EXISTS" in v for k, v in _policies(session).items() if k in links)
+    upgrade(pg.engine)
+    with pg.session() as session:
+        assert _policies(session) == policies

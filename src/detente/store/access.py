@@ -24,10 +24,10 @@ __all__ = [
     "binding_columns",
     "binding_values",
     "bound_as",
-    "unbind",
     "marking_columns",
     "profile",
     "system_access",
+    "unbind",
     "visible",
     "visible_to",
 ]

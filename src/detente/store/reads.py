@@ -342,7 +342,9 @@ class Reader:
         (as ``_as_written`` for a new one): a reference or link it changed was checked visible
         (``_check_refs``); one it kept is shown as it was before the change (``shown``)."""
         data = {c.key: row[c.key] for c in res.table.__table__.columns}
-        data.update({name: list(links[name] if name in links else getattr(shown, name)) for name in res.links})
+        data.update(
+            {name: list(links[name] if name in links else getattr(shown, name)) for name in res.links}
+        )
         visible = {
             name: {data[name]} - {None} if name in changed or name not in shown.withheld else set()
             for name in res.refs
