@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from detente.bulk.io import export_tables, import_file
@@ -274,14 +275,17 @@ def test_listings_filter_links_the_same_whether_ids_are_chunked_or_queried(
         assert [r.partners for r in by_ken] == [[world.kenya]]
 
 
+def _led_by_the_hidden_unit(session: Session, world: World) -> Any:
+    """An engagement of France's whose lead only France's cleared users may see."""
+    owner = Store(session, world.fra)
+    return f.engagement(owner, owner.get("actors", world.secret_unit), [], title="Led by the hidden unit")
+
+
 def test_a_reference_to_a_hidden_record_does_not_block_editing_other_fields(
     ws: Workspace, world: World
 ) -> None:
     with ws.session() as session:
-        led = f.engagement(
-            Store(session, world.fra), Store(session, world.fra).get("actors", world.secret_unit),
-            [], title="Led by the hidden unit",
-        )  # fmt: skip
+        led = _led_by_the_hidden_unit(session, world)
         low = Store(session, world.fra_low)
         updated = low.update("engagements", led.id, {"troops": 40}, expected_version=1)
         # the reference is withheld from them (null, named in `withheld`), and kept
@@ -302,10 +306,7 @@ def test_an_update_answers_what_a_read_of_the_record_then_shows(ws: Workspace, w
     """The store answers a change without reading the record back: the answer must be what
     ``get`` shows the same principal, hidden references and partners withheld as there."""
     with ws.session() as session:
-        led = f.engagement(
-            Store(session, world.fra), Store(session, world.fra).get("actors", world.secret_unit),
-            [], title="Led by the hidden unit",
-        )  # fmt: skip
+        led = _led_by_the_hidden_unit(session, world)
         low = Store(session, world.fra_low)
         changes: list[tuple[str, dict[str, Any]]] = [
             (world.shared_eng, {"troops": 12}),  # a hidden partner, kept as it was

@@ -31,7 +31,8 @@ from detente.api.errors import Unauthenticated
 from detente.core.errors import AuthError
 from detente.core.markings import Principal
 from detente.core.workspace import Workspace
-from detente.sharing.service import Sharing, identified, signed_in
+from detente.sharing.service import Sharing
+from detente.sharing.units import identified, signed_in
 from detente.store.service import Store
 
 __all__ = [

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -24,7 +23,6 @@ from sqlalchemy.orm import Session
 from detente.core import audit
 from detente.core.errors import AuthError, ConflictError, NotFoundError, ValidationError
 from detente.core.markings import Principal, schemes
-from detente.core.workspace import Workspace
 from detente.sharing import coalitions
 from detente.sharing.tables import ApiToken, CoalitionChange, CoalitionMember, Organisation, User
 from detente.store.access import binding_columns, binding_values, bound_as, system_access, unbind
@@ -547,54 +545,3 @@ class Sharing:
             record_id=record_id,
             detail=detail,
         )
-
-
-def identified(
-    workspace: Workspace, secret: str, refused: Callable[[AuthError], Exception]
-) -> tuple[Principal, str | None]:
-    """Who holds the token, read in a unit of its own (``Sharing.identify``): what a change
-    learns before it queues for the write lock (``signed_in``'s ``known``)."""
-    with workspace.session() as session:
-        try:
-            return Sharing(session).identify(secret)
-        except AuthError as exc:
-            raise refused(exc) from None
-
-
-@contextmanager
-def signed_in(
-    workspace: Workspace,
-    secret: str,
-    *,
-    write: bool,
-    refused: Callable[[AuthError], Exception],
-    known: tuple[Principal, str | None] | None = None,
-) -> Iterator[tuple[Sharing, Principal]]:
-    """A unit of work on behalf of a token's holder (a bad token raises ``refused(error)``;
-    errors inside the unit pass through as they are).
-
-    Who is calling is read before a writing unit queues for the write lock (SQLite has one
-    writer at a time; PostgreSQL one at a time at the audit trail's end), so the lock is held
-    for the change alone; the token's last use is recorded inside the change. A token revoked
-    between the two counts from the next request, as one revoked during a request does.
-    ``known``: what ``identified`` read for this change just before (the server reads it on
-    its event loop, then hands the change to a thread). On PostgreSQL, whose changes wait for
-    each other only at the audit trail's end, a change reads it inside its own unit (one unit,
-    not two, and the principal bound by the same statement: ``Sharing.identify``)."""
-    if not write or (known is None and workspace.is_postgres):
-        with workspace.session(write=write) as session:
-            sharing = Sharing(session)
-            try:
-                principal, stale = sharing.identify(secret)
-            except AuthError as exc:
-                raise refused(exc) from None
-            if write and stale is not None:
-                sharing.touch_token(stale)
-            yield sharing, principal
-            return
-    principal, stale = known or identified(workspace, secret, refused)
-    with workspace.session(write=True) as session:
-        sharing = Sharing(session)
-        if stale is not None:
-            sharing.touch_token(stale)
-        yield sharing, principal

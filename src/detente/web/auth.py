@@ -18,7 +18,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from detente.api.deps import SESSION_COOKIE, check_csrf, csrf_token
 from detente.core.errors import AuthError
 from detente.core.workspace import Workspace
-from detente.sharing.service import Sharing, signed_in
+from detente.sharing.service import Sharing
+from detente.sharing.units import signed_in
 from detente.store.fields import Line
 from detente.store.service import Store
 from detente.web.render import Page

@@ -31,7 +31,7 @@ from detente.exchange.taxii import objects as collections
 from detente.exchange.taxii.ingest import receive
 from detente.exchange.taxii.objects import MAX_PAGE, Page, Query, parse_next, parse_timestamp, timestamp
 from detente.exchange.taxii.tables import Peer, PushStatus
-from detente.sharing.service import signed_in
+from detente.sharing.units import signed_in
 from detente.store.access import bind_principal
 from detente.store.reads import now
 
