@@ -1,4 +1,5 @@
-"""`detente demo` ends by serving the web app; `detente serve` refuses to expose plain HTTP."""
+"""`detente demo` ends by serving the web app; `detente serve` refuses to expose plain HTTP
+and says when its workers could open more PostgreSQL connections than the server accepts."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from sqlalchemy import create_engine
 from typer.testing import CliRunner
 
 from detente.cli.app import app
+from detente.core.settings import Settings
+from detente.core.workspace import create_workspace
 from tests.live import free_port
 
 DETENTE = str(Path(sys.executable).with_name("detente"))
@@ -69,10 +72,10 @@ def test_serve_refuses_plain_http_beyond_this_machine(tmp_path: Path) -> None:
 def test_serve_warns_when_its_workers_could_run_postgresql_out_of_connections(
     tmp_path: Path, postgres_schema_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each worker may open POOL_SIZE + POOL_OVERFLOW connections: more workers than the
-    server's max_connections allows for are named before serving (and one is not)."""
+    """Each worker may open DETENTE_POOL_SIZE + DETENTE_POOL_OVERFLOW connections: more
+    workers than the server's max_connections allows for are named before serving (and one
+    is not); smaller pools let the same workers fit."""
     from detente.cli import workspace as commands
-    from detente.core.workspace import POOL_OVERFLOW, POOL_SIZE
 
     served: list[int] = []
     monkeypatch.setattr(commands, "_serve", lambda _s, _h, _p, workers: served.append(workers))
@@ -81,11 +84,29 @@ def test_serve_warns_when_its_workers_could_run_postgresql_out_of_connections(
     with engine.connect() as conn:
         allowed = int(conn.exec_driver_sql("SHOW max_connections").scalar_one())
     engine.dispose()
-    many = allowed // (POOL_SIZE + POOL_OVERFLOW) + 1
+    each = Settings().pool_size + Settings().pool_overflow  # the defaults: 5 + 10
+    many = allowed // each + 1
     runner = CliRunner()
     for workers in (1, many):
         result = runner.invoke(app, ["--workspace", str(tmp_path / "ws"), "serve", "--workers", str(workers)])
         assert result.exit_code == 0, result.output
-        warned = f"{many} processes may open up to {many * (POOL_SIZE + POOL_OVERFLOW)} connections"
+        warned = f"{many} processes may open up to {many * each} connections"
         assert (warned in " ".join(result.output.split())) == (workers == many), result.output
-    assert served == [1, many]
+    monkeypatch.setenv("DETENTE_POOL_SIZE", "1")
+    monkeypatch.setenv("DETENTE_POOL_OVERFLOW", "0")
+    result = runner.invoke(app, ["--workspace", str(tmp_path / "ws"), "serve", "--workers", str(many)])
+    assert result.exit_code == 0 and "warning" not in result.output, result.output
+    assert served == [1, many, many]
+
+
+def test_the_pool_settings_size_each_process_pool(postgres_schema_url: str, tmp_path: Path) -> None:
+    settings = Settings(
+        workspace=tmp_path / "ws", database_url=postgres_schema_url, pool_size=2, pool_overflow=1
+    )
+    with create_workspace(settings) as ws:
+        pool = ws.engine.pool
+        assert (pool.size(), pool._max_overflow) == (2, 1)  # type: ignore[attr-defined]
+        held = [ws.engine.connect() for _ in range(3)]  # the pool's 2 and 1 more
+        assert (pool.checkedout(), pool.overflow()) == (3, 1)  # type: ignore[attr-defined]
+        for conn in held:
+            conn.close()

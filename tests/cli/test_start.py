@@ -92,7 +92,7 @@ def test_the_head_read_from_the_scripts_is_alembics() -> None:
 
 
 def test_a_registry_behind_the_head_is_migrated_and_one_at_head_is_left_alone(settings: Settings) -> None:
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, settings.pool_size, settings.pool_overflow)
     try:
         assert not at_head(engine)  # a new registry: no alembic_version yet
         upgrade(engine, "0001")

@@ -302,7 +302,7 @@ def serve(
     settings = settings_from(ctx)
     processes = workers or default_workers(settings)
     with create_workspace(settings) as ws:  # create or migrate before serving
-        overcommitted = connection_budget(ws.engine, processes)
+        overcommitted = connection_budget(ws.engine, processes, settings.pool_size + settings.pool_overflow)
     if overcommitted:
         err_console.print(f"[yellow]warning:[/yellow] {overcommitted}", highlight=False)
     _serve(settings, host, port, processes)

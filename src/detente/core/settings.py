@@ -40,6 +40,12 @@ class Settings(BaseSettings):
             (``DETENTE_AUDIT_KEY``, e.g. from a secret manager; wins over the file).
         audit_checkpoint_every: sign a checkpoint of the audit chain every this many
             entries (``DETENTE_AUDIT_CHECKPOINT_EVERY``; default 100).
+        pool_size: PostgreSQL connections each process keeps open
+            (``DETENTE_POOL_SIZE``; default 5, SQLAlchemy's).
+        pool_overflow: connections each process opens beyond ``pool_size`` under load,
+            closed when handed back (``DETENTE_POOL_OVERFLOW``; default 10): a process holds
+            at most the two together, which ``detente serve`` weighs against the server's
+            ``max_connections``.
 
     Who is acting is not a setting: it is the logged-in user (``detente login``,
     ``--as``, ``--token``), whose name is recorded as the author of changes.
@@ -58,6 +64,8 @@ class Settings(BaseSettings):
     audit_key_file: Path | None = None
     audit_key: SecretStr | None = None
     audit_checkpoint_every: int = Field(default=100, ge=1)
+    pool_size: int = Field(default=5, ge=1, le=1000)
+    pool_overflow: int = Field(default=10, ge=0, le=1000)
 
     def check_serving(self) -> None:
         """Refuse to serve beyond this machine over plain HTTP (session cookies would travel

@@ -71,14 +71,15 @@ def _postgres_settings(dbapi_connection, _record) -> None:  # type: ignore[no-un
     dbapi_connection.commit()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for the registry URL with the settings detente relies on."""
+def make_engine(url: str, pool_size: int, pool_overflow: int) -> Engine:
+    """An engine for the registry URL with the settings detente relies on (on PostgreSQL, a
+    pool of ``pool_size`` connections and ``pool_overflow`` more under load: ``Settings``)."""
     if url.startswith("sqlite"):
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_overflow)
     event.listen(engine, "connect", _postgres_settings)
     event.listen(engine, "connect", _returned)
     event.listen(engine, "checkin", _returned)
@@ -86,30 +87,24 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-# Each process keeps up to POOL_SIZE PostgreSQL connections open and opens up to
-# POOL_OVERFLOW more under load (SQLAlchemy's defaults, named: ``connection_budget``
-# weighs them against the server's limit).
-POOL_SIZE = 5
-POOL_OVERFLOW = 10
-
-
-def connection_budget(engine: Engine, processes: int) -> str | None:
-    """Why ``processes`` processes of this workspace could be refused connections by the
-    PostgreSQL server (each may open ``POOL_SIZE + POOL_OVERFLOW``, and the server keeps
-    some for superusers), or None when they fit."""
+def connection_budget(engine: Engine, processes: int, each: int) -> str | None:
+    """Why ``processes`` processes of this workspace, each opening up to ``each`` connections
+    (``Settings.pool_size + pool_overflow``), could be refused connections by the PostgreSQL
+    server (which keeps some for superusers), or None when they fit."""
     if engine.dialect.name != "postgresql":
         return None
     with engine.connect() as conn:
         allowed = int(conn.exec_driver_sql("SHOW max_connections").scalar_one())
         reserved = int(conn.exec_driver_sql("SHOW superuser_reserved_connections").scalar_one())
-    wanted = processes * (POOL_SIZE + POOL_OVERFLOW)
+    wanted = processes * each
     if wanted <= allowed - reserved:
         return None
     return (
-        f"{processes} processes may open up to {wanted} connections ({POOL_SIZE + POOL_OVERFLOW} each) "
+        f"{processes} processes may open up to {wanted} connections ({each} each) "
         f"but the PostgreSQL server accepts {allowed - reserved} (max_connections {allowed}, "
         f"{reserved} kept for superusers): under load some requests would be refused; run fewer "
-        "workers (--workers) or raise max_connections"
+        "workers (--workers), open fewer connections each (DETENTE_POOL_SIZE, "
+        "DETENTE_POOL_OVERFLOW) or raise max_connections"
     )
 
 
@@ -333,7 +328,7 @@ def _open(path: Path, settings: Settings) -> Workspace:
 
     url = _registry_url(path, settings)
     try:
-        engine = make_engine(url)
+        engine = make_engine(url, settings.pool_size, settings.pool_overflow)
         upgrade(engine)
     except ConfigError:
         raise
