@@ -216,21 +216,26 @@ def send_on_hotline(store: Store, body: dict[str, Any]) -> Message:
     to_org = line.org_b_id if store.principal.org == line.org_a_id else line.org_a_id
     rungs = ladder(store.session, line, to_org)
     message = send(store, body, steps={n: i for i, n in enumerate(rungs)})
-    stamp = message.created_at
-    store.session.add(
+    _open_alert(store.session, message, line, to_org, len(rungs))
+    return message
+
+
+def _open_alert(session: Session, message: Message, line: Hotline, to_org: str, steps: int) -> None:
+    """The alert that climbs ``to_org``'s ladder (``steps`` rungs) until someone there
+    acknowledges ``message``: released to the first rung now, due within the line's time."""
+    session.add(
         Alert(
             message_id=message.id,
             hotline_id=line.id,
             to_org_id=to_org,
-            sent_at=stamp,
+            sent_at=message.created_at,
             step=0,
-            steps=len(rungs),
-            deadline_at=stamp + timedelta(seconds=line.ack_seconds),
+            steps=steps,
+            deadline_at=message.created_at + timedelta(seconds=line.ack_seconds),
             status="open",
         )
     )
-    store.session.flush()
-    return message
+    session.flush()
 
 
 def ack(store: Store, message_id: str, *, at: datetime | None = None) -> Alert | None:
@@ -357,19 +362,7 @@ def _send_check(session: Session, line: Hotline, to_org: str, at: datetime) -> M
         for i, n in enumerate(rungs)
     ]
     session.add_all(copies)
-    session.add(
-        Alert(
-            message_id=message.id,
-            hotline_id=line.id,
-            to_org_id=to_org,
-            sent_at=at,
-            step=0,
-            steps=len(rungs),
-            deadline_at=at + timedelta(seconds=line.ack_seconds),
-            status="open",
-        )
-    )
-    session.flush()
+    _open_alert(session, message, line, to_org, len(rungs))
     _audit(
         session,
         SYSTEM,
