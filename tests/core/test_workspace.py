@@ -47,7 +47,7 @@ def test_bad_database_url_is_refused() -> None:
 def test_old_workspace_is_migrated_forward_without_losing_data(settings: Settings) -> None:
     """A workspace made by an older detente (schema 0001) keeps its rows when opened."""
     url = settings.database_url
-    engine = make_engine(url)
+    engine = make_engine(url, settings.pool_size, settings.pool_overflow)
     upgrade(engine, "0001")
     assert current_revision(engine) == "0001"
     assert "engagements" not in inspect(engine).get_table_names()

@@ -88,7 +88,7 @@ def test_a_log_from_before_keying_is_rekeyed_and_its_old_part_reported(settings:
     """A workspace whose log was written by detente before 0010 (plain SHA-256, a head file
     without MAC) verifies as unkeyed; its next entry re-keys the chain with an audit.rekey
     entry; from then on rewriting the old entries is caught too."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, settings.pool_size, settings.pool_overflow)
     upgrade(engine, "0009")
     prev, rows = audit.GENESIS, []
     for seq in (1, 2, 3):
