@@ -213,6 +213,9 @@ def test_hostile_bodies_get_clear_errors_and_store_nothing(world: dict[str, Any]
         r = gbr.post("/messages", json=big)
         assert r.status_code == 413 and "attachment" in r.json()["error"]["message"]
         assert gbr.post("/messages", json={"id": "x"}).status_code == 422
+        for odd in ("\x00", f"{conv[:-1]}\x00", "no such conversation"):  # PostgreSQL refuses NUL outright
+            r = gbr.post("/messages", json={**good, "conversation_id": odd})
+            assert r.status_code == 404 and "no conversation" in r.json()["error"]["message"], r.text
         assert gbr.get(f"/conversations/{conv}/messages").json() == []
         assert gbr.post("/messages", json=good).status_code == 201
         r = gbr.post("/messages", json=good)

@@ -25,7 +25,15 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from detente.channels.crypto import b64
-from detente.channels.messages import _record_columns, create_conversation, find_org, now, queue, send
+from detente.channels.messages import (
+    _record_columns,
+    check_id,
+    create_conversation,
+    find_org,
+    now,
+    queue,
+    send,
+)
 from detente.channels.messages import line as text_line
 from detente.channels.tables import Alert, Copy, Hotline, Message, RosterEntry
 from detente.core import audit
@@ -210,7 +218,8 @@ def line_of(session: Session, conversation_id: str) -> Hotline | None:
 
 def send_on_hotline(store: Store, body: dict[str, Any]) -> Message:
     """Send a message; on a hotline an urgent one climbs the other side's ladder, with a deadline."""
-    line = line_of(store.session, str(body.get("conversation_id", "")))
+    # an id the store could not have made is found nowhere, without asking the database
+    line = line_of(store.session, check_id(body.get("conversation_id"), "conversation"))
     if line is None or not body.get("urgent"):
         return send(store, body)
     to_org = line.org_b_id if store.principal.org == line.org_a_id else line.org_a_id
