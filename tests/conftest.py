@@ -4,13 +4,14 @@ Fixture policy (read before adding a test):
 - Stores are real. Every test that touches the registry takes the ``ws``
   fixture, which runs it twice: on a SQLite file and on the PostgreSQL server
   named by ``DETENTE_TEST_POSTGRES_URL`` (default: the local server at
-  127.0.0.1:5432, database ``test``). Each test gets a fresh PostgreSQL schema,
-  migrated by Alembic like a user's workspace. PostgreSQL being unreachable is
-  a failure, never a skip. A SQLite test starts from a copy of one empty
-  registry migrated by Alembic once per session (``migrated_sqlite``): the same
-  file a fresh migration makes, without half a second per test; migrating a new
-  file is what ``tests/core/test_workspace.py`` checks, and it takes
-  ``settings``, not ``ws``, so it still migrates from nothing.
+  127.0.0.1:5432, database ``test``). Each test gets a database of its own. It
+  starts from a copy of one empty registry migrated by Alembic once per session:
+  a file on SQLite (``migrated_sqlite``), a template database on PostgreSQL
+  (``postgres_templates``), the same store a fresh migration makes without two
+  seconds per test. Migrating from nothing is what ``tests/core/test_workspace.py``
+  checks: it takes ``settings``, not ``ws``, and so gets an empty store (on
+  PostgreSQL an empty schema owned by the ordinary role). PostgreSQL being
+  unreachable is a failure, never a skip.
 - Passwords are hashed with Argon2id at its smallest cost during the tests
   (``cheap_password_hashing``): the same code path and hash format, without a
   fifth of a second per hash and per login. The production hasher's cost is
@@ -21,6 +22,10 @@ Fixture policy (read before adding a test):
 - Records are made by the tiny factories in ``tests/factories.py``; no mocks
   of our own store or services.
 - No timers: speed is measured in ``benchmarks/``, not asserted here.
+- One terminal width: the CLI's output is read as a 200-column terminal would show it
+  (``COLUMNS``), whatever runs the tests (a terminal, CI, or a pytest-xdist worker with
+  none): Rich wraps at the width it finds, and a message wrapped inside a path or a
+  name would not be found by the assertions that read it.
 """
 
 from __future__ import annotations
@@ -33,12 +38,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 
 from detente.core.db import drop_postgres_schema, provision_postgres_schema
 from detente.core.settings import Settings
 from detente.core.workspace import Workspace, create_workspace
 from detente.store.service import Store
 from tests import factories as f
+
+os.environ["COLUMNS"] = "200"  # before any console is made; see "One terminal width" above
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(
@@ -116,11 +125,77 @@ def postgres_schema_url() -> Iterator[str]:
         drop_postgres_schema(POSTGRES_URL, schema)
 
 
+def _admin(database: str | None = None) -> Engine:
+    """The superuser's connection (outside a transaction: databases are made and dropped)."""
+    url = make_url(POSTGRES_URL)
+    return create_engine(url.set(database=database or url.database), isolation_level="AUTOCOMMIT")
+
+
+def _copy(template: str, name: str) -> None:
+    admin = _admin()
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """Two PostgreSQL databases made once per session, that each test's database is copied
+    from (a tenth of a second, where migrating takes two): one holding an empty schema
+    owned by the ordinary role, and one with that schema migrated to head by Alembic, as
+    a user's first ``detente init`` leaves it."""
+    empty, migrated = (f"tpl_{uuid.uuid4().hex[:12]}" for _ in range(2))
+    admin = _admin()
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{empty}"'))
+        owner = make_url(POSTGRES_URL).set(database=empty).render_as_string(hide_password=False)
+        provision_postgres_schema(owner, "detente", APP_ROLE)
+        _copy(empty, migrated)
+        folder = tmp_path_factory.mktemp("migrated-postgres")
+        create_workspace(Settings(workspace=folder / "ws", database_url=_role_url(migrated))).close()
+        yield empty, migrated
+    finally:
+        with admin.connect() as conn:
+            for name in (empty, migrated):
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _role_url(database: str) -> str:
+    """The URL that connects to ``database`` as the ordinary role (row-level security binds
+    it), its schema first on the search path."""
+    url = make_url(POSTGRES_URL).set(database=database, username=APP_ROLE)
+    return url.update_query_dict({"options": "-csearch_path=detente"}).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def postgres_database_url(
+    postgres_templates: tuple[str, str], request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """A database of this test's own: a copy of the migrated template for a test that takes
+    ``ws`` (as it copies the migrated SQLite file), of the empty one for a test that opens
+    the store itself (and so migrates it from nothing)."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        _copy(postgres_templates[1 if "ws" in request.fixturenames else 0], name)
+        yield _role_url(name)
+    finally:
+        admin = _admin()
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            admin.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'registry.sqlite'}"
-    return str(request.getfixturevalue("postgres_schema_url"))
+    return str(request.getfixturevalue("postgres_database_url"))
 
 
 @pytest.fixture

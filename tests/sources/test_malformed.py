@@ -230,3 +230,21 @@ def test_icews_official_tab_separated_layout(tmp_path: Path) -> None:
         ValidationError, match=r"broken.tab, line 3, field Event Date: '2018-13-02' is not a date"
     ):
         events.parse_icews([broken])
+
+
+def test_an_error_wider_than_the_terminal_keeps_its_path_whole(cli: Run, tmp_path: Path) -> None:
+    """A user copies the file named in an error: Rich must not break its line inside the
+    path (the terminal wraps it, so a copy keeps it whole), however narrow the terminal."""
+    from typer.testing import CliRunner
+
+    from detente.cli.app import app
+
+    deep = tmp_path / "a-rather-long-folder-name" / "and-another-one-beneath-it"
+    deep.mkdir(parents=True)
+    sipri = deep / "trade-register.csv"
+    sipri.write_text("a,b,c\n1,2,3\n", encoding="utf-8")
+    args = ["--workspace", str(tmp_path / "ws"), "sources", "load", "sipri", str(sipri)]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "40"})
+    assert result.exit_code == 2, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("error:"))
+    assert str(sipri) in line and line.endswith("not a SIPRI trade register export"), result.output

@@ -47,15 +47,15 @@ def audit_verify(
         try:
             head = ws.audit_head()
         except ConfigError as exc:  # garbage where the head should be: someone wrote it
-            console.print(f"[red]audit chain BROKEN: {exc.message}[/red]", highlight=False)
+            console.print(f"[red]audit chain BROKEN: {exc.message}[/red]", highlight=False, soft_wrap=True)
             raise typer.Exit(BROKEN) from None
         result = audit.verify(session, expected_head=head, checkpoints=given)
     if not result.ok:
-        console.print(f"[red]{result}[/red]", highlight=False)
+        console.print(f"[red]{result}[/red]", highlight=False, soft_wrap=True)
         raise typer.Exit(BROKEN)
-    console.print(f"[green]{result}[/green]", highlight=False)
+    console.print(f"[green]{result}[/green]", highlight=False, soft_wrap=True)
     for note in result.notes:
-        console.print(f"  {note}", highlight=False)
+        console.print(f"  {note}", highlight=False, soft_wrap=True)
 
 
 @checkpoint_app.callback()

@@ -191,7 +191,7 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except DetenteError as exc:
-            err_console.print(f"[red]error:[/red] {exc.message}", highlight=False)
+            err_console.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
         except (typer.Exit, typer.Abort, typer.TyperException):  # usage errors: Typer says them
             raise
@@ -205,6 +205,7 @@ class _Group(TyperGroup):
                 f"[red]error:[/red] unexpected {type(exc).__name__}: {exc} "
                 "(set DETENTE_DEBUG=1 to see where)",
                 highlight=False,
+                soft_wrap=True,
             )
             raise typer.Exit(1) from None
 
