@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from detente.core.db import drop_postgres_schema, provision_postgres_schema
@@ -125,19 +125,24 @@ def postgres_schema_url() -> Iterator[str]:
         drop_postgres_schema(POSTGRES_URL, schema)
 
 
-def _admin(database: str | None = None) -> Engine:
-    """The superuser's connection (outside a transaction: databases are made and dropped)."""
-    url = make_url(POSTGRES_URL)
-    return create_engine(url.set(database=database or url.database), isolation_level="AUTOCOMMIT")
+def _as_superuser(*statements: str) -> None:
+    """Run ``statements`` as the server's superuser, outside a transaction (databases are
+    made and dropped)."""
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        admin.dispose()
 
 
 def _copy(template: str, name: str) -> None:
-    admin = _admin()
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    finally:
-        admin.dispose()
+    _as_superuser(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+
+
+def _drop(*names: str) -> None:
+    _as_superuser(*(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in names))
 
 
 @pytest.fixture(scope="session")
@@ -147,10 +152,8 @@ def postgres_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
     owned by the ordinary role, and one with that schema migrated to head by Alembic, as
     a user's first ``detente init`` leaves it."""
     empty, migrated = (f"tpl_{uuid.uuid4().hex[:12]}" for _ in range(2))
-    admin = _admin()
     try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{empty}"'))
+        _as_superuser(f'CREATE DATABASE "{empty}"')
         owner = make_url(POSTGRES_URL).set(database=empty).render_as_string(hide_password=False)
         provision_postgres_schema(owner, "detente", APP_ROLE)
         _copy(empty, migrated)
@@ -158,10 +161,7 @@ def postgres_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
         create_workspace(Settings(workspace=folder / "ws", database_url=_role_url(migrated))).close()
         yield empty, migrated
     finally:
-        with admin.connect() as conn:
-            for name in (empty, migrated):
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        _drop(empty, migrated)
 
 
 def _role_url(database: str) -> str:
@@ -183,12 +183,7 @@ def postgres_database_url(
         _copy(postgres_templates[1 if "ws" in request.fixturenames else 0], name)
         yield _role_url(name)
     finally:
-        admin = _admin()
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        finally:
-            admin.dispose()
+        _drop(name)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
