@@ -38,6 +38,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -48,6 +49,9 @@ from detente.store.service import Store
 from tests import factories as f
 
 os.environ["COLUMNS"] = "200"  # before any console is made; see "One terminal width" above
+# how long a browser test waits for a page to show what it expects (a ceiling, not a timer:
+# Playwright's 5 s were too short once, for a page under the load of the parallel suite)
+expect.set_options(timeout=15_000)
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(

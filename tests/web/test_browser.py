@@ -214,8 +214,8 @@ def test_engagement_lifecycle_in_the_browser_and_what_another_organisation_sees(
     assert TITLE not in exported.text() and record_id not in exported.text()
     # the API's own documentation renders from packaged assets (no CDN): every tag is there
     ken.goto(f"{base}/api/v1/docs")
-    for tag in ("engagements", "agreements", "bulk", "sharing"):
-        expect(ken.locator(f"#operations-tag-{tag}")).to_be_visible()
+    for tag in ("engagements", "agreements", "bulk", "sharing"):  # the first /openapi.json is built
+        expect(ken.locator(f"#operations-tag-{tag}")).to_be_visible(timeout=30_000)  # for ~190 routes
     listed = ken.request.get(f"{base}/api/v1/engagements?limit=1000").json()
     assert listed["total"] == 1 and TITLE not in str(listed)
     assert len(visited) == 8
