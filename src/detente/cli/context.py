@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 
+from detente.cli.consoles import console, err_console
 from detente.core.errors import AuthError
 from detente.core.markings import Principal
 from detente.core.settings import Settings
@@ -40,9 +40,6 @@ __all__ = [
     "save_login",
     "settings_from",
 ]
-
-console = Console()
-err_console = Console(stderr=True)
 
 
 def settings_from(ctx: typer.Context) -> Settings:

@@ -18,15 +18,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from typer.core import TyperCommand, TyperGroup
 
 from detente import __version__
+from detente.cli.consoles import err_console
 from detente.core.errors import DetenteError
 
 __all__ = ["COMMANDS", "app", "full_command", "hoist_global_options", "main"]
-
-err_console = Console(stderr=True)
 
 # The root's commands in the order --help lists them: (name, module under detente.cli
 # whose register(root) adds it, one-line help).
@@ -191,7 +189,7 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except DetenteError as exc:
-            err_console.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
+            err_console.print(f"[red]error:[/red] {exc.message}")
             raise typer.Exit(exc.exit_code) from None
         except (typer.Exit, typer.Abort, typer.TyperException):  # usage errors: Typer says them
             raise
@@ -203,9 +201,7 @@ class _Group(TyperGroup):
                 raise
             err_console.print(
                 f"[red]error:[/red] unexpected {type(exc).__name__}: {exc} "
-                "(set DETENTE_DEBUG=1 to see where)",
-                highlight=False,
-                soft_wrap=True,
+                "(set DETENTE_DEBUG=1 to see where)"
             )
             raise typer.Exit(1) from None
 

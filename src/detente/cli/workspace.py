@@ -304,7 +304,7 @@ def serve(
     with create_workspace(settings) as ws:  # create or migrate before serving
         overcommitted = connection_budget(ws.engine, processes, settings.pool_size + settings.pool_overflow)
     if overcommitted:
-        err_console.print(f"[yellow]warning:[/yellow] {overcommitted}", highlight=False, soft_wrap=True)
+        err_console.print(f"[yellow]warning:[/yellow] {overcommitted}")
     _serve(settings, host, port, processes)
 
 
