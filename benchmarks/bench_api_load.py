@@ -20,7 +20,9 @@ counts as acknowledged for the lost-write check). It reports the mixed load's
 requests/s, the health endpoint's, the ratio per round (median, min-max), p50/p95/p99
 latency, the error count (anything but the expected 2xx), the generators' own CPU use as
 a share of the machine, and checks that no acknowledged write was lost: every 201 is in
-the store afterwards and every acknowledged change left its version.
+the store afterwards and every acknowledged change left its version. It also says where
+a request's CPU goes: the CPU seconds of the server's processes and of PostgreSQL's,
+read from /proc at the start and end of each load, per request answered (Linux only).
 
 Be fair to what it measures: the generators share the machine's cores with the server
 (and, on PostgreSQL, the database). The ratio says how much of the capacity for the
@@ -140,6 +142,34 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def cpu_seconds(server: int) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the server (``server`` and every process
+    under it) and by PostgreSQL's processes, from /proc (Linux; NaN elsewhere). Taken around
+    each load, they say where a request's CPU goes: the server's share against the database
+    server's, which on one machine take from the same cores."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    stats: dict[int, tuple[int, str, float]] = {}  # pid -> (parent, name, seconds)
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = entry.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        name, rest = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :].split()
+        stats[int(entry.parent.name)] = (int(rest[1]), name, (int(rest[11]) + int(rest[12])) / tick)
+    if not stats:
+        return {"server": float("nan"), "database": float("nan")}
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _, _) in stats.items():
+        children.setdefault(parent, []).append(pid)
+    used, todo = 0.0, [server]
+    while todo:  # the server and its workers (and anything they started)
+        pid = todo.pop()
+        used += stats[pid][2] if pid in stats else 0.0
+        todo += children.get(pid, [])
+    database = sum(seconds for _, name, seconds in stats.values() if name == "postgres")
+    return {"server": used, "database": database}
 
 
 def cores() -> int:
@@ -339,6 +369,7 @@ def drive(
     folder: Path,
     writes: dict[str, int],
     seed: int,
+    server: int,
 ) -> dict[str, Any]:
     """One load from ``args.generators`` processes started together; their merged tally."""
     # the processes start (and import: about 0.1 s) before the clock; one that starts late
@@ -354,6 +385,10 @@ def drive(
         }))  # fmt: skip
         procs.append(subprocess.Popen([sys.executable, __file__, "--generate", str(spec)],
                                       stdout=subprocess.PIPE, text=True))  # fmt: skip
+    time.sleep(max(0.0, start - time.time()))
+    before = cpu_seconds(server)
+    time.sleep(max(0.0, start + seconds - time.time()))
+    used = {k: v - before[k] for k, v in cpu_seconds(server).items()}
     merged: dict[str, Any] = {"completed": 0, "latencies": [], "errors": {}, "late": 0, "cpu": 0.0}
     for proc in procs:
         out, _ = proc.communicate(timeout=seconds + 120)
@@ -365,23 +400,28 @@ def drive(
             merged["errors"][what] = merged["errors"].get(what, 0) + n
         writes.update(part["created"])
     merged["rate"] = merged["completed"] / seconds
+    # CPU milliseconds per request answered in the load (those in flight at its end used
+    # some too, so this slightly overstates)
+    merged["cpu_ms"] = {k: 1000 * v / max(1, merged["completed"]) for k, v in used.items()}
+    # how busy the machine's cores were: the server, PostgreSQL and the generators
+    merged["busy"] = (sum(v for v in used.values() if v == v) + merged["cpu"]) / (cores() * seconds)
     merged["seconds"] = seconds
     return merged
 
 
 def measure(
-    base: str, token: str, actors: list[str], args: argparse.Namespace, folder: Path
+    base: str, token: str, actors: list[str], args: argparse.Namespace, folder: Path, server: int
 ) -> dict[str, Any]:
     """Warm both loads up, then ``args.rounds`` rounds of both, the order flipping."""
     writes: dict[str, int] = {}
     warm = min(3.0, args.seconds / 2)
-    warm_up = [drive(base, None, actors, False, warm, args, folder, writes, 1),
-               drive(base, token, actors, True, warm, args, folder, writes, 2)]  # fmt: skip
+    warm_up = [drive(base, None, actors, False, warm, args, folder, writes, 1, server),
+               drive(base, token, actors, True, warm, args, folder, writes, 2, server)]  # fmt: skip
     health, mixed = [], []
     for r in range(args.rounds):
         for is_mixed in (False, True) if r % 2 == 0 else (True, False):
             t = drive(base, token if is_mixed else None, actors, is_mixed, args.seconds, args, folder, writes,
-                      10 + 2 * r + is_mixed)  # fmt: skip
+                      10 + 2 * r + is_mixed, server)  # fmt: skip
             (mixed if is_mixed else health).append(t)
     return {"warm_up": warm_up, "health": health, "mixed": mixed, "writes": writes}
 
@@ -407,7 +447,7 @@ def run_store(store: str, args: argparse.Namespace) -> list[dict[str, Any]]:
             try:
                 login = {"username": "bench-planner", "password": PASSWORD}
                 token = httpx.post(f"{base}/api/v1/auth/token", json=login, timeout=60).json()["token"]
-                result = measure(base, token, actors, args, Path(tmp))
+                result = measure(base, token, actors, args, Path(tmp), server.pid)
                 writes = Tally(created=result["writes"])
                 result["lost"] = lost_writes(base, token, writes)
             finally:
@@ -446,14 +486,37 @@ def report(store: str, args: argparse.Namespace, result: dict[str, Any]) -> list
                   f"{late} requests in flight at a deadline, not counted; errors {sum(errors.values())} "
                   f"{errors or ''}; acknowledged creates {len(writes):,}, versions {sum(writes.values()):,}, "
                   f"lost {result['lost']}"),
+        cpu_row(name, store, health, mixed),
     ]  # fmt: skip
+
+
+def cpu_row(
+    name: str, store: str, health: list[dict[str, Any]], mixed: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Where a request's CPU goes (medians of the rounds): the server's processes and, on
+    PostgreSQL, the database server's, which take from the same cores."""
+    def median(loads: list[dict[str, Any]], part: str) -> float:
+        return statistics.median(t[part] if part == "busy" else t["cpu_ms"][part] for t in loads)
+
+    server, base = median(mixed, "server"), median(health, "server")
+    database = median(mixed, "database") if store == "postgresql" else 0.0
+    shown = f" + PostgreSQL {database:.2f} ms" if store == "postgresql" else ""
+    return value_row(
+        f"{name}: CPU per request",
+        f"mixed load: server {server:.2f} ms{shown}; health endpoint: server {base:.2f} ms; "
+        f"health / mixed {base / (server + database):.2f}; cores busy: mixed load "
+        f"{100 * median(mixed, 'busy'):.0f}%, health {100 * median(health, 'busy'):.0f}%",
+        "CPU seconds (user + system) of the server's processes and of PostgreSQL's, read from /proc "
+        "at the start and end of each load, over the requests answered in it; medians of the rounds. "
+        "Where both loads keep the cores busy, the throughput ratio follows health / mixed",
+    )
 
 
 def row_rate(what: str, mine: list[dict[str, Any]], base: list[dict[str, Any]]) -> dict[str, Any]:
     from harness import row
 
     return row(
-        what, mine, base, "health endpoint (the generators' ceiling)", unit="req/s", higher_is_better=True
+        what, mine, base, "health endpoint (no database, no sign-in)", unit="req/s", higher_is_better=True
     )
 
 
