@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import openpyxl
 import pytest
+from sqlalchemy import create_engine, make_url, text
 
 from detente.api.deps import csrf_token
-from detente.core.workspace import Workspace
+from detente.core import workspace
+from detente.core.settings import Settings
+from detente.core.workspace import Workspace, create_workspace
 from tests import factories as f
+from tests.conftest import POSTGRES_URL
 from tests.live import live_server
 
 API = "/api/v1"
@@ -291,3 +296,40 @@ def test_control_characters_are_refused_not_crashed_on(base: str) -> None:
             page = browser.get(path)
             assert page.status_code == 422 and "control" in page.text, path
         assert browser.post("/login", data={"username": "x\x00", "password": "y"}).status_code == 422
+
+
+def test_a_read_on_a_connection_the_database_dropped_is_answered_and_a_change_is_not_repeated(
+    tmp_path: Path, postgres_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL drops the server's pooled connections (a restart, a killed backend) right
+    after a request used them, before the pool would test them again: a GET is answered all
+    the same, on a new connection. A change that meets a dropped connection fails and is
+    not repeated, and nothing of it is stored."""
+    monkeypatch.setattr(workspace, "PING_IDLE_SECONDS", 3600.0)  # never tested before use
+    database = make_url(postgres_database_url).database
+
+    def drop_connections() -> int:
+        with create_engine(POSTGRES_URL).connect() as db:
+            return len(db.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :db AND pid <> pg_backend_pid()"
+            ), {"db": database}).all())  # fmt: skip
+
+    with create_workspace(Settings(workspace=tmp_path / "ws", database_url=postgres_database_url)) as ws:
+        with ws.session() as session:
+            world = f.two_organisations(session)
+        with live_server(ws) as base, login(base, "gbr-planner") as http:
+            listed = http.get("/engagements")
+            assert listed.status_code == 200, listed.text
+            assert drop_connections() >= 1
+            again = http.get("/engagements")
+            assert again.status_code == 200, again.text
+            assert again.json()["total"] == listed.json()["total"]
+            assert drop_connections() >= 1
+            created = http.post("/engagements", json=new_engagement(world, title="Lost on the way"))
+            assert "check whether it was made" in error(created, 503, "unavailable")["message"]
+            stored = http.get("/engagements", params={"q": "Lost on the way"}).json()
+            assert stored["total"] == 0
+            made = http.post("/engagements", json=new_engagement(world, title="Lost on the way"))
+            assert made.status_code == 201, made.text  # sent again: made once
+            assert http.get("/engagements", params={"q": "Lost on the way"}).json()["total"] == 1

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from detente import __version__
@@ -75,6 +76,62 @@ class BodyLimit:
         await self.app(scope, limited, send)
 
 
+class LostConnection:
+    """What a request that meets a lost database connection gets.
+
+    A pooled PostgreSQL connection is tested before use only once it has been idle a while
+    (``core.workspace.PING_IDLE_SECONDS``). One that the server dropped within that time (a
+    restart, a killed backend) fails the request's first statement, and the pool then
+    replaces every connection it holds. A GET or HEAD changes nothing, so it runs again, on a
+    new connection, if nothing of its answer has been sent yet. A change is never repeated,
+    since it may have been committed before the connection went: it gets 503 with an error
+    that says to check before sending it again.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        read = scope["method"] in ("GET", "HEAD")
+        received: list[Message] = []  # a read's request messages, to replay (no upload: small)
+        started = False
+
+        async def receiving() -> Message:
+            message = await receive()
+            if read:
+                received.append(message)
+            return message
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self.app(dict(scope), receiving, sending)
+            return
+        except DBAPIError as exc:
+            if started or not exc.connection_invalidated:
+                raise
+        if not read:
+            lost = errors.error_response(
+                503,
+                "unavailable",
+                "the connection to the database was lost during this change: check whether it "
+                "was made before sending it again",
+            )
+            await lost(scope, receive, send)
+            return
+
+        async def replay() -> Message:  # what the first attempt read, then the rest
+            return received.pop(0) if received else await receive()
+
+        await self.app(dict(scope), replay, send)
+
+
 class SameOrigin:
     """Refuse a change sent by a page of another site: a second line behind the CSRF token.
 
@@ -137,7 +194,8 @@ def _docs(app: FastAPI) -> None:
 
 def install_api(app: FastAPI, settings: Settings) -> None:
     """Add the REST API to ``app``: its error format, its routers, the health check, its
-    documentation, and the request guards (body size, same origin for cookie changes)."""
+    documentation, and the request guards (body size, same origin for cookie changes, a lost
+    database connection)."""
     errors.install(app)
     for router in (
         registry_router,
@@ -159,6 +217,7 @@ def install_api(app: FastAPI, settings: Settings) -> None:
         return {"status": "ok", "version": __version__}
 
     _docs(app)
+    app.add_middleware(LostConnection)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
     from detente.api.deps import SESSION_COOKIE
 

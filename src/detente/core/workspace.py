@@ -112,8 +112,9 @@ def connection_budget(engine: Engine, processes: int, each: int) -> str | None:
 # connection would otherwise fail the next request), but only if it has been idle for
 # this long: a busy server hands a connection back and takes it again within milliseconds,
 # and the test (a round trip) cost one in seven of a page's round trips. A connection that
-# dies within the second after its last use fails that one request, and the pool then
-# replaces every connection (SQLAlchemy's handling of a lost connection).
+# dies within the second after its last use fails the statement that uses it, and the pool
+# then replaces every connection (SQLAlchemy's handling of a lost connection); the server
+# answers a read again on a new one and refuses a change with 503 (api.app.LostConnection).
 PING_IDLE_SECONDS = 1.0
 
 
