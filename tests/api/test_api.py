@@ -333,3 +333,10 @@ def test_a_read_on_a_connection_the_database_dropped_is_answered_and_a_change_is
             made = http.post("/engagements", json=new_engagement(world, title="Lost on the way"))
             assert made.status_code == 201, made.text  # sent again: made once
             assert http.get("/engagements", params={"q": "Lost on the way"}).json()["total"] == 1
+            # the web app's pages share the guard: a page read on a dropped connection is shown
+            with httpx.Client(base_url=base, follow_redirects=True) as web:
+                signed = web.post("/login", data={"username": "gbr-planner", "password": f.PASSWORD})
+                assert signed.status_code == 200, signed.text
+                assert drop_connections() >= 1
+                shown = web.get("/records/engagements", params={"q": "Lost on the way"})
+                assert shown.status_code == 200 and "Lost on the way" in shown.text, shown.text[:500]
