@@ -495,17 +495,20 @@ def cpu_row(
 ) -> dict[str, Any]:
     """Where a request's CPU goes (medians of the rounds): the server's processes and, on
     PostgreSQL, the database server's, which take from the same cores."""
-    def median(loads: list[dict[str, Any]], part: str) -> float:
-        return statistics.median(t[part] if part == "busy" else t["cpu_ms"][part] for t in loads)
+    def ms(loads: list[dict[str, Any]], part: str) -> float:
+        return statistics.median(t["cpu_ms"][part] for t in loads)
 
-    server, base = median(mixed, "server"), median(health, "server")
-    database = median(mixed, "database") if store == "postgresql" else 0.0
+    def busy(loads: list[dict[str, Any]]) -> float:
+        return 100 * statistics.median(t["busy"] for t in loads)
+
+    server, base = ms(mixed, "server"), ms(health, "server")
+    database = ms(mixed, "database") if store == "postgresql" else 0.0
     shown = f" + PostgreSQL {database:.2f} ms" if store == "postgresql" else ""
     return value_row(
         f"{name}: CPU per request",
         f"mixed load: server {server:.2f} ms{shown}; health endpoint: server {base:.2f} ms; "
         f"health / mixed {base / (server + database):.2f}; cores busy: mixed load "
-        f"{100 * median(mixed, 'busy'):.0f}%, health {100 * median(health, 'busy'):.0f}%",
+        f"{busy(mixed):.0f}%, health {busy(health):.0f}%",
         "CPU seconds (user + system) of the server's processes and of PostgreSQL's, read from /proc "
         "at the start and end of each load, over the requests answered in it; medians of the rounds. "
         "Where both loads keep the cores busy, the throughput ratio follows health / mixed",

@@ -309,11 +309,15 @@ def test_a_read_on_a_connection_the_database_dropped_is_answered_and_a_change_is
     database = make_url(postgres_database_url).database
 
     def drop_connections() -> int:
-        with create_engine(POSTGRES_URL).connect() as db:
-            return len(db.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :db AND pid <> pg_backend_pid()"
-            ), {"db": database}).all())  # fmt: skip
+        admin = create_engine(POSTGRES_URL)
+        try:
+            with admin.connect() as db:
+                return len(db.execute(text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :db AND pid <> pg_backend_pid()"
+                ), {"db": database}).all())  # fmt: skip
+        finally:
+            admin.dispose()
 
     with create_workspace(Settings(workspace=tmp_path / "ws", database_url=postgres_database_url)) as ws:
         with ws.session() as session:
