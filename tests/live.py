@@ -5,8 +5,9 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import uvicorn
@@ -22,11 +23,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(ws: Workspace) -> Iterator[str]:
-    """Serve ``ws`` on 127.0.0.1 at a free port; yields the base URL."""
+def live_server(ws: Workspace, app: Any = None) -> Iterator[str]:
+    """Serve ``ws`` (or ``app``, made on it) on 127.0.0.1 at a free port; yields the base URL."""
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(workspace=ws), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(app or create_app(workspace=ws), host="127.0.0.1", port=port, log_level="warning")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -44,3 +45,12 @@ def live_server(ws: Workspace) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def wait_for(predicate: Callable[[], bool], what: str) -> None:
+    """Poll for something a server does in the background (10 s at most; not a timed assertion)."""
+    for _ in range(400):
+        if predicate():
+            return
+        time.sleep(0.025)
+    raise AssertionError(f"never happened: {what}")

@@ -16,9 +16,10 @@ from detente.api.deps import csrf_token
 from detente.core import workspace
 from detente.core.settings import Settings
 from detente.core.workspace import Workspace, create_workspace
+from detente.server import create_app
 from tests import factories as f
 from tests.conftest import POSTGRES_URL
-from tests.live import live_server
+from tests.live import live_server, wait_for
 
 API = "/api/v1"
 
@@ -322,7 +323,13 @@ def test_a_read_on_a_connection_the_database_dropped_is_answered_and_a_change_is
     with create_workspace(Settings(workspace=tmp_path / "ws", database_url=postgres_database_url)) as ws:
         with ws.session() as session:
             world = f.two_organisations(session)
-        with live_server(ws) as base, login(base, "gbr-planner") as http:
+        # The channels loop shares the pool: were it to meet a dropped connection first, the
+        # pool would renew every connection and the change below would find a new one. It
+        # makes its first pass at start-up, then waits an hour.
+        app = create_app(workspace=ws)
+        app.state.channels_tick = 3600.0
+        with live_server(ws, app) as base, login(base, "gbr-planner") as http:
+            wait_for(lambda: app.state.channels_escalator.ticks >= 1, "the channels loop's first pass")
             listed = http.get("/engagements")
             assert listed.status_code == 200, listed.text
             assert drop_connections() >= 1

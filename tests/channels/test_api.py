@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-import time
 import uuid
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -27,6 +26,7 @@ from detente.channels.tables import Alert
 from detente.core.audit import AuditEntry
 from tests.channels.conftest import PASSPHRASE, SHARED, FakeClock, channel_server, store_of, token_of
 from tests.conftest import POSTGRES_URL
+from tests.live import wait_for
 
 
 def _client(base: str, token: str) -> httpx.Client:
@@ -77,14 +77,6 @@ class _Listener(threading.Thread):
                     self.events.append((name, json.loads(line[6:])))
 
 
-def _wait(predicate: Any, what: str) -> None:
-    for _ in range(400):  # a poll for something the server does in the background
-        if predicate():
-            return
-        time.sleep(0.025)
-    raise AssertionError(f"never happened: {what}")
-
-
 def _scan_database(ws: Any, database_url: str, token: bytes) -> int:
     if database_url.startswith("sqlite"):
         path = Path(database_url.removeprefix("sqlite:///"))
@@ -128,7 +120,7 @@ def test_plaintext_never_rests_on_the_server(
         )
         sent = gbr.post("/messages", json=body)
         assert sent.status_code == 201, sent.text
-        _wait(lambda: any(n == "message" for n, _ in listener.events), "live delivery")
+        wait_for(lambda: any(n == "message" for n, _ in listener.events), "live delivery")
         _name, event = listener.events[0]
         assert event["id"] == body["id"] and event["copy"]["recipient"] == "ken-analyst"
         # the recipient decrypts on their side, with the key they unlock locally
@@ -150,7 +142,7 @@ def test_plaintext_never_rests_on_the_server(
         assert ken.post(f"/messages/{body['id']}/read").status_code == 200
         raw_responses = listener.raw + json.dumps(listed).encode() + json.dumps(att).encode()
         assert token.encode() not in raw_responses
-        _wait(lambda: _audited(ws, "channels.deliver"), "the delivery recorded")
+        wait_for(lambda: _audited(ws, "channels.deliver"), "the delivery recorded")
     assert _scan_database(ws, database_url, token.encode()) == 0
     logged = log.read_bytes()
     assert b"/api/v1/channels/messages" in logged and token.encode() not in logged
@@ -183,13 +175,17 @@ def test_the_workers_of_one_server_deliver_to_each_others_listeners(world: dict[
             assert listener.ready.wait(10)
         body = _seal_via_api(gbr, "gbr-planner", pairs["gbr-planner"], conv, "through the other worker")
         assert gbr.post("/messages", json=body).status_code == 201
-        _wait(lambda: any(n == "message" for n, _ in recipient.events), "live delivery from the other worker")
+        wait_for(
+            lambda: any(n == "message" for n, _ in recipient.events), "live delivery from the other worker"
+        )
         assert ken.post(f"/messages/{body['id']}/ack").status_code == 200
-        _wait(lambda: any(n == "ack" for n, _ in sender.events), "the acknowledgement from the other worker")
-        _wait(lambda: _audited(ws, "channels.deliver"), "the delivery recorded")
+        wait_for(
+            lambda: any(n == "ack" for n, _ in sender.events), "the acknowledgement from the other worker"
+        )
+        wait_for(lambda: _audited(ws, "channels.deliver"), "the delivery recorded")
         for _ in range(10):  # more passes of both loops: nothing is handed out twice
             ticks = _a.state.channels_escalator.ticks + _b.state.channels_escalator.ticks
-            _wait(
+            wait_for(
                 lambda t=ticks: _a.state.channels_escalator.ticks + _b.state.channels_escalator.ticks > t,
                 "a pass",
             )
@@ -282,7 +278,7 @@ def test_escalation_loop_on_an_injected_clock(world: dict[str, Any], monkeypatch
                 clock.advance(0.25)
                 _passes(escalator)
             assert _step(ws, body["id"]) == 1  # the owner's rung, within a second of the deadline
-            _wait(lambda: len(_Hook.received) >= 1, "the webhook notice")
+            wait_for(lambda: len(_Hook.received) >= 1, "the webhook notice")
     finally:
         hook.shutdown()
     with ws.session() as session:
@@ -298,7 +294,7 @@ def test_escalation_loop_on_an_injected_clock(world: dict[str, Any], monkeypatch
 
 def _passes(escalator: Any) -> None:
     seen = escalator.ticks
-    _wait(lambda: escalator.ticks > seen + 1, "a whole pass of the loop")
+    wait_for(lambda: escalator.ticks > seen + 1, "a whole pass of the loop")
 
 
 def _step(ws: Any, message_id: str) -> int:
