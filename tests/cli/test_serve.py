@@ -110,3 +110,24 @@ def test_the_pool_settings_size_each_process_pool(postgres_schema_url: str, tmp_
         assert (pool.checkedout(), pool.overflow()) == (3, 1)  # type: ignore[attr-defined]
         for conn in held:
             conn.close()
+
+
+def test_the_serving_banner_is_one_line_whatever_the_width(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scripts and logs read the address off the banner: it is not broken at 80 columns
+    (the width Rich assumes when the output is not a terminal)."""
+    import uvicorn
+
+    ran: list[int] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *_a, port, **_k: ran.append(port))
+    monkeypatch.setenv("DETENTE_DATABASE_URL", "")
+    from detente.cli.consoles import console
+
+    monkeypatch.setattr(console, "width", 80)
+    result = CliRunner().invoke(app, ["--workspace", str(tmp_path / "ws"), "serve", "--port", "18123"])
+    assert result.exit_code == 0, result.output
+    banner = [line for line in result.output.splitlines() if line.startswith("serving detente at")]
+    assert len(banner) == 1 and len(banner[0]) > 80, result.output
+    assert "http://127.0.0.1:18123/" in banner[0] and banner[0].endswith("Ctrl+C stops it")
+    assert ran == [18123]

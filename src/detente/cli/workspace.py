@@ -241,7 +241,8 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int 
     processes = "one process" if workers == 1 else f"{workers} worker processes"
     console.print(
         f"serving detente at [bold]http://{settings.host}:{settings.port}/[/bold] "
-        f"(API: /api/v1, OpenAPI: /api/v1/openapi.json) with {processes}; Ctrl+C stops it"
+        f"(API: /api/v1, OpenAPI: /api/v1/openapi.json) with {processes}; Ctrl+C stops it",
+        soft_wrap=True,  # one line, whatever the width: scripts and logs read the address off it
     )
     here = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
     with announced(settings.workspace, f"http://{here}:{settings.port}"):
