@@ -197,6 +197,14 @@ def install_api(app: FastAPI, settings: Settings) -> None:
     documentation, and the request guards (body size, same origin for cookie changes, a lost
     database connection)."""
     errors.install(app)
+
+    # First, and on the event loop: FastAPI tries routes in order, and after every other
+    # router a liveness probe paid 0.35 ms to be matched and 0.3 ms more to be handed to a
+    # worker thread (0.71 ms of CPU a call, now 0.06; docs/reference/benchmarks.md).
+    @app.get(f"{API_PREFIX}/health", tags=["service"], operation_id="health", summary="Liveness")
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__}
+
     for router in (
         registry_router,
         sharing_router,
@@ -211,10 +219,6 @@ def install_api(app: FastAPI, settings: Settings) -> None:
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(taxii_router)  # TAXII 2.1 at /taxii2/ (federation between instances)
-
-    @app.get(f"{API_PREFIX}/health", tags=["service"], operation_id="health", summary="Liveness")
-    def health() -> dict[str, Any]:
-        return {"status": "ok", "version": __version__}
 
     _docs(app)
     app.add_middleware(LostConnection)
