@@ -55,6 +55,8 @@ from urllib.parse import urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import emit, spread, value_row
+from in_process import figures_text
+from in_process import measure as in_process
 
 POSTGRES_URL = os.environ.get(
     "DETENTE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -453,6 +455,9 @@ def run_store(store: str, args: argparse.Namespace) -> list[dict[str, Any]]:
             finally:
                 server.terminate()
                 server.wait(timeout=30)
+            result["in_process"] = in_process(
+                settings, PASSWORD, lambda: cpu_seconds(os.getpid())["database"], 300 if args.quick else 1000
+            )
             if any(t["errors"] for t in (*result["warm_up"], *result["mixed"], *result["health"])):
                 print(log.read_text()[-3000:], file=sys.stderr)
         finally:
@@ -487,6 +492,11 @@ def report(store: str, args: argparse.Namespace, result: dict[str, Any]) -> list
                   f"{errors or ''}; acknowledged creates {len(writes):,}, versions {sum(writes.values()):,}, "
                   f"lost {result['lost']}"),
         cpu_row(name, store, health, mixed),
+        value_row(f"{name}: CPU per request in one process",
+                  figures_text(result["in_process"], store == "postgresql"),
+                  "the same requests called straight into the application, no HTTP, no other process "
+                  "(benchmarks/in_process.py), after a warm-up; PostgreSQL's CPU read from /proc; the last "
+                  "figure is the floor under any request that reads the database"),
     ]  # fmt: skip
 
 
