@@ -22,7 +22,9 @@ latency, the error count (anything but the expected 2xx), the generators' own CP
 a share of the machine, and checks that no acknowledged write was lost: every 201 is in
 the store afterwards and every acknowledged change left its version. It also says where
 a request's CPU goes: the CPU seconds of the server's processes and of PostgreSQL's,
-read from /proc at the start and end of each load, per request answered (Linux only).
+read from /proc at the start and end of each load, per request answered (Linux only),
+and, once the server has stopped, what the same requests cost called straight into the
+application in this process (``in_process.py``), with the floor under any database read.
 
 Be fair to what it measures: the generators share the machine's cores with the server
 (and, on PostgreSQL, the database). The ratio says how much of the capacity for the
