@@ -48,18 +48,20 @@ def asgi_caller(app: Any) -> Call:
     return call
 
 
-async def _lifespan(app: Any, stop: asyncio.Event) -> None:
-    started = False
+async def _lifespan(app: Any, ready: asyncio.Event, stop: asyncio.Event) -> None:
+    """Run the application's start-up (``ready`` once done) and, on ``stop``, its shutdown."""
 
     async def receive() -> dict[str, str]:
-        if not started:
+        if not ready.is_set():
             return {"type": "lifespan.startup"}
         await stop.wait()
         return {"type": "lifespan.shutdown"}
 
     async def send(message: dict[str, Any]) -> None:
-        nonlocal started
-        started = True
+        if message["type"] == "lifespan.startup.complete":
+            ready.set()
+        elif message["type"] == "lifespan.startup.failed":
+            raise RuntimeError(message.get("message", "the application did not start"))
 
     await app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send)
 
@@ -77,9 +79,9 @@ def measure(settings: Any, password: str, cpu: Callable[[], float], n: int) -> d
 
 
 async def _measure(app: Any, password: str, cpu: Callable[[], float], n: int) -> dict[str, dict[str, float]]:
-    stop = asyncio.Event()
-    life = asyncio.create_task(_lifespan(app, stop))
-    await asyncio.sleep(0)
+    ready, stop = asyncio.Event(), asyncio.Event()
+    life = asyncio.create_task(_lifespan(app, ready, stop))
+    await ready.wait()
     call = asgi_caller(app)
     form = json.dumps({"username": "bench-planner", "password": password}).encode()
     status, body = await call("POST", "/api/v1/auth/token", [(b"content-type", b"application/json")], form)
