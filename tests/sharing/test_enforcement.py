@@ -191,6 +191,11 @@ def check_every_read_path(session: Session, principal: Principal, built: Built, 
     assert reg.count("actors", ListQuery(search=built.tag)) == len(mine), who
     assert reg.count("actors", ListQuery(filters={"kind": "unit"})) == len(expected), who
     assert reg.count("actors", ListQuery(filters={"kind": "state"})) == 0, who
+    # titles: of named records (a page's links) and the first of a menu
+    assert set(reg.titles("actors", built.records)) == mine, who
+    assert set(reg.titles("actors", limit=None)) == expected, who
+    menu = list(reg.titles("actors", limit=3).values())
+    assert len(menu) == min(3, len(expected)) and menu == sorted(menu), who
     # get and reference lookups: hidden looks exactly like absent
     for k, record_id in enumerate(built.records):
         if record_id in expected:

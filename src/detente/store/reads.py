@@ -397,6 +397,24 @@ class Reader:
         stmt, values = self._listing(res, query or ListQuery(), "count")
         return int(self._run(stmt, values).scalar() or 0)
 
+    def titles(
+        self, name: str, ids: Iterable[str] | None = None, *, limit: int | None = None
+    ) -> dict[str, str]:
+        """The titles (``title_field``, or the id where it is empty) of the records of
+        ``name`` the principal may see, by id: of ``ids``, or else the first ``limit`` in
+        title order. For naming linked records and for menus, without reading records whole."""
+        res = record_type(name)
+        title = getattr(res.table, res.title_field)
+        stmt = select(res.table.id, title).where(self.visible(res.table)).order_by(title, res.table.id)
+        if ids is None:
+            return {i: str(t or i) for i, t in self.session.execute(stmt.limit(limit))}
+        wanted = sorted(i for i in set(ids) if _is_id(i))
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), LINK_CHUNK):
+            chunk = stmt.where(res.table.id.in_(wanted[start : start + LINK_CHUNK]))
+            found.update((i, str(t or i)) for i, t in self.session.execute(chunk))
+        return found
+
     def iter_all(self, name: str, batch: int = 1000) -> Iterator[Any]:
         """Every record of a table in a stable order (for export), in batches."""
         res = record_type(name)

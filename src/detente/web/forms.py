@@ -21,8 +21,8 @@ import pydantic
 
 from detente.core.markings import Principal, check_marking_change, parse, schemes
 from detente.store.models import choices, plain
-from detente.store.records import RecordType, record_type
-from detente.store.service import ListQuery, Store, field_errors
+from detente.store.records import RecordType
+from detente.store.service import Store, field_errors
 
 __all__ = ["Widget", "assignable_markings", "errors_of", "parse_form", "widgets"]
 
@@ -51,9 +51,7 @@ def _base(annotation: Any) -> Any:
 
 
 def _reference_options(store: Store, target: str) -> list[tuple[str, str]]:
-    kind = record_type(target)
-    rows = store.list(target, ListQuery(order_by=kind.title_field, limit=MENU_LIMIT))
-    return [(r.id, str(getattr(r, kind.title_field) or r.id)) for r in rows]
+    return list(store.titles(target, limit=MENU_LIMIT).items())
 
 
 def _widget(store: Store, kind: RecordType, name: str, info: Any) -> Widget:

@@ -61,9 +61,7 @@ def _titles(store: Store, kind: RecordType, records: list[Any]) -> dict[str, str
             )
     titles: dict[str, str] = {}
     for target, ids in wanted.items():
-        other = record_type(target)
-        for row in store.list(target, ListQuery(filters={"id": sorted(ids)}, limit=None)):
-            titles[row.id] = str(getattr(row, other.title_field) or row.id)
+        titles.update(store.titles(target, ids))
     return titles
 
 
