@@ -37,11 +37,7 @@ PAGE_SIZE = 50
 
 def actor_names(reg: Store, ids: Iterable[str | None]) -> dict[str, str]:
     """Names of the actors (among ``ids``) the viewer may see; hidden ones are left out."""
-    wanted = sorted({i for i in ids if i})
-    if not wanted:
-        return {}
-    found = reg.list("actors", ListQuery(filters={"id": wanted}, limit=None))
-    return {a.id: a.name for a in found}
+    return reg.titles("actors", (i for i in ids if i))
 
 
 def engagement_actor_ids(records: Iterable[Any]) -> list[str]:
