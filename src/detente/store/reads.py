@@ -405,9 +405,10 @@ class Reader:
         title order. For naming linked records and for menus, without reading records whole."""
         res = record_type(name)
         title = getattr(res.table, res.title_field)
-        stmt = select(res.table.id, title).where(self.visible(res.table)).order_by(title, res.table.id)
+        stmt = select(res.table.id, title).where(self.visible(res.table))
         if ids is None:
-            return {i: str(t or i) for i, t in self.session.execute(stmt.limit(limit))}
+            first = stmt.order_by(title, res.table.id).limit(limit)
+            return {i: str(t or i) for i, t in self.session.execute(first)}
         wanted = sorted(i for i in set(ids) if _is_id(i))
         found: dict[str, str] = {}
         for start in range(0, len(wanted), LINK_CHUNK):
